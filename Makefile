@@ -1,0 +1,62 @@
+# The two commands a newcomer needs:  make book  and  make test.
+# Both create .venv from the pinned versions in requirements-lock.txt when it is missing
+# (or when the lock file changed) and reuse it otherwise.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+
+.PHONY: help venv book test test-fast lint bench assignments demo clean lock
+
+help:
+	@echo "make book         build the website into _build/html (executes every chapter)"
+	@echo "make test         run the whole test suite (builds the site first for the browser test)"
+	@echo "make test-fast    unit tests only, no site, no nbgrader round trips"
+	@echo "make lint         ruff"
+	@echo "make bench        print the speed and accuracy benchmarks"
+	@echo "make assignments  regenerate the student versions in assignments/ from solutions/"
+	@echo "make demo         an end-to-end nbgrader run for instructors (in ./nbgrader_demo)"
+
+$(STAMP): requirements-lock.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements-lock.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+venv: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/python -m cvlib.tools.build_book
+
+test: book
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check cvlib tests
+
+bench: $(STAMP)
+	$(BIN)/python -m cvlib.bench all
+
+assignments: $(STAMP)
+	$(BIN)/python -m cvlib.tools.release
+
+demo: $(STAMP)
+	$(BIN)/python -m cvlib.tools.demo nbgrader_demo
+
+lock:
+	rm -rf /tmp/cvlib-lock && $(PYTHON) -m venv /tmp/cvlib-lock
+	/tmp/cvlib-lock/bin/pip install --quiet --dry-run --report /tmp/cvlib-lock/report.json \
+	    -e ".[course,dev]" setuptools
+	$(PYTHON) -c "import json; r = json.load(open('/tmp/cvlib-lock/report.json')); \
+	    print('\n'.join(sorted(f\"{i['metadata']['name']}=={i['metadata']['version']}\" \
+	    for i in r['install'] if i['metadata']['name'] != 'cvlib'), key=str.lower))" \
+	    > requirements-lock.txt
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache .hypothesis
