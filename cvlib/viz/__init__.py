@@ -1,0 +1,35 @@
+"""Pictures of what the rest of cvlib computes (matplotlib).
+
+Every function returns a :class:`matplotlib.figure.Figure` (the animation returns a
+``FuncAnimation``) and never calls ``plt.show()``. Figures are closed in pyplot before they are
+returned, so a notebook shows each one exactly once: end the cell with the call (or with the
+variable holding the figure), or save it with ``fig.savefig(...)``.
+
+- images: :func:`show_images`, :func:`draw_boxes`, :func:`overlay_mask`;
+- the network's insides: :func:`show_filters`, :func:`feature_maps`, :func:`show_feature_maps`;
+- training: :func:`plot_history`, :func:`plot_confusion`;
+- attribution: :func:`saliency`, :func:`grad_cam`, :func:`overlay_heatmap`;
+- the convolution itself: :func:`conv_animation`, :func:`conv_animation_html`.
+"""
+
+from .animation import conv_animation, conv_animation_html
+from .attribution import grad_cam, overlay_heatmap, saliency
+from .filters import feature_maps, show_feature_maps, show_filters
+from .history import plot_confusion, plot_history
+from .images import draw_boxes, overlay_mask, show_images
+
+__all__ = [
+    "conv_animation",
+    "conv_animation_html",
+    "draw_boxes",
+    "feature_maps",
+    "grad_cam",
+    "overlay_heatmap",
+    "overlay_mask",
+    "plot_confusion",
+    "plot_history",
+    "saliency",
+    "show_feature_maps",
+    "show_filters",
+    "show_images",
+]

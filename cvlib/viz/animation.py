@@ -1,0 +1,149 @@
+"""A kernel sliding over a small image, step by step, with the output filling in.
+
+The animation is a :class:`matplotlib.animation.FuncAnimation`; :func:`conv_animation_html` turns
+it into self-contained HTML and JavaScript (``to_jshtml``), so a static site shows it without
+ffmpeg or a running kernel.
+"""
+
+import numpy as np
+from matplotlib.animation import FuncAnimation
+from matplotlib.patches import Rectangle
+
+from ._figure import new_figure, to_numpy
+
+__all__ = ["conv_animation", "conv_animation_html"]
+
+
+def _annotate(ax, values, fmt):
+    for (i, j), v in np.ndenumerate(values):
+        if np.isfinite(v):
+            ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=8)
+
+
+def _panel(ax, values, title, cmap, vmin, vmax):
+    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
+    ax.set_title(title, fontsize=10)
+    ax.set_xticks(range(values.shape[1]))
+    ax.set_yticks(range(values.shape[0]))
+    ax.tick_params(labelsize=7)
+    return image
+
+
+def conv_animation(image, kernel, stride=1, padding=0, interval=600, fmt="g"):
+    """Animate a 2-D cross-correlation (what ``nn.Conv2d`` computes) one output value at a time.
+
+    Frame ``t`` puts the kernel on the ``t``-th window (row-major), shows the window on the input,
+    and writes ``out[i, j] = sum_{u, v} x[i*s + u, j*s + v] * k[u, v]`` into the output.
+
+    Parameters
+    ----------
+    image : array or tensor, shape (H, W)
+        A small single-channel image (say up to 10x10, so the numbers fit).
+    kernel : array or tensor, shape (kH, kW)
+    stride : int
+    padding : int
+        Zero padding on every side, drawn as part of the input.
+    interval : int
+        Milliseconds between frames.
+    fmt : str
+        Format of the numbers written in the cells.
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+        Its figure (``anim._fig``) has three axes: input, kernel, output. There are
+        ``H_out * W_out`` frames, ``H_out = (H + 2*padding - kH) // stride + 1`` (``W_out``
+        likewise).
+
+    Examples
+    --------
+    >>> anim = conv_animation(np.arange(9.0).reshape(3, 3), np.ones((2, 2)))
+    >>> len(anim._fig.axes)
+    3
+    >>> anim.to_jshtml().count("data:image/png")  # one frame per output value
+    4
+    """
+    x = to_numpy(image, "image").astype(np.float64)
+    k = to_numpy(kernel, "kernel").astype(np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"`image` must be a 2-D array (H, W), got shape {x.shape}")
+    if k.ndim != 2:
+        raise ValueError(f"`kernel` must be a 2-D array (kH, kW), got shape {k.shape}")
+    if int(stride) < 1:
+        raise ValueError(f"`stride` must be a positive integer, got {stride}")
+    if int(padding) < 0:
+        raise ValueError(f"`padding` must be a non-negative integer, got {padding}")
+    s, p = int(stride), int(padding)
+    x = np.pad(x, p)  # (H + 2p, W + 2p)
+    kh, kw = k.shape
+    h_out, w_out = (x.shape[0] - kh) // s + 1, (x.shape[1] - kw) // s + 1
+    if h_out < 1 or w_out < 1:
+        raise ValueError(f"`kernel` {k.shape} is larger than the padded image {x.shape}")
+    full = np.array([[np.sum(x[i * s:i * s + kh, j * s:j * s + kw] * k) for j in range(w_out)]
+                     for i in range(h_out)])  # (H_out, W_out)
+
+    fig, (ax_x, ax_k, ax_out) = new_figure(1, 3, size=3.0)
+    _panel(ax_x, x, f"input {x.shape[0]}x{x.shape[1]}" + (f" (padding {p})" if p else ""),
+           "Greys", x.min(), x.max() + 1e-9)
+    _annotate(ax_x, x, fmt)
+    limit = max(float(np.abs(k).max()), 1e-9)
+    _panel(ax_k, k, f"kernel {kh}x{kw}", "RdBu_r", -limit, limit)
+    _annotate(ax_k, k, fmt)
+    out = np.full_like(full, np.nan)
+    out_image = _panel(ax_out, out, f"output {h_out}x{w_out}", "viridis", full.min(),
+                       full.max() + 1e-9)
+    window = Rectangle((-0.5, -0.5), kw, kh, fill=False, ec="red", lw=2.5)
+    ax_x.add_patch(window)
+    cell = Rectangle((-0.5, -0.5), 1, 1, fill=False, ec="red", lw=2.5)
+    ax_out.add_patch(cell)
+
+    def update(t):
+        i, j = divmod(t, w_out)
+        window.set_xy((j * s - 0.5, i * s - 0.5))
+        cell.set_xy((j - 0.5, i - 0.5))
+        out[i, j] = full[i, j]
+        out_image.set_data(out)
+        for text in list(ax_out.texts):
+            text.remove()
+        _annotate(ax_out, out, fmt)
+        fig.suptitle(f"step {t + 1}/{h_out * w_out}: out[{i}, {j}] = {format(full[i, j], fmt)}")
+        return window, cell, out_image
+
+    def init():
+        out[:] = np.nan
+        return update(0)
+
+    return FuncAnimation(fig, update, frames=h_out * w_out, init_func=init, interval=interval,
+                         blit=False, repeat=True)
+
+
+def conv_animation_html(image, kernel, stride=1, padding=0, interval=600, fmt="g",
+                        as_string=False):
+    """:func:`conv_animation` as self-contained HTML (JavaScript player, frames embedded as PNG).
+
+    Parameters
+    ----------
+    image, kernel, stride, padding, interval, fmt
+        As in :func:`conv_animation`.
+    as_string : bool
+        Return the HTML text instead of an ``IPython.display.HTML`` object (which a notebook
+        cell displays and the book embeds).
+
+    Returns
+    -------
+    IPython.display.HTML or str
+
+    Examples
+    --------
+    >>> html = conv_animation_html(np.eye(3), np.ones((2, 2)), as_string=True)
+    >>> "<script" in html
+    True
+    """
+    anim = conv_animation(image, kernel, stride=stride, padding=padding, interval=interval,
+                          fmt=fmt)
+    html = anim.to_jshtml(default_mode="once")
+    if as_string:
+        return html
+    from IPython.display import HTML
+
+    return HTML(html)

@@ -1,0 +1,103 @@
+"""Training curves and confusion matrices."""
+
+import numpy as np
+
+from ._figure import new_figure, to_numpy
+
+__all__ = ["plot_confusion", "plot_history"]
+
+
+def _series(history, name):
+    values = getattr(history, name, None)
+    return [] if values is None else [float(v) for v in values]
+
+
+def plot_history(history, title=None):
+    """Loss and accuracy per epoch from a :class:`cvlib.train.History` (or anything alike).
+
+    Parameters
+    ----------
+    history : object
+        Has list attributes ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc`` (the
+        validation ones may be empty when there was no validation set).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes: loss, accuracy.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> h = SimpleNamespace(train_loss=[1.0, 0.5], train_acc=[0.5, 0.8], val_loss=[], val_acc=[])
+    >>> len(plot_history(h).axes)
+    2
+    """
+    if not hasattr(history, "train_loss"):
+        kind = type(history).__name__
+        raise TypeError(f"`history` must have a `train_loss` attribute, got {kind}")
+    fig, (ax_loss, ax_acc) = new_figure(1, 2, size=3.5)
+    for ax, key, label in ((ax_loss, "loss", "loss"), (ax_acc, "acc", "accuracy")):
+        for split, style in (("train", "-o"), ("val", "--s")):
+            values = _series(history, f"{split}_{key}")
+            if values:
+                ax.plot(range(1, len(values) + 1), values, style, ms=3, label=split)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.set_title(label)
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend()
+    if title is not None:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_confusion(confusion, class_names=None, normalize=False, title="confusion matrix"):
+    """Draw a confusion matrix: rows are true classes, columns predicted classes.
+
+    Parameters
+    ----------
+    confusion : array or tensor, shape (K, K), or an object with a ``confusion`` attribute
+        (e.g. :class:`cvlib.train.Evaluation`). Entry ``[i, j]`` counts class ``i`` predicted
+        as ``j``.
+    class_names : sequence of str, optional
+    normalize : bool
+        Divide each row by its total, so the diagonal is the recall of each class.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes.
+
+    Examples
+    --------
+    >>> len(plot_confusion(np.array([[5, 1], [0, 4]]), class_names=["O", "X"]).axes)
+    1
+    """
+    confusion = to_numpy(getattr(confusion, "confusion", confusion), "confusion").astype(float)
+    if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1]:
+        raise ValueError(f"`confusion` must be a square matrix, got shape {confusion.shape}")
+    k = confusion.shape[0]
+    if class_names is not None and len(class_names) != k:
+        raise ValueError(f"`class_names` has {len(class_names)} entries for {k} classes")
+    if normalize:
+        confusion = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    fig, (ax,) = new_figure(size=max(3.0, 0.5 * k + 1.5))
+    ax.imshow(confusion, cmap="Blues")
+    names = class_names if class_names is not None else [str(i) for i in range(k)]
+    ax.set_xticks(range(k), names, rotation=45 if k > 4 else 0)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    limit = confusion.max() / 2 if confusion.size else 0
+    for i in range(k):
+        for j in range(k):
+            value = confusion[i, j]
+            text = f"{value:.2f}" if normalize else f"{int(value)}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                    color="white" if value > limit else "black")
+    return fig
