@@ -1,0 +1,47 @@
+"""Data augmentation written from scratch on torch tensors, shaped like torchvision.transforms.v2.
+
+A transform is a callable on an image tensor ``(C, H, W)`` (and a batch ``(N, C, H, W)``, each
+image with its own random draw) that returns an image; labels never pass through it. Wrap a
+dataset with :class:`Augmented` to augment its images on the fly. Deterministic operations live
+in :mod:`cvlib.augment.functional` (``hflip``, ``rotate``, ``adjust_contrast``, ...).
+
+Reproducibility: every random transform takes ``seed=`` or ``generator=``; ``Compose`` passes its
+own generator to every step.
+
+Examples
+--------
+>>> import torch
+>>> from cvlib import augment as A
+>>> t = A.Compose([A.RandomCrop(28, padding=2), A.RandomRotation(10)], seed=0)
+>>> t(torch.rand(1, 28, 28)).shape
+torch.Size([1, 28, 28])
+"""
+
+from . import functional
+from .base import Augmented, Compose, Normalize, RandomTransform, make_generator
+from .geometric import (
+    RandomCrop,
+    RandomHorizontalFlip,
+    RandomResizedCrop,
+    RandomRotation,
+    RandomVerticalFlip,
+)
+from .photometric import ColorJitter, GaussianNoise, RandomErasing, RandomSharpness
+
+__all__ = [
+    "Augmented",
+    "ColorJitter",
+    "Compose",
+    "GaussianNoise",
+    "Normalize",
+    "RandomCrop",
+    "RandomErasing",
+    "RandomHorizontalFlip",
+    "RandomResizedCrop",
+    "RandomRotation",
+    "RandomSharpness",
+    "RandomTransform",
+    "RandomVerticalFlip",
+    "functional",
+    "make_generator",
+]
