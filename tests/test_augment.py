@@ -165,8 +165,8 @@ def test_different_seeds_differ_and_batch_draws_per_image(batch):
 
 def test_compose_seed_reproducible(rgb):
     def pipeline():
-        return A.Compose([A.RandomCrop(12, padding=3), A.ColorJitter(0.5, 0.5), A.RandomErasing(1.0)],
-                         seed=11)
+        steps = [A.RandomCrop(12, padding=3), A.ColorJitter(0.5, 0.5), A.RandomErasing(1.0)]
+        return A.Compose(steps, seed=11)
     assert torch.equal(pipeline()(rgb), pipeline()(rgb))
 
 

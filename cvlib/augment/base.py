@@ -20,7 +20,9 @@ def make_generator(seed=None, generator=None):
         raise ValueError("give `seed` or `generator`, not both")
     if generator is not None:
         if not isinstance(generator, torch.Generator):
-            raise TypeError(f"`generator` must be a torch.Generator, got {type(generator).__name__}")
+            raise TypeError(
+                f"`generator` must be a torch.Generator, got {type(generator).__name__}"
+            )
         return generator
     if seed is not None:
         if not isinstance(seed, int):
@@ -115,7 +117,10 @@ class Compose:
     def __call__(self, img, generator=None):
         g = generator if generator is not None else self.generator
         for t in self.transforms:
-            img = t(img, generator=g) if (g is not None and isinstance(t, RandomTransform)) else t(img)
+            if g is not None and isinstance(t, RandomTransform):
+                img = t(img, generator=g)
+            else:
+                img = t(img)
         return img
 
     def __repr__(self):

@@ -20,7 +20,9 @@ def _check_image(img, name="img", floating=False):
     if not isinstance(img, torch.Tensor):
         raise TypeError(f"`{name}` must be a torch.Tensor, got {type(img).__name__}")
     if img.dim() not in (3, 4):
-        raise ValueError(f"`{name}` must have shape (C, H, W) or (N, C, H, W), got {tuple(img.shape)}")
+        raise ValueError(
+            f"`{name}` must have shape (C, H, W) or (N, C, H, W), got {tuple(img.shape)}"
+        )
     if floating and not img.is_floating_point():
         raise TypeError(f"`{name}` must be a floating-point image in [0, 1], got dtype {img.dtype}")
 
@@ -228,7 +230,8 @@ def smoothing_kernel():
     """
     from cvlib.kernels import kernel  # the numpy core's named 3x3 filters
 
-    k = 9.0 * np.asarray(kernel("box_blur"), dtype=np.float64) + 4.0 * np.asarray(kernel("identity"))
+    box, identity = np.asarray(kernel("box_blur")), np.asarray(kernel("identity"))
+    k = (9.0 * box + 4.0 * identity).astype(np.float64)
     return torch.from_numpy(k / 13.0).float()
 
 

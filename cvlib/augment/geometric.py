@@ -65,7 +65,9 @@ class RandomRotation(RandomTransform):
         super().__init__(seed, generator)
         self.degrees = check_range(degrees, "degrees", lower=-math.inf, centre=0.0)
         if interpolation not in ("nearest", "bilinear"):
-            raise ValueError(f"`interpolation` must be 'nearest' or 'bilinear', got {interpolation!r}")
+            raise ValueError(
+                f"`interpolation` must be 'nearest' or 'bilinear', got {interpolation!r}"
+            )
         if not isinstance(fill, (int, float)):
             raise ValueError(f"`fill` must be a number, got {fill!r}")
         self.interpolation = interpolation

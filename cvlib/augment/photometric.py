@@ -4,6 +4,8 @@ They change pixel values and leave positions alone. Inputs are floating-point im
 outputs stay in [0, 1] (``GaussianNoise(clip=False)`` aside).
 """
 
+import math
+
 import torch
 
 from . import functional as AF
@@ -19,7 +21,9 @@ class ColorJitter(RandomTransform):
 
     Examples
     --------
-    >>> import torch
+    >>> import math
+
+import torch
     >>> x = torch.rand(3, 8, 8)
     >>> torch.equal(ColorJitter()(x), x)
     True
@@ -115,12 +119,12 @@ class RandomErasing(RandomTransform):
     def get_params(self, img, generator):
         """``(top, left, h, w, value)`` of the rectangle, or ``None`` after 10 failed tries."""
         C, H, W = img.shape[-3:]
-        log_ratio = torch.log(torch.tensor(self.ratio))
+        log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
         for _ in range(10):
             area = H * W * self.uniform(*self.scale, generator)
-            aspect = torch.exp(torch.empty(1).uniform_(*log_ratio.tolist(), generator=generator))
-            h = int(round((area * aspect.item()) ** 0.5))
-            w = int(round((area / aspect.item()) ** 0.5))
+            aspect = math.exp(self.uniform(*log_ratio, generator))
+            h = round(math.sqrt(area * aspect))
+            w = round(math.sqrt(area / aspect))
             if not (0 < h < H and 0 < w < W):
                 continue
             if self.value == "random":
