@@ -1,0 +1,28 @@
+"""Data sets for the course, all usable with ``torch.utils.data.DataLoader``.
+
+Offline, built in: :func:`digits` (scikit-learn's real 8x8 handwritten digits), :func:`shapes`
+(synthetic circles, squares and triangles with boxes and masks), :func:`xo` (the X-or-O case
+study), :func:`sample_images` (photographs shipped with scikit-image).
+Downloaded once into a cache folder: :func:`mnist`, :func:`fashion_mnist`, :func:`cifar10`.
+"""
+
+from ._base import ImageDataset
+from .digits import digits, upsample
+from .photos import sample_images
+from .shapes import ShapesDataset, shapes
+from .torchvision_sets import cifar10, data_root, fashion_mnist, mnist
+from .xo import xo
+
+__all__ = [
+    "ImageDataset",
+    "ShapesDataset",
+    "cifar10",
+    "data_root",
+    "digits",
+    "fashion_mnist",
+    "mnist",
+    "sample_images",
+    "shapes",
+    "upsample",
+    "xo",
+]
