@@ -6,6 +6,7 @@ only).
 """
 
 from .alexnet import AlexNet, alexnet
+from .course_cnn import CourseCNN, course_cnn
 from .googlenet import GoogLeNet, Inception, googlenet
 from .lecture import LectureCNN, lecture_cnn
 from .lenet import LeNet5, lenet5
@@ -34,8 +35,9 @@ from .vgg import (
 )
 
 __all__ = [
-    "VGG", "AlexNet", "BasicBlock", "Bottleneck", "GoogLeNet", "Inception", "LeNet5", "LectureCNN",
-    "ResNet", "SmallResNet", "alexnet", "googlenet", "lecture_cnn", "lenet5", "make_layers",
-    "plain_small", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnet_small",
-    "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+    "VGG", "AlexNet", "BasicBlock", "Bottleneck", "CourseCNN", "GoogLeNet", "Inception", "LeNet5",
+    "LectureCNN", "ResNet", "SmallResNet", "alexnet", "course_cnn", "googlenet", "lecture_cnn",
+    "lenet5", "make_layers", "plain_small", "resnet18", "resnet34", "resnet50", "resnet101",
+    "resnet152", "resnet_small", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
+    "vgg19", "vgg19_bn",
 ]

@@ -5,7 +5,6 @@ one 64-number vector per image whatever the image size); one Linear layer is the
 (``.head``), the part transfer learning replaces.
 """
 
-import torch
 from torch import nn
 
 __all__ = ["CourseCNN", "course_cnn"]
@@ -38,6 +37,7 @@ class CourseCNN(nn.Module):
 
     Examples
     --------
+    >>> import torch
     >>> model = CourseCNN(num_classes=5)
     >>> model(torch.zeros(2, 1, 28, 28)).shape
     torch.Size([2, 5])
