@@ -1,4 +1,4 @@
-"""Train and evaluate a segmentation network on image/mask pairs, and the course's FCN experiment."""
+"""Train and evaluate a segmentation network on image/mask pairs; the course's FCN experiment."""
 
 import os
 import time

@@ -52,13 +52,15 @@ def to_image(x, name="image"):
     """One image as ``imshow`` wants it: ``(H, W)`` or ``(H, W, 3|4)`` floats in [0, 1].
 
     Accepts ``(H, W)``, ``(C, H, W)`` or ``(H, W, C)`` with ``C`` in 1, 3, 4, as numpy or torch.
-    The layout is channels-first when the first axis has 1, 3 or 4 entries and the last does not.
+    The layout is channels-first when the first axis has 1, 3 or 4 entries and the last does
+    not, or when both do and the first is smaller (``(1, 4, 4)`` is a 4x4 grayscale image).
     ``uint8`` is divided by 255; floats already in [0, 1] stay; any other floats (normalised
     images, activations) are rescaled from their min-max range to [0, 1].
     """
     x = to_numpy(x, name)
     if x.ndim == 3:
-        if x.shape[0] in (1, 3, 4) and x.shape[-1] not in (1, 3, 4):
+        first, last = x.shape[0] in (1, 3, 4), x.shape[-1] in (1, 3, 4)
+        if first and (not last or x.shape[0] < x.shape[-1]):
             x = np.moveaxis(x, 0, -1)  # (H, W, C)
         if x.shape[-1] not in (1, 3, 4):
             raise ValueError(f"`{name}` must have 1, 3 or 4 channels, got shape {x.shape}")
@@ -76,11 +78,16 @@ def to_image(x, name="image"):
 
 
 def to_image_list(images, name="images"):
-    """A list of images from a list/tuple, or from a batch ``(N, C, H, W)`` / ``(N, H, W, C)``."""
+    """A list of images from a list, or a batch ``(N, C, H, W)``, ``(N, H, W, C)``, ``(N, H, W)``.
+
+    A 3-D array is one image when its first or last axis has 1, 3 or 4 entries, else a batch of
+    grayscale images.
+    """
     if isinstance(images, (list, tuple)):
         return [to_image(im, f"{name}[{i}]") for i, im in enumerate(images)]
     arr = to_numpy(images, name)
-    if arr.ndim == 4:
+    if arr.ndim == 4 or (arr.ndim == 3 and arr.shape[0] not in (1, 3, 4)
+                         and arr.shape[-1] not in (1, 3, 4)):  # (N, C, H, W) or (N, H, W)
         return [to_image(im, f"{name}[{i}]") for i, im in enumerate(arr)]
     if arr.ndim in (2, 3):
         return [to_image(arr, name)]
