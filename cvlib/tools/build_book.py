@@ -1,0 +1,213 @@
+"""Build the course website strictly and report how long each chapter took to execute.
+
+``python -m cvlib.tools.build_book`` (what ``make book`` runs) does two things:
+
+1. runs ``jupyter-book build . -W -n --keep-going`` with the executables of the running Python
+   environment, so any warning (a broken reference, a missing file, a failing cell) fails the build;
+2. prints every executed notebook's execution time as a table with the total, and fails when a
+   chapter takes more than ``--chapter-budget`` seconds (90) or the whole site more than
+   ``--total-budget`` seconds (600).
+
+Where the times come from: myst-nb executes each notebook through jupyter-cache
+(``execute_notebooks: cache`` in ``_config.yml``) and stores the run time of the execution in the
+cache record (``_build/.jupyter_cache``, field ``execution_seconds``). For every document it copies
+that record's data into the Sphinx environment (``_build/.doctrees/environment.pickle``,
+``env.nb_metadata[docname]["exec_data"]``). Reading the environment gives exactly the documents of
+this build, in the order of the table of contents; a chapter served from the cache reports the time
+of the run that filled the cache, which is what the budget is about.
+
+Examples
+--------
+>>> format_seconds(83.456)
+'83.5'
+>>> over_budget([ChapterTime("book/03-convolution", 95.0, True)], 90, 600)
+['book/03-convolution took 95.0 s, more than the 90 s allowed for one chapter']
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTER_BUDGET = 90.0  # seconds, one chapter on 2 CPU cores
+TOTAL_BUDGET = 600.0  # seconds, the whole site
+
+
+@dataclass(frozen=True)
+class ChapterTime:
+    """Execution record of one notebook in the build.
+
+    Attributes
+    ----------
+    docname : str
+        Sphinx document name, e.g. ``"book/03-convolution"``.
+    seconds : float or None
+        Execution time of the notebook's last real run (None if myst-nb recorded none).
+    fresh : bool
+        True if the notebook ran in this build, False if its outputs came from the cache.
+    executed_at : float or None
+        POSIX time of that run.
+    """
+
+    docname: str
+    seconds: float | None
+    fresh: bool
+    executed_at: float | None = None
+
+
+def format_seconds(seconds: float | None) -> str:
+    """Seconds with one decimal, or ``"?"`` when unknown."""
+    return "?" if seconds is None else f"{seconds:.1f}"
+
+
+def jupyter_book_command(root: Path) -> list[str]:
+    """The strict build command, using ``jupyter-book`` beside the running interpreter."""
+    exe = Path(sys.executable).parent / "jupyter-book"
+    if not exe.exists():
+        found = shutil.which("jupyter-book")
+        if found is None:
+            raise FileNotFoundError(
+                f"jupyter-book is not installed beside {sys.executable}; run `make venv` first"
+            )
+        exe = Path(found)
+    return [str(exe), "build", str(root), "--builder", "html", "-W", "-n", "--keep-going"]
+
+
+def load_environment(build_dir: Path):
+    """Unpickle the Sphinx build environment written by the last build."""
+    path = build_dir / ".doctrees" / "environment.pickle"
+    if not path.exists():
+        raise FileNotFoundError(f"no Sphinx environment at {path}: has the book been built?")
+    with path.open("rb") as f:
+        return pickle.load(f)
+
+
+def toc_order(env) -> list[str]:
+    """Document names in reading order: a depth-first walk of the toctrees from the root page."""
+    root = env.config.root_doc
+    seen: list[str] = []
+    stack = [root]
+    while stack:
+        doc = stack.pop()
+        if doc in seen:
+            continue
+        seen.append(doc)
+        stack.extend(reversed(env.toctree_includes.get(doc, [])))
+    seen += sorted(set(env.all_docs) - set(seen))
+    return seen
+
+
+def chapter_times(build_dir: Path, since: float | None = None) -> list[ChapterTime]:
+    """Execution records of every executed notebook of the last build, in reading order.
+
+    Parameters
+    ----------
+    build_dir : Path
+        The book's ``_build`` folder.
+    since : float, optional
+        POSIX time the build started; runs at or after it count as fresh.
+    """
+    env = load_environment(build_dir)
+    metadata = getattr(env, "nb_metadata", {})
+    rows = []
+    for docname in toc_order(env):
+        data = metadata.get(docname, {}).get("exec_data")
+        if not data:  # plain page, or a notebook excluded from execution (assignments)
+            continue
+        mtime = data.get("mtime")
+        fresh = since is not None and mtime is not None and mtime >= since
+        rows.append(ChapterTime(docname, data.get("runtime"), fresh, mtime))
+    return rows
+
+
+def over_budget(rows: list[ChapterTime], chapter_budget: float, total_budget: float) -> list[str]:
+    """One message per broken budget (empty when all is well)."""
+    problems = [
+        f"{row.docname} took {row.seconds:.1f} s, more than the {chapter_budget:g} s allowed "
+        "for one chapter"
+        for row in rows
+        if row.seconds is not None and row.seconds > chapter_budget
+    ]
+    total = sum(row.seconds or 0.0 for row in rows)
+    if total > total_budget:
+        problems.append(
+            f"the chapters took {total:.1f} s together, more than the {total_budget:g} s allowed"
+        )
+    return problems
+
+
+def format_table(rows: list[ChapterTime]) -> str:
+    """The execution-time table printed after the build."""
+    width = max([len("chapter"), *(len(row.docname) for row in rows)])
+    lines = [f"{'chapter':<{width}}  {'seconds':>8}  run", "-" * (width + 40)]
+    for row in rows:
+        if row.fresh:
+            when = "executed in this build"
+        elif row.executed_at is not None:
+            stamp = datetime.fromtimestamp(row.executed_at).strftime("%Y-%m-%d %H:%M")
+            when = f"from the cache (executed {stamp})"
+        else:
+            when = "from the cache"
+        lines.append(f"{row.docname:<{width}}  {format_seconds(row.seconds):>8}  {when}")
+    total = sum(row.seconds or 0.0 for row in rows)
+    lines += ["-" * (width + 40), f"{'total':<{width}}  {total:>8.1f}"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cvlib.tools.build_book", description=__doc__)
+    parser.add_argument("--root", type=Path, default=ROOT, help="the folder with _config.yml")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="do not build; report the times of the last build",
+    )
+    parser.add_argument("--chapter-budget", type=float, default=CHAPTER_BUDGET)
+    parser.add_argument("--total-budget", type=float, default=TOTAL_BUDGET)
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    build_dir = root / "_build"
+
+    started = None
+    if not args.report_only:
+        command = jupyter_book_command(root)
+        print("build_book: " + " ".join(command), flush=True)
+        started = time.time()
+        code = subprocess.run(command, cwd=root).returncode
+        elapsed = time.time() - started
+        if code != 0:
+            print(
+                f"\nbuild_book: FAILED: jupyter-book exited with status {code} after "
+                f"{elapsed:.0f} s. Warnings count as errors (-W): look above for "
+                "'WARNING' or 'Executing notebook failed' (with the failing cell's traceback).",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"\nbuild_book: site built in {elapsed:.0f} s: {build_dir / 'html' / 'index.html'}")
+
+    rows = chapter_times(build_dir, since=started)
+    print(
+        f"\nExecution time per notebook (jupyter-cache records; budget {args.chapter_budget:g} s "
+        f"each, {args.total_budget:g} s in total; measured on a shared machine, so indicative)"
+    )
+    print(format_table(rows))
+    problems = over_budget(rows, args.chapter_budget, args.total_budget)
+    if problems:
+        print("\nbuild_book: FAILED: over the time budget:", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    print("\nbuild_book: OK: strict build passed and every chapter is within its time budget.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
