@@ -1,0 +1,43 @@
+"""Grading helpers for the course's nbgrader test cells.
+
+A test cell calls one helper per answer instead of bare asserts::
+
+    from cvlib.grading import check_conv2d_multi
+    check_conv2d_multi(conv2d_multi)
+
+Each helper calls the student's function on fresh random inputs (a new seed per call; pass
+``seed=`` to repeat a failing test exactly), computes the reference with a private, freshly loaded
+copy of the cvlib module (so rebinding ``cvlib.conv.conv2d`` in a notebook changes nothing), checks
+type, dtype and shape before values, compares values with explicit tolerances on plain ndarray
+copies (never through the result's own ``__eq__``), and raises ``AssertionError`` with a message a
+student can act on: the first wrong position with expected and got values, plus a hint when the
+result matches a known mistake (flipped kernel, stride ignored, padding on the wrong axes, ...).
+Exceptions raised by student code become such messages too. Helpers never write to stderr.
+
+Hidden tests call the same helpers with ``hidden=True`` (more and harder cases), so the feedback
+a student receives shows a call, not the test data.
+"""
+
+from ._compare import as_float, as_float_array, as_int, compare_arrays
+from ._student import GradingFailure, call, reference
+from .backprop import check_conv_backward, check_training_step
+from .conv import (
+    check_apply_filters,
+    check_conv2d_multi,
+    check_conv2d_single,
+    check_conv2d_strided,
+    check_conv_params,
+    check_dense_params,
+    check_output_size,
+    check_pad2d,
+)
+from .layers import check_cross_entropy, check_relu, check_softmax
+from .pool import check_max_pool_backward, check_pool
+
+__all__ = [
+    "GradingFailure", "as_float", "as_float_array", "as_int", "call", "check_apply_filters",
+    "check_conv2d_multi", "check_conv2d_single", "check_conv2d_strided", "check_conv_backward",
+    "check_conv_params", "check_cross_entropy", "check_dense_params", "check_max_pool_backward",
+    "check_output_size", "check_pad2d", "check_pool", "check_relu", "check_softmax",
+    "check_training_step", "compare_arrays", "reference",
+]

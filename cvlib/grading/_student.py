@@ -1,0 +1,143 @@
+"""Calling student code safely: fresh references, seeds, captured output, readable failures.
+
+Everything here raises :class:`GradingFailure` (an ``AssertionError``) with a message written for
+the student; nothing is written to stderr (nbgrader scores a test cell that writes to stderr 0).
+"""
+
+import contextlib
+import importlib.util
+import io
+import os
+import secrets
+import sys
+import traceback
+import warnings
+
+import numpy as np
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class GradingFailure(AssertionError):
+    """A test did not pass; the message says what differs and, where possible, why."""
+
+
+def fail(message, seed=None, check=None):
+    """Raise :class:`GradingFailure` with ``message`` and, if given, how to repeat the test."""
+    __tracebackhide__ = True
+    if seed is not None and check is not None:
+        message += f"\n(To repeat exactly this test: {check}(..., seed={seed}).)"
+    raise GradingFailure(message)
+
+
+def new_seed(seed=None):
+    """Return ``seed`` if given, else a fresh random one (so inputs cannot be guessed)."""
+    if seed is None:
+        return secrets.randbelow(2**31)
+    return int(seed)
+
+
+def reference(module_name):
+    """A private, freshly executed copy of a cvlib module.
+
+    The copy is built from the module's source file and is not registered in ``sys.modules``, so a
+    notebook that rebinds ``cvlib.conv.conv2d`` (on purpose or by accident) does not change the
+    reference the tests compare with.
+    """
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot find the reference module {module_name!r}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def describe(value):
+    """A short description of an argument for messages: shapes for arrays, repr otherwise."""
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape}"
+    if isinstance(value, (tuple, list)) and any(isinstance(v, np.ndarray) for v in value):
+        inner = ", ".join(describe(v) for v in value)
+        return f"({inner})"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def signature(name, args, kwargs):
+    """``conv2d(x=array of shape (5, 5), weight=..., stride=2)`` for messages."""
+    parts = [f"{k}={describe(v)}" if k else describe(v) for k, v in args]
+    parts += [f"{k}={describe(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _student_line(tb):
+    """The last frame of a traceback that is not inside cvlib.grading (the student's line)."""
+    frames = [f for f in traceback.extract_tb(tb) if not f.filename.startswith(_HERE)]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    in_notebook = frame.filename.startswith("<") or "ipykernel" in frame.filename
+    where = "line" if in_notebook else frame.filename
+    code = f": `{frame.line.strip()}`" if frame.line else ""
+    return f" (raised at {where} {frame.lineno} in `{frame.name}`{code})"
+
+
+def call(fn, name, args=(), kwargs=None, seed=None, check=None):
+    """Call the student's ``fn`` and return its result, or fail with a readable message.
+
+    ``args`` is a sequence of ``(argument_name, value)`` pairs (name may be ``""``); the values are
+    copied so the student cannot alter the test's inputs, and an in-place change of an input is
+    reported. Output and warnings are captured: stdout is echoed (feedback stays visible), stderr
+    is never written to.
+    """
+    __tracebackhide__ = True
+    kwargs = dict(kwargs or {})
+    if not callable(fn):
+        fail(f"`{name}` should be a function, but it is {type(fn).__name__}: {describe(fn)}.")
+    copies = [_copy(v) for _, v in args]
+    kw_copies = {k: _copy(v) for k, v in kwargs.items()}
+    text = signature(name, args, kwargs)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with np.errstate(all="ignore"):
+                    result = fn(*copies, **kw_copies)
+    except NotImplementedError:
+        fail(f"`{name}` is not implemented yet: replace `raise NotImplementedError()` in its "
+             "answer cell with your code, run that cell, then run this test again.")
+    except Exception as error:  # the student's bug, reported in words
+        kind = type(error).__name__
+        where = _student_line(sys.exc_info()[2])
+        fail(f"Calling {text} raised {kind}: {error}{where}.", seed, check)
+    finally:
+        if out.getvalue():
+            sys.stdout.write(out.getvalue()[:2000])
+    for (arg_name, original), used in zip(args, copies, strict=True):
+        _check_unchanged(original, used, arg_name or "an argument", text, seed, check)
+    for key, used in kw_copies.items():
+        _check_unchanged(kwargs[key], used, key, text, seed, check)
+    return result
+
+
+def _copy(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_copy(v) for v in value)
+    return value
+
+
+def _check_unchanged(original, used, arg_name, text, seed, check):
+    __tracebackhide__ = True
+    if isinstance(original, np.ndarray):
+        same = (isinstance(used, np.ndarray) and used.shape == original.shape
+                and bool(np.all((used == original) | (np.isnan(used) & np.isnan(original)))))
+        if not same:
+            fail(f"Calling {text} changed its input `{arg_name}` in place. Work on a copy "
+                 "(e.g. `x = x.copy()` or write into a new array) and leave the inputs untouched.",
+                 seed, check)
+    elif isinstance(original, (tuple, list)):
+        for o, u in zip(original, used, strict=False):
+            _check_unchanged(o, u, arg_name, text, seed, check)

@@ -1,0 +1,55 @@
+"""The tiny CNN of assignment 2, written with the numpy core: the reference for a training step.
+
+Architecture (input ``x`` of shape (N, C, H, W) with even H and W, ``F`` filters, ``K`` classes)::
+
+    conv 3x3, padding 1  ->  ReLU  ->  max pool 2x2  ->  flatten  ->  linear  ->  cross-entropy
+    (N, F, H, W)            (N, F, H, W) (N, F, H/2, W/2) (N, F*H*W/4) (N, K)
+
+``params`` is the tuple ``(conv_weight, conv_bias, fc_weight, fc_bias)`` with shapes
+``(F, C, 3, 3)``, ``(F,)``, ``(K, F*H*W/4)``, ``(K,)`` (PyTorch's layouts).
+"""
+
+import numpy as np
+
+
+def init_params(in_channels, num_classes, size, filters=4, seed=0):
+    """Small random parameters for the tiny CNN (He-style scaling), as a tuple of 4 arrays.
+
+    Examples
+    --------
+    >>> [p.shape for p in init_params(1, 3, 8)]
+    [(4, 1, 3, 3), (4,), (3, 64), (3,)]
+    """
+    rng = np.random.default_rng(seed)
+    features = filters * (size // 2) ** 2
+    conv_weight = rng.normal(size=(filters, in_channels, 3, 3)) * np.sqrt(2 / (9 * in_channels))
+    fc_weight = rng.normal(size=(num_classes, features)) * np.sqrt(1 / features)
+    return conv_weight, np.zeros(filters), fc_weight, np.zeros(num_classes)
+
+
+def loss_and_grads(x, target, params, conv, pool, layers):
+    """Loss of the tiny CNN and the gradients of the 4 parameters, with the given core modules.
+
+    ``conv``, ``pool`` and ``layers`` are the modules to use (the graders pass fresh copies of
+    :mod:`cvlib.conv`, :mod:`cvlib.pool` and :mod:`cvlib.layers`).
+    """
+    conv_weight, conv_bias, fc_weight, fc_bias = params
+    a = conv.conv2d(x, conv_weight, conv_bias, padding=1)  # (N, F, H, W)
+    r = layers.relu(a)  # (N, F, H, W)
+    p = pool.max_pool2d(r, 2)  # (N, F, H/2, W/2)
+    f = p.reshape(len(x), -1)  # (N, F*H*W/4)
+    logits = f @ fc_weight.T + fc_bias  # (N, K)
+    loss, dlogits = layers.cross_entropy(logits, target)
+    dfc_weight = dlogits.T @ f  # (K, F*H*W/4)
+    dfc_bias = dlogits.sum(axis=0)  # (K,)
+    dp = (dlogits @ fc_weight).reshape(p.shape)  # (N, F, H/2, W/2)
+    dr = pool.max_pool2d_backward(dp, r, 2)  # (N, F, H, W)
+    da = layers.relu_backward(dr, a)  # (N, F, H, W)
+    _, dconv_weight, dconv_bias = conv.conv2d_backward(da, x, conv_weight, padding=1)
+    return float(loss), (dconv_weight, dconv_bias, dfc_weight, dfc_bias)
+
+
+def sgd_step(x, target, params, lr, conv, pool, layers):
+    """One step of plain gradient descent: ``(loss before the step, new params)``."""
+    loss, grads = loss_and_grads(x, target, params, conv, pool, layers)
+    return loss, tuple(p - lr * g for p, g in zip(params, grads, strict=True))

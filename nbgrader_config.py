@@ -1,0 +1,59 @@
+"""nbgrader configuration of the course (read by every `nbgrader` command run in this folder).
+
+Layout: the instructor notebooks (with solutions and hidden tests) live in
+``solutions/<assignment>/``; ``nbgrader generate_assignment <assignment>`` writes the student
+version to ``assignments/<assignment>/``, which is committed and published. ``make assignments``
+does that for every assignment (through ``python -m cvlib.tools.release``).
+
+Other tools (``cvlib.tools.release``, ``cvlib.tools.demo``, the tests) run nbgrader in a scratch
+course directory whose own ``nbgrader_config.py`` loads this file and then moves ``root``.
+See ``book/instructors.md`` for the whole workflow.
+"""
+
+import os
+
+c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
+
+# --- the course ----------------------------------------------------------------------------
+c.CourseDirectory.course_id = "cnn-cv"
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "assignments"
+# submitted/, autograded/, feedback/ and gradebook.db keep nbgrader's default names (git-ignored).
+# A large class points the gradebook at PostgreSQL instead of SQLite, for example:
+# c.CourseDirectory.db_url = "postgresql://nbgrader@localhost/cnn_cv"
+
+# Files next to a notebook that are copied into the release (data, images). Nothing else.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.db"]
+
+# --- what students receive -----------------------------------------------------------------
+# An answer cell becomes this stub; calling an unanswered function raises, so its test fails.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
+c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
+c.ClearSolutions.enforce_metadata = True
+c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
+c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
+# Student versions carry no outputs: students run them themselves.
+c.ClearOutput.enabled = True
+
+# --- executing notebooks (validate, autograde) ----------------------------------------------
+# Each cell gets 60 s. Every graded cell of assignments 1-2 runs in well under a second with a
+# correct answer, so 60 s is room for a slow loop-based answer on a busy machine, while an endless
+# loop costs one minute at most.
+c.Execute.timeout = 60
+# On timeout, interrupt the kernel (KeyboardInterrupt in the cell, which then scores 0) and go on
+# with the next cell instead of abandoning the notebook.
+c.Execute.interrupt_on_timeout = True
+# A kernel that does not even start in 60 s is a broken environment, not a student error.
+c.Execute.startup_timeout = 60
+# Never re-run a notebook: a second run would hide flaky or stateful answers.
+c.Execute.execute_retries = 0
+# Stop the kernel at once after the last cell: nothing a student left running survives grading.
+c.Execute.shutdown_kernel = "immediate"
+
+# --- grading --------------------------------------------------------------------------------
+# The notebooks' own metadata is the truth; a student who edits grade ids or points is caught.
+c.Autograde.create_student = True
+c.Validator.validate_all = False
