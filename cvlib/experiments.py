@@ -1,0 +1,190 @@
+"""The measurements behind the augmentation and transfer chapters, small enough for a CPU.
+
+Both use scikit-learn's real handwritten digits at 28x28 and the course's small CNN
+(:class:`cvlib.models.CourseCNN`), and repeat each run over several seeds, because with a few
+hundred training images one run says little. ``python -m cvlib.bench augment`` and
+``python -m cvlib.bench transfer`` print the tables; the book calls the same functions.
+
+The transfer experiment splits the digits by class: the shipped weights were pretrained on digits
+0-4 only (``python -m cvlib.pretrain``), and the target task is telling 5, 6, 7, 8 and 9 apart
+from at most a few labelled images each.
+"""
+
+import statistics
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from cvlib import augment as A
+from cvlib import transfer
+from cvlib.data import digits
+from cvlib.models.course_cnn import CourseCNN
+from cvlib.train import evaluate, fit, set_seed
+
+__all__ = [
+    "SOURCE_CLASSES",
+    "TARGET_CLASSES",
+    "ExperimentResult",
+    "augmentation_experiment",
+    "class_subset",
+    "default_augmentation",
+    "few_shot",
+    "transfer_experiment",
+]
+
+SOURCE_CLASSES = (0, 1, 2, 3, 4)  # what the shipped weights saw
+TARGET_CLASSES = (5, 6, 7, 8, 9)  # the transfer task, never seen in pretraining
+SIZE = 28
+
+
+@dataclass
+class ExperimentResult:
+    """Test accuracies of each method over seeds, with mean and standard deviation."""
+
+    accuracies: dict  # method -> list of accuracies, one per seed
+    seeds: tuple
+    setting: str
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def mean(self, method):
+        return statistics.fmean(self.accuracies[method])
+
+    def std(self, method):
+        values = self.accuracies[method]
+        return statistics.stdev(values) if len(values) > 1 else 0.0
+
+    def table(self):
+        """A plain-text table: one row per method, accuracy as mean +- std and per seed."""
+        width = max(len(m) for m in self.accuracies)
+        lines = [self.setting, f"{'method':<{width}}  mean +- std      per seed"]
+        for m, values in self.accuracies.items():
+            runs = " ".join(f"{v:.3f}" for v in values)
+            lines.append(f"{m:<{width}}  {self.mean(m):.3f} +- {self.std(m):.3f}  {runs}")
+        lines.append(f"({len(self.seeds)} seeds, {self.seconds:.0f} s)")
+        return "\n".join(lines)
+
+    def plot(self, ax=None):
+        """Bar chart of mean test accuracy with one-std error bars and each seed as a dot."""
+        import matplotlib.pyplot as plt
+
+        ax = ax or plt.subplots(figsize=(5, 3))[1]
+        methods = list(self.accuracies)
+        ax.bar(methods, [self.mean(m) for m in methods],
+               yerr=[self.std(m) for m in methods], capsize=4, color="#9ecae1")
+        for i, m in enumerate(methods):
+            ax.plot([i] * len(self.accuracies[m]), self.accuracies[m], "k.", alpha=0.6)
+        ax.set_ylabel("test accuracy")
+        ax.set_ylim(0, 1)
+        ax.set_title(self.setting, fontsize=9)
+        return ax
+
+
+def class_subset(dataset, classes):
+    """Images of ``classes`` only, relabelled ``0 .. len(classes) - 1`` in the given order."""
+    labels = dataset.labels
+    keep = torch.isin(labels, torch.tensor(classes))
+    remap = torch.full((int(labels.max()) + 1,), -1, dtype=torch.int64)
+    remap[torch.tensor(classes)] = torch.arange(len(classes))
+    return TensorDataset(dataset.images[keep], remap[labels[keep]])
+
+
+def few_shot(dataset, per_class, seed):
+    """``per_class`` images of every class, drawn at random with ``seed``."""
+    images, labels = dataset.tensors
+    g = torch.Generator().manual_seed(seed)
+    picks = []
+    for c in labels.unique():
+        index = torch.nonzero(labels == c).flatten()
+        if len(index) < per_class:
+            raise ValueError(f"`per_class`={per_class} but class {int(c)} has {len(index)} images")
+        picks.append(index[torch.randperm(len(index), generator=g)[:per_class]])
+    picks = torch.cat(picks)
+    return TensorDataset(images[picks], labels[picks])
+
+
+def default_augmentation():
+    """Small shifts, rotations and zooms that keep a digit the same digit (no flips)."""
+    return A.Compose([
+        A.RandomRotation(12),
+        A.RandomResizedCrop(SIZE, scale=(0.8, 1.0), ratio=(0.85, 1.15)),
+        A.RandomCrop(SIZE, padding=2),
+    ])
+
+
+def _train(model, train_set, test_set, epochs, lr, seed, batch_size=32, optimizer=None):
+    g = torch.Generator().manual_seed(seed)
+    loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=g)
+    fit(model, loader, epochs=epochs, lr=lr, optimizer=optimizer, device="cpu", progress=False)
+    return evaluate(model, DataLoader(test_set, batch_size=256), device="cpu").accuracy
+
+
+def augmentation_experiment(n_train=200, seeds=(0, 1, 2), epochs=40, lr=3e-3):
+    """Train :class:`CourseCNN` on ``n_train`` digits with and without augmentation.
+
+    Same model, same images, same number of epochs; the only difference is that with
+    augmentation each epoch sees randomly shifted, rotated and zoomed copies.
+    Returns an :class:`ExperimentResult` with methods "no augmentation" and "augmentation".
+    """
+    start = time.perf_counter()
+    full = digits(size=SIZE, split="train")
+    pool = TensorDataset(full.images, full.labels)
+    test = TensorDataset(*_tensors(digits(size=SIZE, split="test")))
+    per_class = n_train // 10
+    acc = {"no augmentation": [], "augmentation": []}
+    for seed in seeds:
+        train = few_shot(pool, per_class, seed)
+        for method, data in (("no augmentation", train),
+                             ("augmentation", A.Augmented(train, default_augmentation()))):
+            set_seed(seed)
+            acc[method].append(_train(CourseCNN(10), data, test, epochs, lr, seed))
+    setting = f"CourseCNN, {per_class * 10} training digits, {epochs} epochs, test on {len(test)}"
+    return ExperimentResult(acc, tuple(seeds), setting, time.perf_counter() - start)
+
+
+def _tensors(dataset):
+    return dataset.images, dataset.labels
+
+
+def _fit_head_on_features(base, train, test, epochs, lr, seed, num_classes):
+    train_f = transfer.extract_features(base, DataLoader(train, batch_size=256))
+    test_f = transfer.extract_features(base, DataLoader(test, batch_size=256))
+    set_seed(seed)
+    head = nn.Linear(train_f.tensors[0].shape[1], num_classes)
+    return _train(head, train_f, test_f, epochs, lr, seed, batch_size=16)
+
+
+def transfer_experiment(per_class=10, seeds=(0, 1, 2), epochs=40):
+    """Digits 5-9 from ``per_class`` labelled images each: scratch vs the two transfer routes.
+
+    - "scratch": :class:`CourseCNN` from random weights, every layer trained (lr 3e-3);
+    - "feature extraction": the pretrained base frozen, features stored once, a new Linear head
+      trained on them (lr 1e-2);
+    - "fine-tuning": ``load_pretrained(num_classes=5)``, every layer trained with a smaller
+      learning rate (1e-3) so the pretrained filters move gently.
+
+    Test accuracy is measured on all digits 5-9 of the fixed test split.
+    """
+    if not isinstance(per_class, int) or not 1 <= per_class <= 100:
+        raise ValueError(f"`per_class` must be an int in [1, 100], got {per_class!r}")
+    start = time.perf_counter()
+    pool = class_subset(digits(size=SIZE, split="train"), TARGET_CLASSES)
+    test = class_subset(digits(size=SIZE, split="test"), TARGET_CLASSES)
+    k = len(TARGET_CLASSES)
+    acc = {"scratch": [], "feature extraction": [], "fine-tuning": []}
+    for seed in seeds:
+        train = few_shot(pool, per_class, seed)
+        set_seed(seed)
+        acc["scratch"].append(_train(CourseCNN(k), train, test, epochs, 3e-3, seed))
+        base = transfer.load_pretrained().features
+        acc["feature extraction"].append(
+            _fit_head_on_features(base, train, test, 4 * epochs, 1e-2, seed, k))
+        set_seed(seed)
+        acc["fine-tuning"].append(
+            _train(transfer.load_pretrained(num_classes=k), train, test, epochs, 1e-3, seed))
+    setting = (f"digits 5-9, {per_class} labelled images per class, "
+               f"test on {len(test)}; pretrained on digits 0-4")
+    return ExperimentResult(acc, tuple(seeds), setting, time.perf_counter() - start)
