@@ -15,7 +15,7 @@ TOL = 1e-10
 
 
 def random_config(rng):
-    """A random convolution: shapes, stride 1-3, padding 0-2 / pair / "same" / "valid", dilation 1-2."""
+    """Random shapes, stride 1-3, padding 0-2 / pair / "same" / "valid", dilation 1-2."""
     form = int(rng.integers(2, 5))  # x.ndim
     kernel = tuple(int(k) for k in rng.integers(1, 5, size=2))
     dilation = tuple(int(d) for d in rng.integers(1, 3, size=2))
@@ -186,7 +186,8 @@ BAD_INPUTS = [
      "`weight` has 4 input channels but `x` has 3"),
     (lambda: conv2d(np.ones((4, 4)), np.ones((5, 5))), ValueError, "`weight` kernel"),
     (lambda: conv2d(np.ones((4, 4)), np.ones((7, 7)), padding=1), ValueError, "padded input"),
-    (lambda: conv2d(np.ones((5, 5)), np.ones((3, 3)), stride=0), ValueError, "`stride` must be >= 1"),
+    (lambda: conv2d(np.ones((5, 5)), np.ones((3, 3)), stride=0), ValueError,
+     "`stride` must be >= 1"),
     (lambda: conv2d(np.ones((5, 5)), np.ones((3, 3)), dilation=(1, 0)), ValueError, "`dilation`"),
     (lambda: conv2d(np.ones((5, 5)), np.ones((3, 3)), padding=-1), ValueError,
      "`padding` must be >= 0"),

@@ -1,0 +1,200 @@
+"""2-D max, min and average pooling in numpy, forward and backward.
+
+Pooling slides a ``kH x kW`` window over each channel separately and keeps one number per
+window: the largest (max pooling), the smallest (min pooling) or the mean (average pooling).
+Conventions are PyTorch's (``torch.nn.functional.max_pool2d`` and ``avg_pool2d``):
+
+- ``stride`` defaults to ``kernel_size`` (windows side by side, no overlap);
+- ``padding`` adds ``-inf`` (max), ``+inf`` (min) or zeros (average, which still divides by
+  ``kH*kW``: PyTorch's default ``count_include_pad=True``), at most half the kernel per side;
+- the output size is rounded down: ``H_out = floor((H + 2*pH - kH) / sH) + 1``.
+
+``x`` may be ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; the output keeps the leading axes.
+The loops run over the ``kH*kW`` offsets inside a window, each a whole-array operation.
+"""
+
+from collections import namedtuple
+
+import numpy as np
+
+from cvlib._validate import check_array, check_shape, pair
+from cvlib._windows import crop_edges, output_size, pad_edges, window_slices
+
+_Pool = namedtuple("_Pool", "kernel stride pads out")  # pairs; pads (top, bottom, left, right)
+
+__all__ = ["avg_pool2d", "avg_pool2d_backward", "max_pool2d", "max_pool2d_backward", "min_pool2d"]
+
+_SHAPES = """
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W), (C, H, W) or (H, W)
+    kernel_size : int or pair
+        Window size ``(kH, kW)``.
+    stride : int or pair, optional
+        Step ``(sH, sW)`` between windows; defaults to ``kernel_size``.
+    padding : int or pair, default 0
+        Added on each side, at most half the kernel: ``pH <= kH // 2``.
+
+    Returns
+    -------
+    out : ndarray, shape (..., H_out, W_out)
+        ``H_out = floor((H + 2*pH - kH) / sH) + 1``, likewise ``W_out``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a non-array ``x``, wrong dimensions, a stride below 1, padding out of range or a
+        window larger than the padded input.
+"""
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """Max pooling: ``out[..., i, j] = max_{u, v} x_pad[..., i*sH + u, j*sW + v]``.
+    {shapes}
+    Examples
+    --------
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> max_pool2d(x, 2)
+    array([[[[ 5.,  7.],
+             [13., 15.]]]])
+    >>> max_pool2d(np.zeros((8, 3, 7, 7)), 3, stride=2, padding=1).shape
+    (8, 3, 4, 4)
+    """
+    return _max_with_index(*_prepare(x, kernel_size, stride, padding, -np.inf))[0]
+
+
+def min_pool2d(x, kernel_size, stride=None, padding=0):
+    """Min pooling: ``out[..., i, j] = min_{u, v} x_pad[..., i*sH + u, j*sW + v]``.
+
+    Equal to ``-max_pool2d(-x, ...)``; the padding is ``+inf``.
+    {shapes}
+    Examples
+    --------
+    >>> min_pool2d(np.arange(16.0).reshape(4, 4), 2).shape
+    (2, 2)
+    """
+    return -max_pool2d(-check_array(x, "x", ndims=(2, 3, 4)), kernel_size, stride, padding)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """Average pooling: ``out[..., i, j] = mean_{u, v} x_pad[..., i*sH + u, j*sW + v]``.
+
+    Padded zeros count in the mean (the divisor is always ``kH*kW``), as in PyTorch's default.
+    {shapes}
+    Examples
+    --------
+    >>> avg_pool2d(np.ones((2, 5, 6, 6)), 2).shape
+    (2, 5, 3, 3)
+    """
+    xp, geom = _prepare(x, kernel_size, stride, padding, 0.0)
+    out = np.zeros((*xp.shape[:-2], *geom.out), dtype=xp.dtype)
+    for _, _, rows, cols in window_slices(geom.kernel, geom.stride, (1, 1), geom.out):
+        out += xp[..., rows, cols]
+    return out / (geom.kernel[0] * geom.kernel[1])
+
+
+def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
+    """Gradient of :func:`max_pool2d` with respect to ``x``.
+
+    Each window's gradient goes to the position of its maximum; on ties, to the first maximum
+    in row-major order, as PyTorch does. Overlapping windows add up.
+
+    Parameters
+    ----------
+    dout : ndarray, shape of ``max_pool2d(x, ...)``
+    x, kernel_size, stride, padding
+        As given to :func:`max_pool2d`.
+
+    Returns
+    -------
+    dx : ndarray, shape of ``x``
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0], [4.0, 3.0]])
+    >>> max_pool2d_backward(np.array([[10.0]]), x, 2)
+    array([[ 0.,  0.],
+           [10.,  0.]])
+    """
+    xp, geom = _prepare(x, kernel_size, stride, padding, -np.inf)
+    out, index = _max_with_index(xp, geom)
+    dout = _check_dout(dout, out.shape, xp.dtype)
+    dxp = np.zeros(xp.shape, dtype=xp.dtype)
+    for i, j, rows, cols in window_slices(geom.kernel, geom.stride, (1, 1), geom.out):
+        dxp[..., rows, cols] += np.where(index == i * geom.kernel[1] + j, dout, 0.0)
+    return np.ascontiguousarray(crop_edges(dxp, geom.pads))
+
+
+def avg_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
+    """Gradient of :func:`avg_pool2d` with respect to ``x``: each window shares its gradient
+    equally, ``dout / (kH*kW)`` per pixel, and overlapping windows add up.
+
+    Parameters
+    ----------
+    dout : ndarray, shape of ``avg_pool2d(x, ...)``
+    x, kernel_size, stride, padding
+        As given to :func:`avg_pool2d`.
+
+    Returns
+    -------
+    dx : ndarray, shape of ``x``
+
+    Examples
+    --------
+    >>> avg_pool2d_backward(np.ones((1, 2, 2)), np.zeros((1, 4, 4)), 2).shape
+    (1, 4, 4)
+    """
+    xp, geom = _prepare(x, kernel_size, stride, padding, 0.0)
+    (kh, kw) = geom.kernel
+    share = _check_dout(dout, (*xp.shape[:-2], *geom.out), xp.dtype) / (kh * kw)
+    dxp = np.zeros(xp.shape, dtype=xp.dtype)
+    for _, _, rows, cols in window_slices(geom.kernel, geom.stride, (1, 1), geom.out):
+        dxp[..., rows, cols] += share
+    return np.ascontiguousarray(crop_edges(dxp, geom.pads))
+
+
+for _f in (max_pool2d, min_pool2d, avg_pool2d):
+    if _f.__doc__:  # None under python -OO
+        _f.__doc__ = _f.__doc__.replace("{shapes}", _SHAPES)
+
+
+def _prepare(x, kernel_size, stride, padding, fill):
+    """Validate, pad with ``fill``; return ``(x_pad, _Pool(kernel, stride, pads, out))``."""
+    x = check_array(x, "x", ndims=(2, 3, 4))
+    kernel = pair(kernel_size, "kernel_size", minimum=1)
+    stride = kernel if stride is None else pair(stride, "stride", minimum=1)
+    ph, pw = pair(padding, "padding")
+    if ph > kernel[0] // 2 or pw > kernel[1] // 2:
+        raise ValueError(
+            f"`padding` must be at most half of `kernel_size` {kernel}, got {(ph, pw)}"
+        )
+    h, w = x.shape[-2:]
+    out = (
+        output_size(h, kernel[0], stride[0], 1, 2 * ph),
+        output_size(w, kernel[1], stride[1], 1, 2 * pw),
+    )
+    if min(out) < 1:
+        raise ValueError(
+            f"`kernel_size` {kernel} is larger than the padded input ({h + 2 * ph}, {w + 2 * pw})"
+        )
+    pads = (ph, ph, pw, pw)
+    return pad_edges(x, pads, fill), _Pool(kernel, stride, pads, out)
+
+
+def _max_with_index(xp, geom):
+    """Window maxima and, per window, the flat offset ``i*kW + j`` of the first maximum."""
+    kernel, stride, out_hw = geom.kernel, geom.stride, geom.out
+    best = np.full((*xp.shape[:-2], *out_hw), -np.inf, dtype=xp.dtype)
+    index = np.zeros(best.shape, dtype=np.intp)
+    for i, j, rows, cols in window_slices(kernel, stride, (1, 1), out_hw):
+        candidate = xp[..., rows, cols]
+        better = (candidate > best) | (np.isnan(candidate) & ~np.isnan(best))
+        best[better] = candidate[better]
+        index[better] = i * kernel[1] + j
+    return best, index
+
+
+def _check_dout(dout, shape, dtype):
+    dout = check_array(dout, "dout", ndims=len(shape))
+    check_shape(dout, "dout", shape, "the pooling output's")
+    return dout.astype(dtype, copy=False)
