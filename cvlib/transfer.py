@@ -176,15 +176,16 @@ def trainable_summary(model):
     Examples
     --------
     >>> m = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2))
-    >>> s = trainable_summary(freeze(m[0]) and m)
+    >>> _ = freeze(m[0])
+    >>> s = trainable_summary(m)
     >>> s.trainable_params, s.total_params
     (8, 23)
     >>> print(s)  # doctest: +NORMALIZE_WHITESPACE
     layer  type                 params  trainable
-    --------------------------------------------
+    ---------------------------------------------
     0      Linear                   15  no
     1      Linear                    8  yes
-    --------------------------------------------
+    ---------------------------------------------
     trainable 8 of 23 parameters
     """
     rows = []
