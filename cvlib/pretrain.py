@@ -63,8 +63,17 @@ def main(argv=None):
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
 
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
+    try:
+        return _pretrain(args)
+    finally:  # leave the caller's process as it was (tests run this in-process)
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _pretrain(args):
     set_seed(args.seed)
     train = class_subset(digits(size=SIZE, split="train"), SOURCE_CLASSES)
     test = class_subset(digits(size=SIZE, split="test"), SOURCE_CLASSES)

@@ -148,3 +148,55 @@ def test_trainable_summary_prints_a_table():
     model = T.with_frozen_base(CourseCNN().features, nn.Linear(64, 2))
     text = str(T.trainable_summary(model))
     assert "head" in text and "trainable 130 of" in text
+
+
+def test_load_pretrained_offline_from_package_data():
+    from importlib import resources
+
+    path = resources.files("cvlib") / "weights" / "course_cnn.pt"
+    assert path.is_file() and path.stat().st_size <= 5 * 1024 * 1024
+    assert (resources.files("cvlib") / "weights" / "MODEL_CARD.md").is_file()
+    source = T.load_pretrained()
+    assert isinstance(source, CourseCNN) and source.head.out_features == 5
+    assert not source.training
+    fresh = T.load_pretrained(num_classes=3)
+    assert fresh.head.out_features == 3
+    for (name, p), q in zip(fresh.features.named_parameters(), source.features.parameters(),
+                            strict=True):
+        assert torch.equal(p, q), name  # the base carries the pretrained weights
+
+
+def test_pretrained_weights_classify_source_digits():
+    from cvlib.data import digits
+    from cvlib.experiments import SOURCE_CLASSES, class_subset
+
+    test = class_subset(digits(size=28, split="test"), SOURCE_CLASSES)
+    with torch.no_grad():
+        predicted = T.load_pretrained()(test.tensors[0]).argmax(1)
+    accuracy = (predicted == test.tensors[1]).float().mean().item()
+    assert accuracy > 0.95  # an untrained CourseCNN scores about 0.2 on these five classes
+
+
+def test_few_shot_and_class_subset():
+    from cvlib.data import digits
+    from cvlib.experiments import class_subset, few_shot
+
+    pool = class_subset(digits(size=8, split="train"), (5, 6, 7, 8, 9))
+    assert set(pool.tensors[1].tolist()) == {0, 1, 2, 3, 4}
+    picked = few_shot(pool, 7, seed=0)
+    assert torch.bincount(picked.tensors[1]).tolist() == [7] * 5
+    assert torch.equal(few_shot(pool, 7, seed=0).tensors[0], picked.tensors[0])
+    with pytest.raises(ValueError, match="`per_class`"):
+        few_shot(pool, 10_000, seed=0)
+
+
+@pytest.mark.slow
+def test_pretrain_is_reproducible(tmp_path):
+    from cvlib import pretrain
+
+    for name in ("a", "b"):
+        pretrain.main(["--out", str(tmp_path / name / "w.pt"), "--epochs", "1"])
+    a = torch.load(tmp_path / "a" / "w.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "b" / "w.pt", weights_only=True)["state_dict"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert "Source accuracy" in (tmp_path / "a" / "MODEL_CARD.md").read_text()
