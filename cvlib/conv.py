@@ -19,7 +19,7 @@ float64.
 
 import numpy as np
 
-from cvlib._conv_setup import prepare, resolve_padding
+from cvlib._conv_setup import Geometry, prepare, resolve_padding
 from cvlib._validate import check_array, check_shape, pair
 from cvlib._windows import crop_edges, output_size, pad_edges, window_slices
 
@@ -163,13 +163,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     ((2, 4, 4, 4), dtype('float32'))
     """
     x4, w4, b, geom, unbatch = prepare(x, weight, bias, stride, padding, dilation)
-    n, c_out = x4.shape[0], w4.shape[0]
-    w_mat = w4.reshape(c_out, -1)  # (C_out, C*kH*kW)
-    out = np.empty((n, c_out, geom.out[0] * geom.out[1]), dtype=x4.dtype)
-    for n0, n1, cols in _im2col_chunks(pad_edges(x4, geom.pads), geom):
-        y = w_mat @ cols  # (C_out, (n1-n0)*H_out*W_out)
-        out[n0:n1] = y.reshape(c_out, n1 - n0, -1).transpose(1, 0, 2)
-    out = out.reshape(n, c_out, *geom.out)  # (N, C_out, H_out, W_out)
+    out = _correlate(pad_edges(x4, geom.pads), w4, geom)  # (N, C_out, H_out, W_out)
     if b is not None:
         out += b[:, None, None]
     return unbatch(out)
@@ -214,7 +208,9 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1):
     - ``dweight = dout_mat @ cols.T``: one matrix product with the forward's im2col matrix;
     - ``dx``: ``dcols = weight_mat.T @ dout_mat``, then *col2im* adds each column back onto the
       pixels it was copied from (one strided add per kernel offset, so overlapping windows
-      accumulate);
+      accumulate). With stride 1 the same sum is a convolution of ``dout``, padded by
+      ``dilation*(k - 1)``, with the kernel flipped and its channel axes swapped, which is
+      faster (a "full" correlation: no col2im);
     - ``dbias = dout.sum(over N, H_out, W_out)``.
 
     Parameters
@@ -244,19 +240,52 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1):
     dout4 = dout.astype(x4.dtype, copy=False).reshape(n, c_out, -1)  # (N, C_out, H_out*W_out)
 
     xp = pad_edges(x4, geom.pads)  # (N, C, H_pad, W_pad)
-    dxp = np.zeros(xp.shape, dtype=x4.dtype)
+    dxp = np.zeros(xp.shape, dtype=x4.dtype) if geom.stride != (1, 1) else None
     dw_mat = np.zeros((c_out, w4[0].size), dtype=x4.dtype)  # (C_out, C*kH*kW)
     w_mat_t = w4.reshape(c_out, -1).T  # (C*kH*kW, C_out)
     for n0, n1, cols in _im2col_chunks(xp, geom):
         d = dout4[n0:n1].transpose(1, 0, 2).reshape(c_out, -1)  # (C_out, (n1-n0)*H_out*W_out)
         dw_mat += d @ cols.T
-        dcols = (w_mat_t @ d).reshape(c, *geom.kernel, n1 - n0, *geom.out)
-        for i, j, rows, cols_ in window_slices(geom.kernel, geom.stride, geom.dilation, geom.out):
-            dxp[n0:n1, :, rows, cols_] += dcols[:, i, j].transpose(1, 0, 2, 3)
+        if geom.stride != (1, 1):  # col2im; stride 1 takes the faster path below
+            dcols = (w_mat_t @ d).reshape(c, *geom.kernel, n1 - n0, *geom.out)
+            for i, j, rows, cols_ in window_slices(*_windows_of(geom)):
+                dxp[n0:n1, :, rows, cols_] += dcols[:, i, j].transpose(1, 0, 2, 3)
 
-    dx = unbatch(np.ascontiguousarray(crop_edges(dxp, geom.pads)))
+    if geom.stride == (1, 1):
+        dx4 = _full_correlation(dout4.reshape(n, c_out, *geom.out), w4, geom, x4.shape[2:])
+    else:
+        dx4 = np.ascontiguousarray(crop_edges(dxp, geom.pads))
+    dx = unbatch(dx4)
     dweight = dw_mat.reshape(w4.shape).reshape(np.shape(weight))
     return dx, dweight, dout4.sum(axis=(0, 2))
+
+
+def _windows_of(geom):
+    return geom.kernel, geom.stride, geom.dilation, geom.out
+
+
+def _correlate(xp, w4, geom):
+    """``(N, C_out, H_out, W_out)`` correlation of an already padded ``xp`` with ``w4``."""
+    n, c_out = xp.shape[0], w4.shape[0]
+    w_mat = w4.reshape(c_out, -1)  # (C_out, C*kH*kW)
+    out = np.empty((n, c_out, geom.out[0] * geom.out[1]), dtype=xp.dtype)
+    for n0, n1, cols in _im2col_chunks(xp, geom):
+        y = w_mat @ cols  # (C_out, (n1-n0)*H_out*W_out)
+        out[n0:n1] = y.reshape(c_out, n1 - n0, -1).transpose(1, 0, 2)
+    return out.reshape(n, c_out, *geom.out)
+
+
+def _full_correlation(dout, w4, geom, in_hw):
+    """dx for stride 1: ``dout`` padded by ``dilation*(k - 1) - padding`` per side (a negative
+    amount crops), correlated with the flipped kernel ``(C, C_out, kH, kW)``."""
+    (kh, kw), (dh, dw) = geom.kernel, geom.dilation
+    full = (dh * (kh - 1), dh * (kh - 1), dw * (kw - 1), dw * (kw - 1))
+    amounts = [f - p for f, p in zip(full, geom.pads, strict=True)]  # top, bottom, left, right
+    t, b, l, r = (max(0, -a) for a in amounts)
+    dout = dout[:, :, t : dout.shape[2] - b, l : dout.shape[3] - r]
+    dout = pad_edges(dout, tuple(max(0, a) for a in amounts))  # (N, C_out, H_full, W_full)
+    w_flipped = np.ascontiguousarray(w4[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+    return _correlate(dout, w_flipped, Geometry(geom.kernel, (1, 1), geom.dilation, None, in_hw))
 
 
 def _im2col_chunks(xp, geom):
@@ -274,6 +303,6 @@ def _im2col_chunks(xp, geom):
         n1 = min(n0 + step, n)
         cols = buffer[: c * kh * kw * (n1 - n0) * h_out * w_out]
         cols = cols.reshape(c, kh, kw, n1 - n0, h_out, w_out)
-        for i, j, rows, cols_ in window_slices(geom.kernel, geom.stride, geom.dilation, geom.out):
+        for i, j, rows, cols_ in window_slices(*_windows_of(geom)):
             cols[:, i, j] = xp[n0:n1, :, rows, cols_].transpose(1, 0, 2, 3)  # (C, n, H_out, W_out)
         yield n0, n1, cols.reshape(c * kh * kw, -1)
