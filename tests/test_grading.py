@@ -277,6 +277,7 @@ def test_seed_repeats_the_same_test():
     assert "seed=123" in first
 
 
+@pytest.mark.slow  # importing torch takes seconds on a busy machine
 def test_parameter_count_formulas_match_torch():
     import torch
 
