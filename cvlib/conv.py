@@ -205,7 +205,8 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1):
 
     Given ``dout = dL/dout``:
 
-    - ``dweight = dout_mat @ cols.T``: one matrix product with the forward's im2col matrix;
+    - ``dweight = dout_mat @ cols.T``: one matrix product with the forward's im2col matrix
+      (computed as its transpose ``cols @ dout_mat.T``, which BLAS does faster);
     - ``dx``: ``dcols = weight_mat.T @ dout_mat``, then *col2im* adds each column back onto the
       pixels it was copied from (one strided add per kernel offset, so overlapping windows
       accumulate). With stride 1 the same sum is a convolution of ``dout``, padded by
@@ -234,30 +235,27 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1):
     ((2, 3, 5, 5), (4, 3, 3, 3), (4,))
     """
     x4, w4, _, geom, unbatch = prepare(x, weight, None, stride, padding, dilation)
-    n, c, c_out = x4.shape[0], x4.shape[1], w4.shape[0]
+    n, c_out = x4.shape[0], w4.shape[0]
     dout = check_array(dout, "dout", ndims=np.ndim(x))
-    check_shape(dout, "dout", unbatch(np.empty((n, c_out, *geom.out))).shape, "the output's")
+    check_shape(dout, "dout", (n, c_out, *geom.out)[4 - np.ndim(x) :], "the output's")
     dout4 = dout.astype(x4.dtype, copy=False).reshape(n, c_out, -1)  # (N, C_out, H_out*W_out)
 
+    stride_one = geom.stride == (1, 1)
     xp = pad_edges(x4, geom.pads)  # (N, C, H_pad, W_pad)
-    dxp = np.zeros(xp.shape, dtype=x4.dtype) if geom.stride != (1, 1) else None
-    dw_mat = np.zeros((c_out, w4[0].size), dtype=x4.dtype)  # (C_out, C*kH*kW)
+    dxp = None if stride_one else np.zeros(xp.shape, dtype=x4.dtype)
+    dweight_t = np.zeros((w4[0].size, c_out), dtype=x4.dtype)  # (C*kH*kW, C_out)
     w_mat_t = w4.reshape(c_out, -1).T  # (C*kH*kW, C_out)
     for n0, n1, cols in _im2col_chunks(xp, geom):
         d = dout4[n0:n1].transpose(1, 0, 2).reshape(c_out, -1)  # (C_out, (n1-n0)*H_out*W_out)
-        dw_mat += d @ cols.T
-        if geom.stride != (1, 1):  # col2im; stride 1 takes the faster path below
-            dcols = (w_mat_t @ d).reshape(c, *geom.kernel, n1 - n0, *geom.out)
-            for i, j, rows, cols_ in window_slices(*_windows_of(geom)):
-                dxp[n0:n1, :, rows, cols_] += dcols[:, i, j].transpose(1, 0, 2, 3)
+        dweight_t += cols @ d.T  # the transposed product: the faster orientation for BLAS
+        if not stride_one:
+            _col2im_add(dxp[n0:n1], w_mat_t @ d, geom)  # dcols (C*kH*kW, (n1-n0)*H_out*W_out)
 
-    if geom.stride == (1, 1):
+    if stride_one:
         dx4 = _full_correlation(dout4.reshape(n, c_out, *geom.out), w4, geom, x4.shape[2:])
     else:
-        dx4 = np.ascontiguousarray(crop_edges(dxp, geom.pads))
-    dx = unbatch(dx4)
-    dweight = dw_mat.reshape(w4.shape).reshape(np.shape(weight))
-    return dx, dweight, dout4.sum(axis=(0, 2))
+        dx4 = np.ascontiguousarray(crop_edges(dxp, geom.pads))  # (N, C, H, W)
+    return unbatch(dx4), dweight_t.T.reshape(np.shape(weight)), dout4.sum(axis=(0, 2))
 
 
 def _windows_of(geom):
@@ -275,9 +273,22 @@ def _correlate(xp, w4, geom):
     return out.reshape(n, c_out, *geom.out)
 
 
+def _col2im_add(dxp, dcols, geom):
+    """Inverse of im2col: add every column entry back onto the padded-input pixel it came from.
+
+    ``dxp (n, C, H_pad, W_pad)`` is updated in place from ``dcols (C*kH*kW, n*H_out*W_out)``;
+    one strided add per kernel offset, so pixels shared by overlapping windows accumulate.
+    """
+    n, c = dxp.shape[:2]
+    dcols = dcols.reshape(c, *geom.kernel, n, *geom.out)  # (C, kH, kW, n, H_out, W_out)
+    for i, j, rows, cols in window_slices(*_windows_of(geom)):
+        dxp[:, :, rows, cols] += dcols[:, i, j].transpose(1, 0, 2, 3)
+
+
 def _full_correlation(dout, w4, geom, in_hw):
-    """dx for stride 1: ``dout`` padded by ``dilation*(k - 1) - padding`` per side (a negative
-    amount crops), correlated with the flipped kernel ``(C, C_out, kH, kW)``."""
+    """dx for stride 1, ``(N, C, H, W)``: ``dout`` padded by ``dilation*(k - 1) - padding`` per
+    side (a negative amount crops) and correlated with the flipped kernel ``(C, C_out, kH, kW)``.
+    """
     (kh, kw), (dh, dw) = geom.kernel, geom.dilation
     full = (dh * (kh - 1), dh * (kh - 1), dw * (kw - 1), dw * (kw - 1))
     amounts = [f - p for f, p in zip(full, geom.pads, strict=True)]  # top, bottom, left, right
@@ -285,7 +296,9 @@ def _full_correlation(dout, w4, geom, in_hw):
     dout = dout[:, :, t : dout.shape[2] - b, l : dout.shape[3] - r]
     dout = pad_edges(dout, tuple(max(0, a) for a in amounts))  # (N, C_out, H_full, W_full)
     w_flipped = np.ascontiguousarray(w4[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-    return _correlate(dout, w_flipped, Geometry(geom.kernel, (1, 1), geom.dilation, None, in_hw))
+    return _correlate(
+        dout, w_flipped, Geometry(geom.kernel, (1, 1), geom.dilation, (0, 0, 0, 0), in_hw)
+    )
 
 
 def _im2col_chunks(xp, geom):

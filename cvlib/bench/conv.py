@@ -11,7 +11,6 @@ Figures depend on the machine and on what else is running on it; compare ratios,
 """
 
 import argparse
-import os
 import time
 
 import numpy as np
@@ -29,8 +28,8 @@ def _median_time(fn, repeats):
 
 def run(batch=64, channels=16, size=32, filters=32, repeats=15, threads=2, seed=0):
     """Time forward and backward of numpy and torch; return a dict of seconds and ratios."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(threads))
     import torch
+    from threadpoolctl import threadpool_limits
 
     from cvlib.conv import conv2d, conv2d_backward, conv2d_naive
 
@@ -47,7 +46,7 @@ def run(batch=64, channels=16, size=32, filters=32, repeats=15, threads=2, seed=
             dt, xt, wt, [filters], [1, 1], [1, 1], [1, 1], False, [0, 0], 1, [True, True, True]
         )
 
-    with torch.no_grad():
+    with torch.no_grad(), threadpool_limits(threads, user_api="blas"):
         t = {
             "numpy forward": _median_time(lambda: conv2d(x, w, b, padding=1), repeats),
             "torch forward": _median_time(
