@@ -13,8 +13,8 @@ Three input forms are accepted everywhere:
 - ``x (C, H, W)`` with ``weight (C_out, C, kH, kW)`` -> ``(C_out, H_out, W_out)``;
 - ``x (N, C, H, W)`` with ``weight (C_out, C, kH, kW)`` -> ``(N, C_out, H_out, W_out)``.
 
-float32 stays float32 and float64 stays float64; integer and boolean arrays are computed in
-float64.
+float32 stays float32 and float64 stays float64 (a mix of the two gives float64); integer and
+boolean arrays are computed in float64.
 """
 
 import numpy as np
