@@ -189,8 +189,8 @@ def _max_with_index(xp, geom):
     for i, j, rows, cols in window_slices(kernel, stride, (1, 1), out_hw):
         candidate = xp[..., rows, cols]
         better = (candidate > best) | (np.isnan(candidate) & ~np.isnan(best))
-        best[better] = candidate[better]
-        index[better] = i * kernel[1] + j
+        np.copyto(best, candidate, where=better)
+        np.copyto(index, i * kernel[1] + j, where=better)
     return best, index
 
 
