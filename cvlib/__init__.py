@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "conv", "pool", "layers", "gradcheck", "kernels",
     "nn", "models", "data", "train", "augment", "transfer", "pretrain",
-    "detection", "segmentation", "viz", "grading", "bench", "tools",
+    "detection", "segmentation", "viz", "grading", "bench", "tools", "depth",
 }
 
 
