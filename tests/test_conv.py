@@ -221,3 +221,19 @@ BAD_INPUTS = [
 def test_bad_input_raises_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_batch_split_into_uneven_chunks_matches_torch(monkeypatch, stride):
+    import cvlib.conv
+
+    monkeypatch.setattr(cvlib.conv, "_CHUNK_ELEMENTS", 2 * 2 * 9 * 16)  # 2 images per chunk
+    rng = np.random.default_rng(6)
+    x, w, b = rng.standard_normal((5, 2, 8, 8)), rng.standard_normal((3, 2, 3, 3)), np.ones(3)
+    kw = dict(stride=stride, padding=1)
+    out = conv2d(x, w, b, **kw)
+    assert rel_error(out, torch_conv(x, w, b, **kw)) < TOL
+    dout = rng.standard_normal(out.shape)
+    for mine, theirs in zip(conv2d_backward(dout, x, w, **kw),
+                            torch_conv(x, w, b, dout=dout, **kw), strict=True):  # fmt: skip
+        assert rel_error(mine, theirs) < TOL
