@@ -2,7 +2,7 @@
 
 Digits 5-9 from at most 20 labelled images per class: training the course CNN from scratch vs
 feature extraction and fine-tuning from ``cvlib.transfer.load_pretrained()`` (pretrained on digits
-0-4). Prints test accuracy per method over several seeds. Options: ``--per-class 10 --epochs 30
+0-4). Prints test accuracy per method over several seeds. Options: ``--per-class 5 20 --steps 150
 --seeds 0 1 2``.
 """
 
@@ -16,14 +16,14 @@ from cvlib.experiments import transfer_experiment
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m cvlib.bench transfer")
     parser.add_argument("--per-class", type=int, nargs="+", default=[5, 20])
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     results = []
     for per_class in args.per_class:
         result = transfer_experiment(per_class=per_class, seeds=tuple(args.seeds),
-                                     epochs=args.epochs)
+                                     steps=args.steps)
         print(result.table(), "\n")
         results.append(result)
     print("(timings indicative: the CPU is shared)")
