@@ -128,6 +128,7 @@ def fit(
     lr=1e-3,
     optimizer=None,
     loss_fn=None,
+    scheduler=None,
     device="auto",
     progress=True,
 ):
@@ -145,6 +146,9 @@ def fit(
     optimizer : torch.optim.Optimizer, optional
     loss_fn : callable, optional
         ``loss_fn(logits, labels)``; default ``nn.CrossEntropyLoss()``.
+    scheduler : torch.optim.lr_scheduler.LRScheduler, optional
+        Stepped once at the end of every epoch (e.g. ``CosineAnnealingLR(optimizer, epochs)``);
+        it must wrap ``optimizer``, so pass both.
     device : str or torch.device, default "auto"
         "auto" picks CUDA when available, else the CPU. The model is moved there.
     progress : bool, default True
@@ -174,6 +178,8 @@ def fit(
         raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}")
     if optimizer is None and not lr > 0:
         raise ValueError(f"`lr` must be positive, got {lr!r}")
+    if scheduler is not None and optimizer is None:
+        raise ValueError("`scheduler` needs the `optimizer` it adjusts; pass both")
     device = resolve_device(device)
     model.to(device)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
@@ -184,6 +190,8 @@ def fit(
         loss, acc = train_one_epoch(model, train_loader, optimizer, loss_fn, device, progress)
         history.train_loss.append(loss)
         history.train_acc.append(acc)
+        if scheduler is not None:
+            scheduler.step()
         if val_loader is not None:
             result = evaluate(model, val_loader, loss_fn=loss_fn, device=device, progress=progress)
             history.val_loss.append(result.loss)

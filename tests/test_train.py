@@ -75,6 +75,17 @@ def test_fit_with_a_given_optimizer_and_loss(loaders):
     assert history.train_acc[-1] > history.train_acc[0]
 
 
+def test_fit_steps_the_scheduler_once_per_epoch(loaders):
+    train_loader, _ = loaders
+    model = _mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    fit(model, train_loader, epochs=3, optimizer=optimizer, scheduler=scheduler, progress=False)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5**3)
+    with pytest.raises(ValueError, match="`scheduler`"):
+        fit(model, train_loader, epochs=1, scheduler=scheduler)
+
+
 def test_evaluate_matches_sklearn_and_a_direct_computation(loaders):
     _, test_loader = loaders
     set_seed(1)
