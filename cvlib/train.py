@@ -112,6 +112,8 @@ def train_one_epoch(model, loader, optimizer, loss_fn, device, progress=True):
         total_loss += loss.item() * len(labels)
         correct += (logits.argmax(1) == labels).sum().item()
         seen += len(labels)
+    if seen == 0:
+        raise ValueError("`loader` yielded no batches; is the data set empty?")
     return total_loss / seen, correct / seen
 
 
@@ -210,6 +212,8 @@ def _logits_and_labels(model, loader, device, progress):
         all_logits.append(model(images.to(device)).cpu())  # (B, num_classes)
         if labels is not None:
             all_labels.append(torch.as_tensor(labels))
+    if not all_logits:
+        raise ValueError("`loader` yielded no batches; is the data set empty?")
     logits = torch.cat(all_logits)  # (N, num_classes)
     return logits, (torch.cat(all_labels) if all_labels else None)
 

@@ -150,3 +150,7 @@ def test_device_auto_and_bad_arguments(loaders):
         fit(_mlp(), train_loader, lr=-1.0)
     with pytest.raises(TypeError, match="`train_loader`"):
         fit(_mlp(), 3)
+    with pytest.raises(ValueError, match="no batches"):
+        fit(_mlp(), [])
+    with pytest.raises(ValueError, match="no batches"):
+        evaluate(_mlp(), [])
