@@ -107,3 +107,102 @@ def test_bad_input_is_named():
         encode_boxes(torch.tensor([[0.0, 0, 1, 1]]), torch.tensor([[0.0, 0, 1, 1]] * 2))
     with pytest.raises(ValueError, match="weights"):
         encode_boxes(torch.tensor([[0.0, 0, 1, 1]]), torch.tensor([[0.0, 0, 1, 1]]), (1, 1, 1))
+
+
+# --- single-object box regressor --------------------------------------------------------------
+
+from cvlib.detection.rcnn import (  # noqa: E402
+    ProposalClassifier,
+    crop_and_warp,
+    detect,
+    label_proposals,
+    rcnn_experiment,
+    sliding_window_proposals,
+)
+from cvlib.detection.regressor import (  # noqa: E402
+    BoxRegressor,
+    localisation_loss,
+    predict_boxes,
+    regressor_experiment,
+)
+
+
+def test_localisation_loss_is_ce_plus_weighted_smooth_l1():
+    g = torch.Generator().manual_seed(0)
+    logits, labels = torch.randn(6, 3, generator=g), torch.tensor([0, 1, 2, 0, 1, 2])
+    pred, true = torch.rand(6, 4, generator=g), torch.rand(6, 4, generator=g)
+    total, ce, l1 = localisation_loss(logits, pred, labels, true, box_weight=2.0)
+    diff = (pred - true).abs()
+    smooth = torch.where(diff < 0.05, 0.5 * diff**2 / 0.05, diff - 0.025).mean()
+    torch.testing.assert_close(ce, torch.nn.functional.cross_entropy(logits, labels))
+    torch.testing.assert_close(l1, smooth)
+    torch.testing.assert_close(total, ce + 2.0 * smooth)
+
+
+def test_predicted_boxes_are_valid_pixel_boxes():
+    torch.manual_seed(0)
+    labels, boxes = predict_boxes(BoxRegressor(image_size=32), torch.rand(5, 3, 32, 32))
+    assert labels.shape == (5,) and boxes.shape == (5, 4)
+    assert (boxes[:, 2:] >= boxes[:, :2]).all() and boxes.min() >= 0 and boxes.max() <= 32
+    with pytest.raises(ValueError, match="image_size"):
+        BoxRegressor(image_size=30)
+
+
+# --- R-CNN-style pipeline ---------------------------------------------------------------------
+
+def test_sliding_windows_count_and_stay_inside():
+    props = sliding_window_proposals(20, sizes=(5, 10), stride=5)
+    assert props.shape == (4 * 4 + 3 * 3, 4)
+    assert props.min() >= 0 and props.max() <= 20
+    assert set((props[:, 2] - props[:, 0]).tolist()) == {5.0, 10.0}
+    with pytest.raises(ValueError, match="sizes"):
+        sliding_window_proposals(20, sizes=(30,))
+
+
+def test_crop_and_warp_samples_inside_the_box():
+    image = torch.zeros(1, 3, 16, 16)
+    image[..., :8] = 1.0  # left half white
+    crops = crop_and_warp(image, [torch.tensor([[0.0, 0, 8, 16], [8, 0, 16, 16]])], crop_size=4)
+    assert crops.shape == (2, 3, 4, 4)
+    torch.testing.assert_close(crops[0], torch.ones(3, 4, 4))
+    torch.testing.assert_close(crops[1], torch.zeros(3, 4, 4))
+
+
+def test_label_proposals_thresholds():
+    gt = torch.tensor([[0.0, 0, 10, 10], [20, 20, 30, 30]])
+    props = torch.tensor([
+        [0.0, 0, 10, 10],  # IoU 1 with box 0 -> class 1 + 1
+        [0.0, 0, 10, 5],  # IoU 0.5 -> positive
+        [0.0, 0, 10, 4],  # IoU 0.4 -> ignored
+        [0.0, 0, 10, 2],  # IoU 0.2 -> background
+        [21, 21, 30, 30],  # IoU 0.81 with box 1 -> class 0 + 1
+    ])
+    labels, matched = label_proposals(props, gt, torch.tensor([1, 0]))
+    assert labels.tolist() == [2, 2, -1, 0, 1]
+    assert torch.equal(matched[4], gt[1])
+
+
+def test_detect_output_is_sorted_and_suppressed():
+    torch.manual_seed(0)
+    props = sliding_window_proposals(32)
+    out = detect(ProposalClassifier(), torch.rand(3, 32, 32), props, score_threshold=0.0,
+                 iou_threshold=0.3)
+    assert out["boxes"].shape[1] == 4 and len(out["boxes"]) == len(out["scores"]) > 0
+    assert (out["scores"][:-1] >= out["scores"][1:]).all()
+    for c in out["labels"].unique():
+        iou = box_iou(out["boxes"][out["labels"] == c], out["boxes"][out["labels"] == c])
+        assert (iou.triu(diagonal=1) <= 0.3).all()
+
+
+@pytest.mark.slow
+def test_regressor_beats_the_mean_box():
+    r = regressor_experiment(n_train=300, n_test=100, epochs=6)
+    assert r["mean_iou"] > r["baseline_iou"] + 0.1
+    assert r["losses"][-1] < r["losses"][0]
+
+
+@pytest.mark.slow
+def test_rcnn_finds_shapes():
+    r = rcnn_experiment(n_train=80, n_test=30, epochs=4)
+    assert r["crop_accuracy"] > 0.7
+    assert r["recall"] > 0.3
