@@ -240,8 +240,10 @@ def evaluate_detector(model, dataset, proposals, crop_size=16, match_iou=0.5, **
         exact += int(hits == len(gt) == len(found["boxes"]))
         lab, _ = label_proposals(proposals, gt, gt_labels)
         use = lab >= 0
+        was_training = model.training
         with torch.no_grad():
             logits, _ = model.eval()(crop_and_warp(image[None], [proposals[use]], crop_size))
+        model.train(was_training)
         crop_hits += int((logits.argmax(dim=1) == lab[use]).sum())
         crop_total += int(use.sum())
     return {
