@@ -33,6 +33,13 @@ from .conv import (
 )
 from .layers import check_cross_entropy, check_relu, check_softmax
 from .pool import check_max_pool_backward, check_pool
+from .torch_models import (
+    check_evaluate,
+    check_lenet,
+    check_train_one_epoch,
+    check_trained_classifier,
+    lenet_params,
+)
 
 __all__ = [
     "GradingFailure", "as_float", "as_float_array", "as_int", "call", "check_apply_filters",
@@ -40,4 +47,7 @@ __all__ = [
     "check_conv_params", "check_cross_entropy", "check_dense_params", "check_max_pool_backward",
     "check_output_size", "check_pad2d", "check_pool", "check_relu", "check_softmax",
     "check_training_step", "compare_arrays", "reference",
+    # assignment 3
+    "check_evaluate", "check_lenet", "check_train_one_epoch", "check_trained_classifier",
+    "lenet_params",
 ]

@@ -1,0 +1,84 @@
+"""Held-out data for the hidden tests of assignments 3 to 5: images no notebook has seen.
+
+scikit-learn ships only 1,797 digits, and ``cvlib.data.digits(split="all")`` hands all of them to
+anybody who asks. So the hidden tests do not score a trained model on the digits themselves but on
+a **perturbed copy of the fixed test split**: every image shifted by a random whole number of
+pixels (up to ``max_shift`` in each direction, zeros coming in) and its ink scaled by a random
+factor in ``[0.8, 1.0]``. The draw is seeded (``seed``, fixed by the graders), so grades are
+reproducible, and no public function of cvlib returns these images. A model that learned digits
+(rather than memorised pixels) scores on them about as well as on the test split; the thresholds
+of the assignments leave room for that small loss.
+
+For the shapes of assignment 5 the held-out set is simply a fresh draw with a seed no notebook
+uses (``cvlib.data.shapes`` draws every image from its seed).
+"""
+
+import torch
+
+from ._student import reference
+
+HELDOUT_SEED = 8_2025  # the graders' seed; notebooks use small seeds (0, 1, 2, ...)
+
+
+def perturb(images, seed, max_shift=1):
+    """Shift each image by up to ``max_shift`` pixels and scale its values by 0.8 to 1.0.
+
+    Shape
+    -----
+    images : (N, C, H, W) -> (N, C, H, W)
+
+    Examples
+    --------
+    >>> x = torch.zeros(2, 1, 5, 5)
+    >>> x[:, :, 2, 2] = 1.0
+    >>> y = perturb(x, seed=0)
+    >>> y.shape, bool((y.sum(dim=(1, 2, 3)) >= 0.8).all())
+    (torch.Size([2, 1, 5, 5]), True)
+    """
+    g = torch.Generator().manual_seed(seed)
+    n = images.shape[0]
+    shifts = torch.randint(-max_shift, max_shift + 1, (n, 2), generator=g)  # (N, 2)
+    scale = 0.8 + 0.2 * torch.rand(n, generator=g)  # (N,)
+    out = torch.zeros_like(images)
+    h, w = images.shape[-2:]
+    for i, (dy, dx) in enumerate(shifts.tolist()):
+        src_rows = slice(max(0, -dy), h - max(0, dy))
+        dst_rows = slice(max(0, dy), h - max(0, -dy))
+        src_cols = slice(max(0, -dx), w - max(0, dx))
+        dst_cols = slice(max(0, dx), w - max(0, -dx))
+        out[i, :, dst_rows, dst_cols] = images[i, :, src_rows, src_cols] * scale[i]
+    return out
+
+
+def heldout_digits(size=32, classes=None, seed=HELDOUT_SEED):
+    """``(images, labels)``: the perturbed test split of the digits (optionally some classes only).
+
+    With ``classes`` (e.g. ``(5, 6, 7, 8, 9)``) only those digits are kept and relabelled
+    ``0 .. len(classes) - 1`` in the given order, as :func:`cvlib.experiments.class_subset` does.
+    ``seed=None`` returns the test split unperturbed (what the visible tests score).
+
+    Shape
+    -----
+    images : (N, 1, size, size) float32 in [0, 1]; labels : (N,) int64
+    """
+    data = reference("cvlib.data.digits").digits(size=size, split="test")
+    images, labels = data.images.clone(), data.labels.clone()
+    if classes is not None:
+        classes = torch.tensor(list(classes))
+        keep = torch.isin(labels, classes)
+        remap = torch.full((10,), -1, dtype=torch.int64)
+        remap[classes] = torch.arange(len(classes))
+        images, labels = images[keep], remap[labels[keep]]
+    return (images if seed is None else perturb(images, seed)), labels
+
+
+def heldout_shapes(n=300, size=32, seed=HELDOUT_SEED):
+    """``(images, boxes)``: one-object shapes drawn with the graders' seed; boxes in pixels.
+
+    Shape
+    -----
+    images : (n, 3, size, size); boxes : (n, 4) pixel ``xyxy``
+    """
+    data = reference("cvlib.data.shapes").shapes(n, size=size, max_objects=1, seed=seed)
+    boxes = torch.stack([b[0] for b in data.boxes]).float()  # (n, 4)
+    return data.images.clone(), boxes
