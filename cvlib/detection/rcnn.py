@@ -23,6 +23,7 @@ from torchvision.ops import roi_align
 from tqdm.auto import tqdm
 
 from .boxes import box_iou, decode_boxes, encode_boxes, nms
+from .regressor import conv_bn_relu
 
 __all__ = [
     "ProposalClassifier",
@@ -129,8 +130,8 @@ class ProposalClassifier(nn.Module):
     def __init__(self, num_classes=3, in_channels=3, crop_size=16):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(in_channels, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            conv_bn_relu(in_channels, 16), nn.MaxPool2d(2),  # (P, 16, s/2, s/2)
+            conv_bn_relu(16, 32), nn.MaxPool2d(2),  # (P, 32, s/4, s/4)
             nn.Flatten(), nn.Linear(32 * (crop_size // 4) ** 2, 64), nn.ReLU(),
         )
         self.classifier = nn.Linear(64, num_classes + 1)
