@@ -200,3 +200,17 @@ def test_pretrain_is_reproducible(tmp_path):
     b = torch.load(tmp_path / "b" / "w.pt", weights_only=True)["state_dict"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert "Source accuracy" in (tmp_path / "a" / "MODEL_CARD.md").read_text()
+
+
+def test_equal_step_budget_and_perturbed_test_set():
+    from cvlib.experiments import epochs_for, perturbed
+
+    assert epochs_for(150, 25) == 150  # one batch per epoch
+    assert epochs_for(150, 100) == 38  # four batches per epoch
+    x = torch.zeros(6, 1, 28, 28)
+    x[:, :, 10:18, 10:18] = 1.0
+    moved = perturbed(TensorDataset(x, torch.arange(6)))
+    assert torch.equal(moved.tensors[1], torch.arange(6))
+    assert moved.tensors[0].shape == x.shape
+    assert not torch.equal(moved.tensors[0], x)
+    assert torch.equal(perturbed(TensorDataset(x, torch.arange(6))).tensors[0], moved.tensors[0])
