@@ -31,6 +31,7 @@ from .conv import (
     check_output_size,
     check_pad2d,
 )
+from .detection import check_box_iou, check_box_net, check_box_regressor, check_nms
 from .layers import check_cross_entropy, check_relu, check_softmax
 from .pool import check_max_pool_backward, check_pool
 from .torch_models import (
@@ -43,11 +44,10 @@ from .torch_models import (
 
 __all__ = [
     "GradingFailure", "as_float", "as_float_array", "as_int", "call", "check_apply_filters",
-    "check_conv2d_multi", "check_conv2d_single", "check_conv2d_strided", "check_conv_backward",
-    "check_conv_params", "check_cross_entropy", "check_dense_params", "check_max_pool_backward",
-    "check_output_size", "check_pad2d", "check_pool", "check_relu", "check_softmax",
-    "check_training_step", "compare_arrays", "reference",
-    # assignment 3
-    "check_evaluate", "check_lenet", "check_train_one_epoch", "check_trained_classifier",
-    "lenet_params",
+    "check_box_iou", "check_box_net", "check_box_regressor", "check_conv2d_multi",
+    "check_conv2d_single", "check_conv2d_strided", "check_conv_backward", "check_conv_params",
+    "check_cross_entropy", "check_dense_params", "check_evaluate", "check_lenet",
+    "check_max_pool_backward", "check_nms", "check_output_size", "check_pad2d", "check_pool",
+    "check_relu", "check_softmax", "check_train_one_epoch", "check_trained_classifier",
+    "check_training_step", "compare_arrays", "lenet_params", "reference",
 ]
