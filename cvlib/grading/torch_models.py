@@ -201,7 +201,16 @@ def check_evaluate(fn, seed=None):
     before = copy.deepcopy(model.state_dict())
     name = getattr(fn, "__name__", "evaluate")
     text = f"{name}(model, loader)"
-    got = call(fn, name, [("model", model), ("loader", loader)], None, seed, check)
+    modes = []
+    hook = model.register_forward_pre_hook(lambda module, args: modes.append(module.training))
+    try:
+        got = call(fn, name, [("model", model), ("loader", loader)], None, seed, check)
+    finally:
+        hook.remove()
+    if any(modes):
+        fail(f"{text} ran the model in training mode: call model.eval() before the loop, so "
+             "that dropout is off (and batch normalisation uses its running statistics).",
+             seed, check)
     if any(not torch.equal(before[k], v) for k, v in model.state_dict().items()):
         fail(f"{text} changed the model's weights: evaluating must not train.", seed, check)
     with torch.no_grad():
