@@ -178,7 +178,11 @@ def check_prepare_transfer(fn, hidden=False):
 
 
 def check_transfer_result(finetuned, scratch, threshold, margin=0.02, heldout=True):
-    """Fine-tuned accuracy on digits 5-9 >= ``threshold`` and >= scratch's + ``margin``."""
+    """Fine-tuned accuracy on digits 5-9 >= ``threshold`` and >= scratch's + ``margin``.
+
+    Prints both accuracies and returns None (a number returned by the last line of a test cell
+    would be read by nbgrader as a partial score).
+    """
     __tracebackhide__ = True
     data = "held-out digits 5-9" if heldout else "the test digits 5-9"
     acc_ft = heldout_accuracy(finetuned, TARGET_CLASSES, 28, heldout)
@@ -192,4 +196,3 @@ def check_transfer_result(finetuned, scratch, threshold, margin=0.02, heldout=Tr
         fail(f"The fine-tuned model ({acc_ft:.1%}) should beat the model trained from scratch "
              f"({acc_sc:.1%}) by at least {margin:.0%} on {data}. Did both train on the same "
              "few images, and did the fine-tuned one start from load_pretrained()?")
-    return acc_ft, acc_sc

@@ -1,0 +1,84 @@
+"""Real nbgrader round trips of the PyTorch assignments 3 to 5 in scratch course directories.
+
+One module fixture grades the three assignments (two at a time, each in its own course, with the
+course's own 60 s per cell, since the training cells need it): the solution alone (timed; the
+target is under 90 s per submission on 2 cores), then in one batch the blank version, the solution
+with each answer reverted to its stub, and, for assignment 5, an endless loop in ``nms``.
+
+Training runs only where a submission reaches it: a reverted model, loop or training cell makes
+the training cell fail at once, so the batch costs a few trainings, not one per submission.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from nbgrader_helpers import LOOPING, committed_matches_generated, error_outputs, grade_assignment
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENTS = ("a3_cnn", "a4_transfer", "a5_detection")
+# answer grade_id -> the test cell that guards it, where the names differ
+GUARD = {"train_model": "test_trained_model"}
+# one endless loop (assignment 5's nms: nothing later depends on it) -> the one test it may cost
+LOOP = {"a5_detection": ("nms", "test_nms")}
+
+
+def _grade(name, course):
+    extra = {}
+    if name in LOOP:
+        answer, _ = LOOP[name]
+        extra["loop"] = {answer: LOOPING.format(name=answer)}
+    return grade_assignment(name, course, extra=extra, feedback_for="solution")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("nbgrader_torch")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {n: pool.submit(_grade, n, root / n) for n in ASSIGNMENTS}
+        results = {n: f.result() for n, f in futures.items()}
+    for name, r in results.items():
+        print(f"\n{name}: autograding one submission (the solution, training included) took "
+              f"{r['seconds']:.1f} s (target < 90 s); {r['submissions']} more in "
+              f"{r['batch_seconds']:.1f} s (two assignments graded at once on a shared "
+              "machine: indicative figures)")
+    return results
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_committed_student_version_is_in_sync(graded, name):
+    committed_matches_generated(name, graded[name]["course"])
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_solution_gets_full_marks_and_blank_gets_zero(graded, name):
+    scores = graded[name]["scores"]
+    score, max_score, grades = scores["solution"]
+    assert max_score > 0 and score == max_score, grades
+    blank_score, _, blank_grades = scores["blank"]
+    assert blank_score == 0, {k: v for k, v in blank_grades.items() if v}
+    assert graded[name]["feedback_returncode"] == 0
+    assert graded[name]["seconds"] < 90 * 3  # the 90 s target is printed, not timed-tested
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_every_answer_is_guarded(graded, name):
+    scores = graded[name]["scores"]
+    full = scores["solution"][1]
+    for answer in graded[name]["answers"]:
+        score, _, grades = scores[f"revert-{answer}"]
+        test_id = GUARD.get(answer, f"test_{answer}")
+        assert score < full, f"leaving `{answer}` blank costs no points"
+        assert grades[test_id] == 0, f"{test_id} passes without its answer"
+
+
+@pytest.mark.parametrize("name", sorted(LOOP))
+def test_endless_loop_costs_only_its_own_points(graded, name):
+    scores = graded[name]["scores"]
+    full, _, full_grades = scores["solution"]
+    score, _, grades = scores["loop"]
+    _, test_id = LOOP[name]
+    assert grades[test_id] == 0
+    assert score == full - full_grades[test_id], grades
+    errors = error_outputs(graded[name]["course"], "loop", name, graded[name]["filename"])
+    assert errors and any(e.ename in ("KeyboardInterrupt", "CellTimeoutError") for e in errors)
