@@ -21,7 +21,8 @@ c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
 # submitted/, autograded/, feedback/ and gradebook.db keep nbgrader's default names (git-ignored).
 # A large class points the gradebook at PostgreSQL instead of SQLite, for example:
-# c.CourseDirectory.db_url = "postgresql://nbgrader@localhost/cnn_cv"
+# c.CourseDirectory.db_url = "postgresql+psycopg2://nbgrader@localhost/cnn_cv"
+# (book/instructors.md, section 9: PostgreSQL gradebook and parallel autograding).
 
 # Files next to a notebook that are copied into the release (data, images). Nothing else.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.db"]

@@ -11,6 +11,7 @@ import os
 import secrets
 import sys
 import traceback
+import types
 import warnings
 
 import numpy as np
@@ -50,6 +51,24 @@ def reference(module_name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def with_references(fn, replacements):
+    """A copy of the student's function ``fn`` whose globals map names to reference functions.
+
+    Only names the notebook defines (other than ``fn`` itself) are replaced, so that an answer
+    which calls the student's earlier answers (``zero_pad`` inside ``conv2d_multi``) is graded on
+    its own: a wrong earlier answer costs its own points, not these too. Anything that is not a
+    plain Python function is returned unchanged.
+    """
+    if type(fn) is not types.FunctionType:
+        return fn
+    space = dict(fn.__globals__)
+    space.update({name: ref for name, ref in replacements.items()
+                  if name in space and name != fn.__name__})
+    copy = types.FunctionType(fn.__code__, space, fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__kwdefaults__ = fn.__kwdefaults__
+    return copy
 
 
 def describe(value):

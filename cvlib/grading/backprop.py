@@ -4,7 +4,7 @@ import numpy as np
 
 from . import tiny_cnn
 from ._compare import as_float, as_float_array, compare_arrays, matches
-from ._student import call, fail, new_seed, reference
+from ._student import call, fail, new_seed, reference, with_references
 from .conv import _name
 
 
@@ -99,6 +99,13 @@ def check_training_step(fn, seed=None, hidden=False):
     rng = np.random.default_rng(seed)
     core = {m: reference(f"cvlib.{m}") for m in ("conv", "pool", "layers")}
     name = _name(fn, "train_step")
+    # Graded on its own: the student's own pooling, ReLU, ... (if it calls them) are swapped for
+    # the references, whose signatures the assignment's functions share.
+    fn = with_references(fn, {
+        "max_pool2d": core["pool"].max_pool2d, "relu": core["layers"].relu,
+        "cross_entropy": core["layers"].cross_entropy,
+        "max_pool2d_backward": core["pool"].max_pool2d_backward,
+        "conv2d_backward": core["conv"].conv2d_backward})
     x, target = _batch(rng)
     params = tiny_cnn.init_params(1, 3, x.shape[-1], filters=4, seed=int(rng.integers(1 << 30)))
     lr = 0.1

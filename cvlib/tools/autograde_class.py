@@ -96,7 +96,7 @@ def _kill_tree(pid):
 
 def _last_error(text):
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if "error" in line.lower()]
+    errors = [line for line in lines if "error" in line.lower() and "Please see" not in line]
     return (errors or lines or [""])[-1][:300]
 
 
