@@ -19,7 +19,8 @@ boolean arrays are computed in float64.
 
 import numpy as np
 
-from cvlib._conv_setup import Geometry, prepare, resolve_padding
+from cvlib import _conv_flat
+from cvlib._conv_setup import prepare, resolve_padding
 from cvlib._validate import check_array, check_shape, pair
 from cvlib._windows import crop_edges, output_size, pad_edges, window_slices
 
@@ -121,8 +122,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
 
     The windows of the padded input are copied into the columns of a matrix ``cols`` of shape
     ``(C*kH*kW, N*H_out*W_out)`` (*im2col*), so the whole convolution becomes the product
-    ``weight.reshape(C_out, C*kH*kW) @ cols``, which BLAS computes fast. The batch is processed a
-    few images at a time so that ``cols`` stays small enough for the CPU cache.
+    ``weight.reshape(C_out, C*kH*kW) @ cols``, which BLAS computes fast (see :func:`im2col`). The
+    batch is processed a few images at a time so that ``cols`` stays small enough for the CPU
+    cache; with stride 1 the windows are taken from a flattened padded grid, which makes every
+    copy contiguous (``cvlib/_conv_flat.py``).
 
     Parameters
     ----------
@@ -163,7 +166,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     ((2, 4, 4, 4), dtype('float32'))
     """
     x4, w4, b, geom, unbatch = prepare(x, weight, bias, stride, padding, dilation)
-    out = _correlate(pad_edges(x4, geom.pads), w4, geom)  # (N, C_out, H_out, W_out)
+    if geom.stride == (1, 1):
+        out = _conv_flat.correlate(x4, w4, geom)  # (N, C_out, H_out, W_out)
+    else:
+        out = _correlate(pad_edges(x4, geom.pads), w4, geom)
     if b is not None:
         out += b[:, None, None]
     return unbatch(out)
@@ -209,10 +215,11 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1):
       (computed as its transpose ``cols @ dout_mat.T``, which BLAS does faster);
     - ``dx``: ``dcols = weight_mat.T @ dout_mat``, then *col2im* adds each column back onto the
       pixels it was copied from (one strided add per kernel offset, so overlapping windows
-      accumulate). With stride 1 the same sum is a convolution of ``dout``, padded by
-      ``dilation*(k - 1)``, with the kernel flipped and its channel axes swapped, which is
-      faster (a "full" correlation: no col2im);
+      accumulate);
     - ``dbias = dout.sum(over N, H_out, W_out)``.
+
+    With stride 1 both products run on the flattened padded grid of ``cvlib/_conv_flat.py``, a
+    few images at a time, so that col2im becomes ``kH*kW`` contiguous adds.
 
     Parameters
     ----------
@@ -240,21 +247,19 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1):
     check_shape(dout, "dout", (n, c_out, *geom.out)[4 - np.ndim(x) :], "the output's")
     dout4 = dout.astype(x4.dtype, copy=False).reshape(n, c_out, -1)  # (N, C_out, H_out*W_out)
 
-    stride_one = geom.stride == (1, 1)
+    if geom.stride == (1, 1):
+        dx4, dweight = _conv_flat.backward(dout4.reshape(n, c_out, *geom.out), x4, w4, geom)
+        return unbatch(dx4), dweight.reshape(np.shape(weight)), dout4.sum(axis=(0, 2))
+
     xp = pad_edges(x4, geom.pads)  # (N, C, H_pad, W_pad)
-    dxp = None if stride_one else np.zeros(xp.shape, dtype=x4.dtype)
+    dxp = np.zeros(xp.shape, dtype=x4.dtype)
     dweight_t = np.zeros((w4[0].size, c_out), dtype=x4.dtype)  # (C*kH*kW, C_out)
     w_mat_t = w4.reshape(c_out, -1).T  # (C*kH*kW, C_out)
     for n0, n1, cols in _im2col_chunks(xp, geom):
         d = dout4[n0:n1].transpose(1, 0, 2).reshape(c_out, -1)  # (C_out, (n1-n0)*H_out*W_out)
         dweight_t += cols @ d.T  # the transposed product: the faster orientation for BLAS
-        if not stride_one:
-            _col2im_add(dxp[n0:n1], w_mat_t @ d, geom)  # dcols (C*kH*kW, (n1-n0)*H_out*W_out)
-
-    if stride_one:
-        dx4 = _full_correlation(dout4.reshape(n, c_out, *geom.out), w4, geom, x4.shape[2:])
-    else:
-        dx4 = np.ascontiguousarray(crop_edges(dxp, geom.pads))  # (N, C, H, W)
+        _col2im_add(dxp[n0:n1], w_mat_t @ d, geom)  # dcols (C*kH*kW, (n1-n0)*H_out*W_out)
+    dx4 = np.ascontiguousarray(crop_edges(dxp, geom.pads))  # (N, C, H, W)
     return unbatch(dx4), dweight_t.T.reshape(np.shape(weight)), dout4.sum(axis=(0, 2))
 
 
@@ -283,22 +288,6 @@ def _col2im_add(dxp, dcols, geom):
     dcols = dcols.reshape(c, *geom.kernel, n, *geom.out)  # (C, kH, kW, n, H_out, W_out)
     for i, j, rows, cols in window_slices(*_windows_of(geom)):
         dxp[:, :, rows, cols] += dcols[:, i, j].transpose(1, 0, 2, 3)
-
-
-def _full_correlation(dout, w4, geom, in_hw):
-    """dx for stride 1, ``(N, C, H, W)``: ``dout`` padded by ``dilation*(k - 1) - padding`` per
-    side (a negative amount crops) and correlated with the flipped kernel ``(C, C_out, kH, kW)``.
-    """
-    (kh, kw), (dh, dw) = geom.kernel, geom.dilation
-    full = (dh * (kh - 1), dh * (kh - 1), dw * (kw - 1), dw * (kw - 1))
-    amounts = [f - p for f, p in zip(full, geom.pads, strict=True)]  # top, bottom, left, right
-    t, b, l, r = (max(0, -a) for a in amounts)
-    dout = dout[:, :, t : dout.shape[2] - b, l : dout.shape[3] - r]
-    dout = pad_edges(dout, tuple(max(0, a) for a in amounts))  # (N, C_out, H_full, W_full)
-    w_flipped = np.ascontiguousarray(w4[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-    return _correlate(
-        dout, w_flipped, Geometry(geom.kernel, (1, 1), geom.dilation, (0, 0, 0, 0), in_hw)
-    )
 
 
 def _im2col_chunks(xp, geom):

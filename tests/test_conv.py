@@ -225,9 +225,11 @@ def test_bad_input_raises_a_clear_error(call, error, message):
 
 @pytest.mark.parametrize("stride", [1, 2])
 def test_batch_split_into_uneven_chunks_matches_torch(monkeypatch, stride):
+    import cvlib._conv_flat
     import cvlib.conv
 
     monkeypatch.setattr(cvlib.conv, "_CHUNK_ELEMENTS", 576)  # 1 or 2 images per chunk
+    monkeypatch.setattr(cvlib._conv_flat, "_CHUNK_ELEMENTS", 3600)  # stride 1: 2 per chunk
     rng = np.random.default_rng(6)
     x, w, b = rng.standard_normal((5, 2, 8, 8)), rng.standard_normal((3, 2, 3, 3)), np.ones(3)
     kw = dict(stride=stride, padding=1)
