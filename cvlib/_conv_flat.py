@@ -78,8 +78,11 @@ class FlatGrid:
         return cols.reshape(self.c * taps, length)
 
 
-def correlate(x4, w4, geom):
-    """``(N, C_out, H_out, W_out)`` stride-1 correlation of ``x4 (N, C, H, W)`` with ``w4``."""
+def correlate(x4, w4, geom, bias=None):
+    """``(N, C_out, H_out, W_out)`` stride-1 correlation of ``x4 (N, C, H, W)`` with ``w4``.
+
+    ``bias (C_out,)``, if given, is added while the result is copied out of the grid.
+    """
     flat = FlatGrid(x4.shape, geom)
     grid = flat.to_grid(x4, geom.pads)  # (C, N*H_pad*W_pad)
     w_mat = w4.reshape(w4.shape[0], -1)  # (C_out, C*kH*kW)
@@ -87,7 +90,10 @@ def correlate(x4, w4, geom):
     buffer = np.empty(w_mat.shape[1] * flat.step * flat.image, dtype=x4.dtype)
     for n0, n1, start, length in flat.chunks():
         y = w_mat @ flat.im2col(grid, start, length, buffer)  # (C_out, length)
-        out[n0:n1] = flat.outputs(y, n1 - n0)
+        if bias is None:
+            out[n0:n1] = flat.outputs(y, n1 - n0)
+        else:
+            np.add(flat.outputs(y, n1 - n0), bias[:, None, None], out=out[n0:n1])
     return out
 
 

@@ -167,9 +167,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     """
     x4, w4, b, geom, unbatch = prepare(x, weight, bias, stride, padding, dilation)
     if geom.stride == (1, 1):
-        out = _conv_flat.correlate(x4, w4, geom)  # (N, C_out, H_out, W_out)
-    else:
-        out = _correlate(pad_edges(x4, geom.pads), w4, geom)
+        return unbatch(_conv_flat.correlate(x4, w4, geom, b))  # (N, C_out, H_out, W_out)
+    out = _correlate(pad_edges(x4, geom.pads), w4, geom)
     if b is not None:
         out += b[:, None, None]
     return unbatch(out)
