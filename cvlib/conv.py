@@ -24,7 +24,7 @@ from cvlib._conv_setup import prepare, resolve_padding
 from cvlib._validate import check_array, check_shape, pair
 from cvlib._windows import crop_edges, output_size, pad_edges, window_slices
 
-__all__ = ["conv2d", "conv2d_backward", "conv2d_naive", "conv_output_size", "pad2d"]
+__all__ = ["conv2d", "conv2d_backward", "conv2d_naive", "conv_output_size", "im2col", "pad2d"]
 
 _CHUNK_ELEMENTS = 2**21  # im2col buffer: 8 MB in float32, few BLAS calls yet cache-sized
 
@@ -115,6 +115,60 @@ def pad2d(x, padding, value=0):
     else:
         (top, left) = (bottom, right) = pair(padding, "padding")
     return pad_edges(x, (top, bottom, left, right), value)
+
+
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
+    """The windows of ``x`` as the columns of a matrix: convolution becomes one matrix product.
+
+    Column ``p`` holds the ``C*kH*kW`` input values that output pixel ``p`` (row-major) sees,
+    ordered channel, kernel row, kernel column, the order of ``weight.reshape(C_out, -1)``. So
+    ``weight.reshape(C_out, -1) @ im2col(x, ...)`` is :func:`conv2d` with the output pixels
+    laid out in one row per filter. (``torch.nn.functional.unfold`` computes the same matrix.)
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W), (C, H, W) or (H, W)
+    kernel_size : int or pair
+    stride, padding, dilation
+        As in :func:`conv2d`.
+
+    Returns
+    -------
+    cols : ndarray
+        ``(N, C*kH*kW, H_out*W_out)`` for a batch, ``(C*kH*kW, H_out*W_out)`` for ``(C, H, W)``
+        and ``(kH*kW, H_out*W_out)`` for ``(H, W)``; float dtype as in :func:`conv2d`.
+
+    Examples
+    --------
+    >>> x = np.arange(16.0).reshape(4, 4)
+    >>> im2col(x, 3)  # 4 windows of 3 x 3, one per column
+    array([[ 0.,  1.,  4.,  5.],
+           [ 1.,  2.,  5.,  6.],
+           [ 2.,  3.,  6.,  7.],
+           [ 4.,  5.,  8.,  9.],
+           [ 5.,  6.,  9., 10.],
+           [ 6.,  7., 10., 11.],
+           [ 8.,  9., 12., 13.],
+           [ 9., 10., 13., 14.],
+           [10., 11., 14., 15.]])
+    >>> rng = np.random.default_rng(0)
+    >>> x, w = rng.standard_normal((3, 8, 8)), rng.standard_normal((4, 3, 3, 3))
+    >>> out = w.reshape(4, -1) @ im2col(x, 3, padding=1)  # (C_out, H_out*W_out)
+    >>> np.allclose(out.reshape(4, 8, 8), conv2d(x, w, padding=1))
+    True
+    """
+    x = check_array(x, "x", ndims=(2, 3, 4))
+    kernel = pair(kernel_size, "kernel_size", minimum=1)
+    conv_output_size(x.shape[-2:], kernel, stride, padding, dilation)  # validates the rest
+    shape = kernel if x.ndim == 2 else (1, x.shape[-3], *kernel)  # a stand-in weight
+    x4, _, _, geom, _ = prepare(x, np.zeros(shape, x.dtype), None, stride, padding, dilation)
+    xp = pad_edges(x4, geom.pads)  # (N, C, H_pad, W_pad)
+    n, c = x4.shape[:2]
+    cols = np.empty((n, c, *geom.kernel, *geom.out), dtype=x4.dtype)
+    for i, j, rows, columns in window_slices(*_windows_of(geom)):
+        cols[:, :, i, j] = xp[:, :, rows, columns]  # (N, C, H_out, W_out)
+    cols = cols.reshape(n, c * kernel[0] * kernel[1], -1)  # (N, C*kH*kW, H_out*W_out)
+    return cols if x.ndim == 4 else cols[0]
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):

@@ -286,3 +286,34 @@ def gaussian_noise(img, noise, clip=True):
     _check_image(img, floating=True)
     out = img + noise
     return out.clamp(0.0, 1.0) if clip else out
+
+
+def shift(img, dx, dy, fill=0.0):
+    """Move the picture ``dx`` pixels right and ``dy`` pixels down (negative: left, up).
+
+    Pixels pushed past the border are lost and the uncovered strip is set to ``fill``; the size
+    does not change. This is ``torchvision.transforms.v2.functional.affine`` with
+    ``translate=[dx, dy]`` and no rotation, scaling or shear, computed by slicing.
+
+    Shape
+    -----
+    img ``(C, H, W)`` or ``(N, C, H, W)`` -> the same shape and dtype.
+
+    Examples
+    --------
+    >>> shift(torch.arange(1, 10).reshape(1, 3, 3), dx=1, dy=0)[0]
+    tensor([[0, 1, 2],
+            [0, 4, 5],
+            [0, 7, 8]])
+    """
+    _check_image(img)
+    for value, name in ((dx, "dx"), (dy, "dy")):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"`{name}` must be an int number of pixels, got {value!r}")
+    H, W = img.shape[-2:]
+    out = torch.full_like(img, fill)
+    if abs(dx) < W and abs(dy) < H:
+        out[..., max(dy, 0) : H + min(dy, 0), max(dx, 0) : W + min(dx, 0)] = img[
+            ..., max(-dy, 0) : H + min(-dy, 0), max(-dx, 0) : W + min(-dx, 0)
+        ]
+    return out

@@ -9,7 +9,8 @@ variable holding the figure), or save it with ``fig.savefig(...)``.
 - the network's insides: :func:`show_filters`, :func:`feature_maps`, :func:`show_feature_maps`;
 - training: :func:`plot_history`, :func:`plot_confusion`;
 - attribution: :func:`saliency`, :func:`grad_cam`, :func:`overlay_heatmap`;
-- the convolution itself: :func:`conv_animation`, :func:`conv_animation_html`.
+- the convolution itself: :func:`conv_animation`, :func:`conv_animation_html`;
+- small arrays with their values: :func:`show_matrix`, :func:`show_matrices`.
 """
 
 from .animation import conv_animation, conv_animation_html
@@ -17,6 +18,7 @@ from .attribution import grad_cam, overlay_heatmap, saliency
 from .filters import feature_maps, show_feature_maps, show_filters
 from .history import plot_confusion, plot_history
 from .images import draw_boxes, overlay_mask, show_images
+from .matrices import show_matrices, show_matrix
 
 __all__ = [
     "conv_animation",
@@ -32,4 +34,6 @@ __all__ = [
     "show_feature_maps",
     "show_filters",
     "show_images",
+    "show_matrices",
+    "show_matrix",
 ]
