@@ -60,3 +60,7 @@ __all__ = [
     "check_transfer_result", "compare_arrays", "lenet_params", "reference",
 ]
 
+# Last: make the helpers tamper-evident (read-only package, audited checks; see _integrity.py).
+from ._integrity import protect as _protect
+
+_protect(__name__)
