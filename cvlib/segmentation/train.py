@@ -27,9 +27,12 @@ def _pairs(images, masks):
     return images.float(), masks.long()
 
 
-def train_segmenter(model, images, masks=None, epochs=10, lr=5e-3, batch_size=16, seed=0,
+def train_segmenter(model, images, masks=None, epochs=12, lr=1e-2, batch_size=32, seed=0,
                     class_weights=None, progress=True):
     """Fit ``model`` with per-pixel cross-entropy and Adam; returns the mean loss of each epoch.
+
+    The learning rate follows a one-cycle schedule (:class:`torch.optim.lr_scheduler.OneCycleLR`):
+    a warm-up to ``lr`` over the first 30 % of the steps, then annealing towards zero.
 
     Parameters
     ----------
@@ -49,10 +52,14 @@ def train_segmenter(model, images, masks=None, epochs=10, lr=5e-3, batch_size=16
     list of float
     """
     images, masks = _pairs(images, masks)
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}")
     generator = torch.Generator().manual_seed(seed)
     loader = DataLoader(TensorDataset(images, masks), batch_size=batch_size, shuffle=True,
                         generator=generator)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr,
+                                                    total_steps=epochs * len(loader))
     weight = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
     silent = not progress or bool(os.environ.get("NBGRADER_EXECUTION"))
     losses = []
@@ -64,6 +71,7 @@ def train_segmenter(model, images, masks=None, epochs=10, lr=5e-3, batch_size=16
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            scheduler.step()
             total += loss.item() * len(x)
         losses.append(total / len(images))
     return losses
@@ -91,8 +99,8 @@ def evaluate_segmenter(model, images, masks=None, num_classes=4):
     }
 
 
-def fcn_experiment(n_train=400, n_test=200, size=32, max_objects=1, epochs=15, seed=0,
-                   skip=True, background_weight=0.3, progress=False):
+def fcn_experiment(n_train=1000, n_test=200, size=32, max_objects=1, epochs=12, seed=0,
+                   skip=True, background_weight=1.0, progress=False):
     """Train :func:`fcn_small` on generated shapes and score it on held-out shapes.
 
     Returns
