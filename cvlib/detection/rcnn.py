@@ -115,6 +115,10 @@ def label_proposals(proposals, gt_boxes, gt_labels, pos_iou=0.5, neg_iou=0.3):
 class ProposalClassifier(nn.Module):
     """Scores a warped crop for ``num_classes + 1`` classes (0 is background), plus box offsets.
 
+    As in :class:`~cvlib.detection.regressor.BoxRegressor`, each crop is centred (its mean colour
+    subtracted), the class is read from the global max of the feature maps and the offsets from
+    the flattened maps.
+
     Shape
     -----
     - Input: ``(P, C, crop_size, crop_size)``, ``crop_size`` a multiple of 4.
@@ -129,17 +133,20 @@ class ProposalClassifier(nn.Module):
 
     def __init__(self, num_classes=3, in_channels=3, crop_size=16):
         super().__init__()
+        if crop_size % 4:
+            raise ValueError(f"`crop_size` must be a multiple of 4, got {crop_size}")
         self.features = nn.Sequential(
-            conv_bn_relu(in_channels, 16), nn.MaxPool2d(2),  # (P, 16, s/2, s/2)
-            conv_bn_relu(16, 32), nn.MaxPool2d(2),  # (P, 32, s/4, s/4)
-            nn.Flatten(), nn.Linear(32 * (crop_size // 4) ** 2, 64), nn.ReLU(),
+            conv_bn_relu(in_channels, 16), conv_bn_relu(16, 16), nn.MaxPool2d(2),  # (P, 16, s/2, .)
+            conv_bn_relu(16, 32), conv_bn_relu(32, 32), nn.MaxPool2d(2),  # (P, 32, s/4, .)
         )
-        self.classifier = nn.Linear(64, num_classes + 1)
-        self.box_head = nn.Linear(64, 4)
+        self.classifier = nn.Linear(32, num_classes + 1)
+        self.box_head = nn.Sequential(nn.Flatten(), nn.Linear(32 * (crop_size // 4) ** 2, 64),
+                                      nn.ReLU(), nn.Linear(64, 4))
 
     def forward(self, crops):
-        h = self.features(crops)  # (P, 64)
-        return self.classifier(h), self.box_head(h)  # (P, K + 1), (P, 4)
+        crops = crops - crops.mean(dim=(2, 3), keepdim=True)  # (P, C, s, s), each crop centred
+        f = self.features(crops)  # (P, 32, s/4, s/4)
+        return self.classifier(f.amax(dim=(2, 3))), self.box_head(f)  # (P, K + 1), (P, 4)
 
 
 def _training_crops(dataset, proposals, crop_size, neg_per_pos, generator):
@@ -159,16 +166,22 @@ def _training_crops(dataset, proposals, crop_size, neg_per_pos, generator):
     return torch.cat(crops), torch.cat(labels), torch.cat(targets)
 
 
-def train_rcnn(model, dataset, proposals, crop_size=16, epochs=8, lr=2e-3, batch_size=64,
+def train_rcnn(model, dataset, proposals, crop_size=16, epochs=8, lr=3e-3, batch_size=64,
                neg_per_pos=3, seed=0, progress=True):
     """Train ``model`` on crops of ``dataset`` (a detection :class:`ShapesDataset`).
 
     The loss is cross-entropy over background + classes plus smooth L1 on the box offsets of the
-    positive crops. Returns ``(losses per epoch, crop labels)``.
+    positive crops, minimised by Adam with a one-cycle learning rate (warm-up to ``lr``, then
+    annealing). Returns ``(losses per epoch, crop labels)``.
     """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}")
     generator = torch.Generator().manual_seed(seed)
     crops, labels, targets = _training_crops(dataset, proposals, crop_size, neg_per_pos, generator)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    steps_per_epoch = (len(crops) + batch_size - 1) // batch_size
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr,
+                                                    total_steps=epochs * steps_per_epoch)
     silent = not progress or bool(os.environ.get("NBGRADER_EXECUTION"))
     losses = []
     model.train()
@@ -184,6 +197,7 @@ def train_rcnn(model, dataset, proposals, crop_size=16, epochs=8, lr=2e-3, batch
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            scheduler.step()
             total += loss.item() * len(idx)
         losses.append(total / len(crops))
     return losses, labels
@@ -191,11 +205,14 @@ def train_rcnn(model, dataset, proposals, crop_size=16, epochs=8, lr=2e-3, batch
 
 @torch.no_grad()
 def detect(model, image, proposals, crop_size=16, score_threshold=0.6, iou_threshold=0.3,
-           refine=True):
+           refine=True, per_class=False):
     """Detections in one image ``(C, H, W)``: ``{"boxes" (D, 4), "labels" (D,), "scores" (D,)}``.
 
     Each proposal takes its best non-background class; those scoring at least
-    ``score_threshold`` are refined (``refine``) and pruned by NMS within each class.
+    ``score_threshold`` are refined (``refine``) and pruned by NMS. With ``per_class`` NMS runs
+    within each class (objects of different classes may overlap); by default it runs across
+    classes, so one object scored as two classes by neighbouring windows is reported once (in
+    :func:`cvlib.data.shapes` objects never overlap).
     """
     was_training = model.training
     model.eval()
@@ -207,8 +224,11 @@ def detect(model, image, proposals, crop_size=16, score_threshold=0.6, iou_thres
     boxes = boxes.clamp(0, image.shape[-1])
     keep = scores >= score_threshold
     boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
-    kept = [torch.nonzero(labels == c).flatten() for c in labels.unique()]
-    kept = [idx[nms(boxes[idx], scores[idx], iou_threshold)] for idx in kept]
+    if per_class:
+        groups = [torch.nonzero(labels == c).flatten() for c in labels.unique()]
+    else:
+        groups = [torch.arange(len(boxes))]
+    kept = [idx[nms(boxes[idx], scores[idx], iou_threshold)] for idx in groups]
     kept = torch.cat(kept) if kept else torch.zeros(0, dtype=torch.int64)
     kept = kept[scores[kept].argsort(descending=True)]
     return {"boxes": boxes[kept], "labels": labels[kept], "scores": scores[kept]}
@@ -255,7 +275,7 @@ def evaluate_detector(model, dataset, proposals, crop_size=16, match_iou=0.5, **
     }
 
 
-def rcnn_experiment(n_train=300, n_test=100, size=32, max_objects=2, epochs=8, seed=0,
+def rcnn_experiment(n_train=600, n_test=100, size=32, max_objects=2, epochs=6, seed=0,
                     progress=False):
     """Train the R-CNN-style pipeline on shapes and evaluate it on held-out shapes.
 
