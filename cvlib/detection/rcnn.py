@@ -6,7 +6,8 @@
    :func:`torchvision.ops.roi_align` (bilinear sampling inside the box).
 3. A small CNN scores every crop for background + each class, and regresses offsets
    (:func:`~cvlib.detection.boxes.encode_boxes`) that refine the proposal.
-4. Per class, overlapping detections are pruned by :func:`~cvlib.detection.boxes.nms`.
+4. Overlapping detections are pruned by :func:`~cvlib.detection.boxes.nms` (across classes by
+   default, within each class with ``per_class=True``).
 
 Training crops: a proposal with IoU >= ``pos_iou`` with a ground-truth box takes that box's class,
 one with IoU < ``neg_iou`` with every box is background, those in between are left out; the

@@ -103,6 +103,10 @@ def fcn_experiment(n_train=1000, n_test=200, size=32, max_objects=1, epochs=12, 
                    skip=True, background_weight=1.0, progress=False):
     """Train :func:`fcn_small` on generated shapes and score it on held-out shapes.
 
+    About 25-30 s of CPU time with the defaults (1000 training images of 32x32, 12 epochs).
+    ``skip=False`` drops the skip connections; ``background_weight`` below 1 weighs the many
+    background pixels down in the loss (1 is plain cross-entropy, enough with these settings).
+
     Returns
     -------
     dict
