@@ -23,6 +23,7 @@ from torch import nn
 from torchvision.ops import roi_align
 from tqdm.auto import tqdm
 
+from ._threads import torch_threads
 from .boxes import box_iou, decode_boxes, encode_boxes, nms
 from .regressor import conv_bn_relu
 
@@ -277,8 +278,10 @@ def evaluate_detector(model, dataset, proposals, crop_size=16, match_iou=0.5, **
 
 
 def rcnn_experiment(n_train=600, n_test=100, size=32, max_objects=2, epochs=6, seed=0,
-                    progress=False):
+                    progress=False, num_threads=1):
     """Train the R-CNN-style pipeline on shapes and evaluate it on held-out shapes.
+
+    ``num_threads`` torch threads are used meanwhile (``None``: leave the setting alone).
 
     Returns
     -------
@@ -294,10 +297,11 @@ def rcnn_experiment(n_train=600, n_test=100, size=32, max_objects=2, epochs=6, s
     test = shapes(n_test, size=size, max_objects=max_objects, seed=seed + 1000, task="detect")
     proposals = sliding_window_proposals(size)
     model = ProposalClassifier()
-    start = time.perf_counter()
-    losses, crop_labels = train_rcnn(model, train, proposals, epochs=epochs, seed=seed,
-                                     progress=progress)
-    scores = evaluate_detector(model, test, proposals)
+    with torch_threads(num_threads):  # small networks: one thread is faster
+        start = time.perf_counter()
+        losses, crop_labels = train_rcnn(model, train, proposals, epochs=epochs, seed=seed,
+                                         progress=progress)
+        scores = evaluate_detector(model, test, proposals)
     return {**scores, "num_proposals": len(proposals), "num_crops": len(crop_labels),
             "losses": losses, "seconds": time.perf_counter() - start, "model": model,
             "proposals": proposals}
