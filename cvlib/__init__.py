@@ -19,9 +19,26 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "conv", "pool", "layers", "gradcheck", "kernels",
-    "nn", "models", "data", "train", "augment", "transfer", "pretrain", "experiments",
-    "detection", "segmentation", "viz", "grading", "bench", "tools", "depth",
+    "conv",
+    "pool",
+    "layers",
+    "gradcheck",
+    "kernels",
+    "nn",
+    "models",
+    "data",
+    "train",
+    "augment",
+    "transfer",
+    "pretrain",
+    "experiments",
+    "detection",
+    "segmentation",
+    "viz",
+    "grading",
+    "bench",
+    "tools",
+    "depth",
 }
 
 

@@ -117,10 +117,14 @@ def activation_stats(model, images, after=_LAYERS):
     def record(name):
         def hook(module, inputs, output):
             stats.append((name, output.mean().item(), output.std().item()))
+
         return hook
 
-    handles = [m.register_forward_hook(record(name)) for name, m in model.named_modules()
-               if isinstance(m, after) and name]
+    handles = [
+        m.register_forward_hook(record(name))
+        for name, m in model.named_modules()
+        if isinstance(m, after) and name
+    ]
     was_training = model.training
     model.train()  # batch norm normalises with the batch's statistics, as at the first step
     try:
@@ -132,8 +136,15 @@ def activation_stats(model, images, after=_LAYERS):
     return stats
 
 
-def deep_mlp(depth, in_features=64, width=64, num_classes=10, activation="relu",
-             init="kaiming", batch_norm=False):
+def deep_mlp(
+    depth,
+    in_features=64,
+    width=64,
+    num_classes=10,
+    activation="relu",
+    init="kaiming",
+    batch_norm=False,
+):
     """A plain stack of ``depth`` dense layers (``depth - 1`` hidden) for flattened images.
 
     Parameters
@@ -178,8 +189,12 @@ def deep_mlp(depth, in_features=64, width=64, num_classes=10, activation="relu",
     layers.append(nn.Linear(fan_in, num_classes))
     for m in layers:
         if isinstance(m, nn.Linear):
-            std = {"small": 0.01, "xavier": m.in_features ** -0.5,
-                   "kaiming": (2 / m.in_features) ** 0.5, "large": 1.0}[init]
+            std = {
+                "small": 0.01,
+                "xavier": m.in_features**-0.5,
+                "kaiming": (2 / m.in_features) ** 0.5,
+                "large": 1.0,
+            }[init]
             nn.init.normal_(m.weight, 0.0, std)
             nn.init.zeros_(m.bias)
     return nn.Sequential(*layers)
@@ -216,8 +231,14 @@ def depth_run(model, train_loader, test_loader, probe, epochs=3, lr=1e-3, name="
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     start = time.perf_counter()
     for _ in range(epochs):
-        loss, acc = train_one_epoch(model, train_loader, optimizer, nn.CrossEntropyLoss(),
-                                    torch.device("cpu"), progress=False)
+        loss, acc = train_one_epoch(
+            model,
+            train_loader,
+            optimizer,
+            nn.CrossEntropyLoss(),
+            torch.device("cpu"),
+            progress=False,
+        )
         run.train_loss.append(loss)
         run.train_acc.append(acc)
         run.test_acc.append(evaluate(model, test_loader, device="cpu").accuracy)
@@ -227,8 +248,16 @@ def depth_run(model, train_loader, test_loader, probe, epochs=3, lr=1e-3, name="
     return run
 
 
-def depth_experiment(train_loader, test_loader, depths=(20, 56), epochs=3, lr=1e-3, seed=0,
-                     in_channels=1, num_classes=10):
+def depth_experiment(
+    train_loader,
+    test_loader,
+    depths=(20, 56),
+    epochs=3,
+    lr=1e-3,
+    seed=0,
+    in_channels=1,
+    num_classes=10,
+):
     """``resnet_small`` against ``plain_small`` at each depth, same data, seed and budget.
 
     Returns a list of :class:`DepthRun`, for each depth the residual network then the plain one.
@@ -242,6 +271,9 @@ def depth_experiment(train_loader, test_loader, depths=(20, 56), epochs=3, lr=1e
         for name, build in (("resnet_small", resnet_small), ("plain_small", plain_small)):
             set_seed(seed)
             model = build(depth, num_classes=num_classes, in_channels=in_channels)
-            runs.append(depth_run(model, train_loader, test_loader, probe, epochs, lr,
-                                  name=name, depth=depth))
+            runs.append(
+                depth_run(
+                    model, train_loader, test_loader, probe, epochs, lr, name=name, depth=depth
+                )
+            )
     return runs

@@ -78,8 +78,13 @@ class ExperimentResult:
 
         ax = ax or plt.subplots(figsize=(5, 3))[1]
         methods = list(self.accuracies)
-        ax.bar(methods, [self.mean(m) for m in methods],
-               yerr=[self.std(m) for m in methods], capsize=4, color="#9ecae1")
+        ax.bar(
+            methods,
+            [self.mean(m) for m in methods],
+            yerr=[self.std(m) for m in methods],
+            capsize=4,
+            color="#9ecae1",
+        )
         for i, m in enumerate(methods):
             ax.plot([i] * len(self.accuracies[m]), self.accuracies[m], "k.", alpha=0.6)
         ax.set_ylabel("test accuracy")
@@ -128,11 +133,13 @@ def few_shot(dataset, per_class, seed):
 
 def default_augmentation():
     """Small shifts, rotations and zooms that keep a digit the same digit (no flips)."""
-    return A.Compose([
-        A.RandomRotation(12),
-        A.RandomResizedCrop(SIZE, scale=(0.8, 1.0), ratio=(0.85, 1.15)),
-        A.RandomCrop(SIZE, padding=2),
-    ])
+    return A.Compose(
+        [
+            A.RandomRotation(12),
+            A.RandomResizedCrop(SIZE, scale=(0.8, 1.0), ratio=(0.85, 1.15)),
+            A.RandomCrop(SIZE, padding=2),
+        ]
+    )
 
 
 def epochs_for(steps, n_train, batch_size=32):
@@ -163,8 +170,9 @@ METHODS = ("none", "augmented")
 
 
 @torch_threads(1)
-def augmentation_experiment(n_train=200, seeds=(0, 1, 2), epochs=50, lr=3e-3, transform=None,
-                            methods=METHODS):
+def augmentation_experiment(
+    n_train=200, seeds=(0, 1, 2), epochs=50, lr=3e-3, transform=None, methods=METHODS
+):
     """Train :class:`CourseCNN` on ``n_train`` digits with and without augmentation.
 
     Same model, same images, same number of epochs; the only difference is that with
@@ -177,8 +185,12 @@ def augmentation_experiment(n_train=200, seeds=(0, 1, 2), epochs=50, lr=3e-3, tr
     ``seeds``, ``epochs`` and ``lr``. Every run is seeded on its own, so the runs it keeps give
     the same accuracies as in the full experiment.
     """
-    if isinstance(methods, str) or not methods or not set(methods) <= set(METHODS) \
-            or len(set(methods)) != len(methods):
+    if (
+        isinstance(methods, str)
+        or not methods
+        or not set(methods) <= set(METHODS)
+        or len(set(methods)) != len(methods)
+    ):
         raise ValueError(f"`methods` must be distinct names from {METHODS}, got {methods!r}")
     methods = [m for m in METHODS if m in methods]  # (keep the table's usual order)
     start = time.perf_counter()
@@ -197,8 +209,10 @@ def augmentation_experiment(n_train=200, seeds=(0, 1, 2), epochs=50, lr=3e-3, tr
             acc[f"{method}, clean test"].append(_train(model, data[method], test, epochs, lr, seed))
             loader = DataLoader(moved, batch_size=256)
             acc[f"{method}, moved test"].append(evaluate(model, loader, device="cpu").accuracy)
-    setting = (f"CourseCNN, {per_class * 10} training digits, {epochs} epochs, test on "
-               f"{len(test)} (clean, and rotated <= 15 deg / shifted <= 3 px)")
+    setting = (
+        f"CourseCNN, {per_class * 10} training digits, {epochs} epochs, test on "
+        f"{len(test)} (clean, and rotated <= 15 deg / shifted <= 3 px)"
+    )
     return ExperimentResult(acc, tuple(seeds), setting, time.perf_counter() - start)
 
 
@@ -243,10 +257,14 @@ def transfer_experiment(per_class=10, seeds=(0, 1, 2), steps=150):
         acc["scratch"].append(_train(CourseCNN(k), train, test, epochs, 3e-3, seed))
         base = transfer.load_pretrained().features
         acc["feature extraction"].append(
-            _fit_head_on_features(base, train, test, 4 * epochs, 1e-2, seed, k))
+            _fit_head_on_features(base, train, test, 4 * epochs, 1e-2, seed, k)
+        )
         set_seed(seed)
         acc["fine-tuning"].append(
-            _train(transfer.load_pretrained(num_classes=k), train, test, epochs, 1e-3, seed))
-    setting = (f"digits 5-9, {per_class} labelled images per class, {epochs} epochs "
-               f"(~{steps} steps), test on {len(test)}; pretrained on digits 0-4")
+            _train(transfer.load_pretrained(num_classes=k), train, test, epochs, 1e-3, seed)
+        )
+    setting = (
+        f"digits 5-9, {per_class} labelled images per class, {epochs} epochs "
+        f"(~{steps} steps), test on {len(test)}; pretrained on digits 0-4"
+    )
     return ExperimentResult(acc, tuple(seeds), setting, time.perf_counter() - start)

@@ -40,8 +40,14 @@ import torch
 from torch import nn
 
 _POOLS = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)
-_GLOBAL = (nn.Linear, nn.Flatten, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d,
-           nn.AdaptiveAvgPool1d, nn.AdaptiveMaxPool1d)
+_GLOBAL = (
+    nn.Linear,
+    nn.Flatten,
+    nn.AdaptiveAvgPool2d,
+    nn.AdaptiveMaxPool2d,
+    nn.AdaptiveAvgPool1d,
+    nn.AdaptiveMaxPool1d,
+)
 
 
 @dataclass
@@ -155,8 +161,17 @@ class Summary:
         lines = [header]
         for r in self.rows:
             shape = "-" if r.output_shape is None else "x".join(map(str, r.output_shape))
-            lines.append((r.name, r.type, shape, f"{r.params:,}", f"{r.macs:,}",
-                          _fmt(r.receptive_field), _fmt(r.jump)))
+            lines.append(
+                (
+                    r.name,
+                    r.type,
+                    shape,
+                    f"{r.params:,}",
+                    f"{r.macs:,}",
+                    _fmt(r.receptive_field),
+                    _fmt(r.jump),
+                )
+            )
         widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
         rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
 
@@ -167,10 +182,11 @@ class Summary:
 
         out = [fmt(lines[0]), rule, *map(fmt, lines[1:]), rule]
         out.append(f"Input: {'x'.join(map(str, self.input_size))} (one image)")
-        out.append(f"Total params: {self.total_params:,} "
-                   f"(trainable {self.trainable_params:,})")
-        out.append(f"Total MACs: {self.total_macs:,} multiply-adds per image "
-                   f"({self.total_macs / 1e9:.3f} G; conv and linear layers only)")
+        out.append(f"Total params: {self.total_params:,} (trainable {self.trainable_params:,})")
+        out.append(
+            f"Total MACs: {self.total_macs:,} multiply-adds per image "
+            f"({self.total_macs / 1e9:.3f} G; conv and linear layers only)"
+        )
         return "\n".join(out)
 
     __repr__ = __str__
@@ -224,16 +240,20 @@ def summary(model, input_size, *, device=None, dtype=torch.float32):
     if not isinstance(input_size, (tuple, list, torch.Size)) or not all(
         isinstance(d, int) for d in input_size
     ):
-        raise TypeError(f"`input_size` must be a sequence of ints like (3, 224, 224), "
-                        f"got {input_size!r}")
+        raise TypeError(
+            f"`input_size` must be a sequence of ints like (3, 224, 224), got {input_size!r}"
+        )
     if any(d <= 0 for d in input_size):
         raise ValueError(f"`input_size` must have positive dimensions, got {tuple(input_size)}")
     if device is None:
         first = next(model.parameters(), None)
         device = first.device if first is not None else "cpu"
 
-    leaves = [(name, m) for name, m in model.named_modules()
-              if not any(True for _ in m.children()) or any(True for _ in m.parameters(False))]
+    leaves = [
+        (name, m)
+        for name, m in model.named_modules()
+        if not any(True for _ in m.children()) or any(True for _ in m.parameters(False))
+    ]
     rows, seen, calls, fields = [], set(), {}, {}
     last = [((1, 1), (1, 1))]  # (receptive field, jump) of the last layer run
 
@@ -250,16 +270,19 @@ def summary(model, input_size, *, device=None, dtype=torch.float32):
             first_call = module not in seen
             seen.add(module)
             params = list(module.parameters(recurse=False)) if first_call else []
-            rows.append(Row(
-                name=name if calls[name] == 1 else f"{name}#{calls[name]}",
-                type=type(module).__name__,
-                output_shape=tuple(out.shape[1:]),
-                params=sum(p.numel() for p in params),
-                trainable=sum(p.numel() for p in params if p.requires_grad),
-                macs=count_macs(mod, x, out) if x is not None else 0,
-                receptive_field=None if field is None else _square(field[0]),
-                jump=None if field is None else _square(field[1]),
-            ))
+            rows.append(
+                Row(
+                    name=name if calls[name] == 1 else f"{name}#{calls[name]}",
+                    type=type(module).__name__,
+                    output_shape=tuple(out.shape[1:]),
+                    params=sum(p.numel() for p in params),
+                    trainable=sum(p.numel() for p in params if p.requires_grad),
+                    macs=count_macs(mod, x, out) if x is not None else 0,
+                    receptive_field=None if field is None else _square(field[0]),
+                    jump=None if field is None else _square(field[1]),
+                )
+            )
+
         return record
 
     modes = {m: m.training for m in model.modules()}
@@ -278,6 +301,16 @@ def summary(model, input_size, *, device=None, dtype=torch.float32):
     for name, m in leaves:  # parameters of layers that did not run (e.g. auxiliary heads)
         params = list(m.parameters(recurse=False))
         if m not in seen and params:
-            rows.append(Row(name, type(m).__name__, None, sum(p.numel() for p in params),
-                            sum(p.numel() for p in params if p.requires_grad), 0, None, None))
+            rows.append(
+                Row(
+                    name,
+                    type(m).__name__,
+                    None,
+                    sum(p.numel() for p in params),
+                    sum(p.numel() for p in params if p.requires_grad),
+                    0,
+                    None,
+                    None,
+                )
+            )
     return Summary(rows, input_size)

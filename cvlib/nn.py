@@ -108,8 +108,9 @@ class Conv2d(nn.Conv2d):
             )
 
     def forward(self, x):
-        return Conv2dFunction.apply(x, self.weight, self.bias, self.stride, self.padding,
-                                    self.dilation)
+        return Conv2dFunction.apply(
+            x, self.weight, self.bias, self.stride, self.padding, self.dilation
+        )
 
 
 class MaxPool2d(nn.MaxPool2d):

@@ -78,8 +78,12 @@ def _pretrain(args):
     train = class_subset(digits(size=SIZE, split="train"), SOURCE_CLASSES)
     test = class_subset(digits(size=SIZE, split="test"), SOURCE_CLASSES)
     generator = torch.Generator().manual_seed(args.seed)
-    loader = DataLoader(A.Augmented(train, default_augmentation()), batch_size=BATCH_SIZE,
-                        shuffle=True, generator=generator)
+    loader = DataLoader(
+        A.Augmented(train, default_augmentation()),
+        batch_size=BATCH_SIZE,
+        shuffle=True,
+        generator=generator,
+    )
     model = CourseCNN(num_classes=len(SOURCE_CLASSES))
 
     start = time.perf_counter()
@@ -89,21 +93,35 @@ def _pretrain(args):
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     config = {"num_classes": len(SOURCE_CLASSES), "in_channels": 1}
-    meta = {"source_classes": list(SOURCE_CLASSES), "epochs": args.epochs, "seed": args.seed,
-            "source_test_accuracy": accuracy}
+    meta = {
+        "source_classes": list(SOURCE_CLASSES),
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "source_test_accuracy": accuracy,
+    }
     torch.save({"config": config, "state_dict": model.state_dict(), "meta": meta}, args.out)
     card = CARD.format(
-        num_classes=len(SOURCE_CLASSES), params=sum(p.numel() for p in model.parameters()),
+        num_classes=len(SOURCE_CLASSES),
+        params=sum(p.numel() for p in model.parameters()),
         classes="-".join(map(str, (SOURCE_CLASSES[0], SOURCE_CLASSES[-1]))),
-        n_train=len(train), n_test=len(test), lr=LR, batch=BATCH_SIZE, epochs=args.epochs,
-        seed=args.seed, accuracy=accuracy, seconds=seconds, machine=platform.machine(),
+        n_train=len(train),
+        n_test=len(test),
+        lr=LR,
+        batch=BATCH_SIZE,
+        epochs=args.epochs,
+        seed=args.seed,
+        accuracy=accuracy,
+        seconds=seconds,
+        machine=platform.machine(),
         torch_version=torch.__version__.split("+")[0],
     )
     (args.out.parent / "MODEL_CARD.md").write_text(card)
     size_kb = args.out.stat().st_size / 1024
-    print(f"source accuracy {accuracy:.3f} on {len(test)} test digits "
-          f"{SOURCE_CLASSES[0]}-{SOURCE_CLASSES[-1]}; {seconds:.1f} s; wrote {args.out} "
-          f"({size_kb:.0f} kB) and MODEL_CARD.md")
+    print(
+        f"source accuracy {accuracy:.3f} on {len(test)} test digits "
+        f"{SOURCE_CLASSES[0]}-{SOURCE_CLASSES[-1]}; {seconds:.1f} s; wrote {args.out} "
+        f"({size_kb:.0f} kB) and MODEL_CARD.md"
+    )
     return 0
 
 

@@ -41,8 +41,11 @@ def _check_module(model, name="model"):
 def layers_with_parameters(model):
     """``[(name, module), ...]`` of the modules that own parameters directly, in order."""
     _check_module(model)
-    return [(name, m) for name, m in model.named_modules()
-            if any(True for _ in m.parameters(recurse=False))]
+    return [
+        (name, m)
+        for name, m in model.named_modules()
+        if any(True for _ in m.parameters(recurse=False))
+    ]
 
 
 def freeze(model):
@@ -82,10 +85,12 @@ def unfreeze_last(model, n):
     _check_module(model)
     layers = layers_with_parameters(model)
     if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= len(layers):
-        raise ValueError(f"`n` must be an int in [0, {len(layers)}] (layers with parameters in "
-                         f"this model), got {n!r}")
+        raise ValueError(
+            f"`n` must be an int in [0, {len(layers)}] (layers with parameters in "
+            f"this model), got {n!r}"
+        )
     freeze(model)
-    chosen = layers[len(layers) - n:]
+    chosen = layers[len(layers) - n :]
     for _, module in chosen:
         for p in module.parameters(recurse=False):
             p.requires_grad_(True)
@@ -155,8 +160,7 @@ class TrainableSummary:
 
     def __str__(self):
         width = max([len("layer"), *(len(r[0]) for r in self.rows)])
-        lines = [f"{'layer':<{width}}  {'type':<16} {'params':>10}  trainable",
-                 "-" * (width + 40)]
+        lines = [f"{'layer':<{width}}  {'type':<16} {'params':>10}  trainable", "-" * (width + 40)]
         for name, kind, params, trainable in self.rows:
             flag = "yes" if trainable else "no"
             lines.append(f"{name:<{width}}  {kind:<16} {params:>10,}  {flag}")
@@ -191,8 +195,14 @@ def trainable_summary(model):
     rows = []
     for name, m in layers_with_parameters(model):
         params = list(m.parameters(recurse=False))
-        rows.append((name, type(m).__name__, sum(p.numel() for p in params),
-                     any(p.requires_grad for p in params)))
+        rows.append(
+            (
+                name,
+                type(m).__name__,
+                sum(p.numel() for p in params),
+                any(p.requires_grad for p in params),
+            )
+        )
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return TrainableSummary(rows, total, trainable)

@@ -22,14 +22,14 @@ FULL = sum(POINTS.values())
 
 ANSWERS = {
     "output_size": "def output_size(n, kernel_size, stride=1, padding=0):\n"
-                   "    return (n + 2 * padding - kernel_size) // stride + 1",
+    "    return (n + 2 * padding - kernel_size) // stride + 1",
     "zero_pad": "def zero_pad(x, padding):\n"
-                "    ph, pw = (padding, padding) if isinstance(padding, int) else padding\n"
-                "    out = np.zeros((*x.shape[:-2], x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw))\n"
-                "    out[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]] = x\n"
-                "    return out",
+    "    ph, pw = (padding, padding) if isinstance(padding, int) else padding\n"
+    "    out = np.zeros((*x.shape[:-2], x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw))\n"
+    "    out[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]] = x\n"
+    "    return out",
     "dense_params": "def dense_params(in_features, out_features):\n"
-                    "    return in_features * out_features + out_features",
+    "    return in_features * out_features + out_features",
 }
 
 CVLIB_TESTS = {
@@ -39,21 +39,33 @@ CVLIB_TESTS = {
 }
 
 PLAIN_TESTS = {
-    "output_size": ("assert output_size(5, 3) == 3\nassert output_size(7, 3, stride=2) == 3",
-                    "assert output_size(32, 5, stride=1, padding=2) == 32\n"
-                    "assert output_size(6, 3, stride=2) == 2"),
-    "zero_pad": ("y = zero_pad(np.ones((2, 3)), 1)\nassert y.shape == (4, 5)\n"
-                 "assert y.sum() == 6 and y[0].sum() == 0",
-                 "y = zero_pad(np.arange(24.0).reshape(2, 3, 4) + 1, (1, 2))\n"
-                 "assert y.shape == (2, 5, 8) and y.sum() == 300 and y[:, 0].sum() == 0"),
-    "dense_params": ("assert dense_params(784, 10) == 7850",
-                     "assert dense_params(3, 2) == 8 and dense_params(1, 1) == 2"),
+    "output_size": (
+        "assert output_size(5, 3) == 3\nassert output_size(7, 3, stride=2) == 3",
+        "assert output_size(32, 5, stride=1, padding=2) == 32\n"
+        "assert output_size(6, 3, stride=2) == 2",
+    ),
+    "zero_pad": (
+        "y = zero_pad(np.ones((2, 3)), 1)\nassert y.shape == (4, 5)\n"
+        "assert y.sum() == 6 and y[0].sum() == 0",
+        "y = zero_pad(np.arange(24.0).reshape(2, 3, 4) + 1, (1, 2))\n"
+        "assert y.shape == (2, 5, 8) and y.sum() == 300 and y[:, 0].sum() == 0",
+    ),
+    "dense_params": (
+        "assert dense_params(784, 10) == 7850",
+        "assert dense_params(3, 2) == 8 and dense_params(1, 1) == 2",
+    ),
 }
 
 
 def _meta(grade_id, solution=False, points=None):
-    meta = {"grade": points is not None, "solution": solution, "locked": not solution,
-            "grade_id": grade_id, "schema_version": 3, "task": False}
+    meta = {
+        "grade": points is not None,
+        "solution": solution,
+        "locked": not solution,
+        "grade_id": grade_id,
+        "schema_version": 3,
+        "task": False,
+    }
     if points is not None:
         meta["points"] = points
     return {"nbgrader": meta}
@@ -70,18 +82,24 @@ def source_notebook(checks="cvlib"):
         cells.append(nbformat.v4.new_code_cell(solution, metadata=_meta(answer, solution=True)))
         if checks == "cvlib":
             check, name = CVLIB_TESTS[answer]
-            test = (f"from cvlib.grading import {check}\n\n{check}({name})\n"
-                    f"### BEGIN HIDDEN TESTS\n{check}({name}, hidden=True)\n"
-                    "### END HIDDEN TESTS")
+            test = (
+                f"from cvlib.grading import {check}\n\n{check}({name})\n"
+                f"### BEGIN HIDDEN TESTS\n{check}({name}, hidden=True)\n"
+                "### END HIDDEN TESTS"
+            )
         else:
             visible, hidden = PLAIN_TESTS[answer]
             test = f"{visible}\n### BEGIN HIDDEN TESTS\n{hidden}\n### END HIDDEN TESTS"
         test_id = f"test_{answer}"
-        cells.append(nbformat.v4.new_code_cell(test, metadata=_meta(test_id,
-                                                                    points=POINTS[test_id])))
+        cells.append(
+            nbformat.v4.new_code_cell(test, metadata=_meta(test_id, points=POINTS[test_id]))
+        )
     notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3",
-                                    "language": "python"}
+    notebook.metadata.kernelspec = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     return notebook
 
 
@@ -111,9 +129,13 @@ BLANK = dict.fromkeys(ANSWERS)  # every answer left as the stub
 KINDS = {  # submission kind -> (answers, expected score)
     "full": ({}, FULL),
     "partial": ({"zero_pad": None}, FULL - POINTS["test_zero_pad"]),
-    "wrong": ({"output_size": "def output_size(n, kernel_size, stride=1, padding=0):\n"
-                              "    return (n + 2 * padding - kernel_size) // stride"},
-              FULL - POINTS["test_output_size"]),
+    "wrong": (
+        {
+            "output_size": "def output_size(n, kernel_size, stride=1, padding=0):\n"
+            "    return (n + 2 * padding - kernel_size) // stride"
+        },
+        FULL - POINTS["test_output_size"],
+    ),
     "blank": (BLANK, 0),
 }
 

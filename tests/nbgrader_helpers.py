@@ -49,10 +49,16 @@ def grade_assignment(name, course, extra=None, feedback_for=None, **overrides):
     feedback = None
     if feedback_for:
         feedback = release.nbgrader(course, "generate_feedback", name, "--student", feedback_for)
-    return {"course": course, "seconds": seconds, "batch_seconds": batch_seconds,
-            "answers": answers, "scores": demo.scores(course, name), "filename": filename,
-            "feedback_returncode": feedback.returncode if feedback else None,
-            "submissions": 1 + len(answers) + len(extra or {})}
+    return {
+        "course": course,
+        "seconds": seconds,
+        "batch_seconds": batch_seconds,
+        "answers": answers,
+        "scores": demo.scores(course, name),
+        "filename": filename,
+        "feedback_returncode": feedback.returncode if feedback else None,
+        "submissions": 1 + len(answers) + len(extra or {}),
+    }
 
 
 def cells(notebook):
@@ -68,7 +74,8 @@ def committed_matches_generated(name, course):
     assert sorted(committed) == sorted(generated)
     for filename, notebook in generated.items():
         assert cells(committed[filename]) == cells(notebook), (
-            f"assignments/{name}/{filename} is out of date: run `make assignments`")
+            f"assignments/{name}/{filename} is out of date: run `make assignments`"
+        )
         assert committed[filename].metadata.kernelspec == notebook.metadata.kernelspec
     for path in committed_dir.glob("*.ipynb"):
         assert "BEGIN SOLUTION" not in path.read_text()
@@ -79,5 +86,10 @@ def error_outputs(course, student, name, filename):
     """The error outputs of a student's autograded notebook."""
     path = course / "autograded" / student / name / filename
     notebook = nbformat.read(path, as_version=4)
-    return [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
-            if o.output_type == "error"]
+    return [
+        o
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.output_type == "error"
+    ]

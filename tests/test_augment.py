@@ -21,6 +21,7 @@ def batch():
 
 # ---- deterministic operations = torchvision -------------------------------------------------
 
+
 def test_flips_match_torchvision(rgb, batch):
     assert torch.equal(AF.hflip(rgb), TF.horizontal_flip(rgb))
     assert torch.equal(AF.vflip(rgb), TF.vertical_flip(rgb))
@@ -100,8 +101,9 @@ def test_smoothing_kernel_comes_from_cvlib_kernels():
     k = AF.smoothing_kernel()
     torch.testing.assert_close(k.sum(), torch.tensor(1.0))
     assert k[1, 1] * 13 == pytest.approx(5.0)
-    assert torch.allclose(torch.as_tensor(kernel("box_blur"), dtype=torch.float32).sum(),
-                          torch.tensor(1.0))
+    assert torch.allclose(
+        torch.as_tensor(kernel("box_blur"), dtype=torch.float32).sum(), torch.tensor(1.0)
+    )
 
 
 # ---- invariants ----------------------------------------------------------------------------
@@ -130,14 +132,17 @@ def test_sure_flip_twice_is_identity(rgb):
         assert not torch.equal(flip(rgb), rgb)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: A.RandomHorizontalFlip(p=0.0),
-    lambda: A.RandomVerticalFlip(p=0.0),
-    lambda: A.RandomErasing(p=0.0),
-    lambda: A.RandomSharpness(2.0, p=0.0),
-    lambda: A.ColorJitter(),
-    lambda: A.GaussianNoise(0.0),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: A.RandomHorizontalFlip(p=0.0),
+        lambda: A.RandomVerticalFlip(p=0.0),
+        lambda: A.RandomErasing(p=0.0),
+        lambda: A.RandomSharpness(2.0, p=0.0),
+        lambda: A.ColorJitter(),
+        lambda: A.GaussianNoise(0.0),
+    ],
+)
 def test_p_zero_or_zero_strength_is_identity(make, rgb):
     assert torch.equal(make()(rgb), rgb)
 
@@ -167,6 +172,7 @@ def test_compose_seed_reproducible(rgb):
     def pipeline():
         steps = [A.RandomCrop(12, padding=3), A.ColorJitter(0.5, 0.5), A.RandomErasing(1.0)]
         return A.Compose(steps, seed=11)
+
     assert torch.equal(pipeline()(rgb), pipeline()(rgb))
 
 
@@ -207,23 +213,27 @@ def test_augmented_dataset_keeps_labels():
 
 # ---- validation ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("call, name", [
-    (lambda: A.RandomHorizontalFlip(p=1.5), "`p`"),
-    (lambda: A.RandomRotation(-5.0), "`degrees`"),
-    (lambda: A.RandomCrop(0), "`size`"),
-    (lambda: A.RandomCrop(8, padding=-1), "`padding`"),
-    (lambda: A.RandomResizedCrop(8, scale=(0.5, 2.0)), "`scale`"),
-    (lambda: A.RandomResizedCrop(8, ratio=(2.0, 1.0)), "`ratio`"),
-    (lambda: A.ColorJitter(brightness=-1), "`brightness`"),
-    (lambda: A.ColorJitter(hue=0.7), "`hue`"),
-    (lambda: A.GaussianNoise(std=-0.1), "`std`"),
-    (lambda: A.RandomErasing(value="blue"), "`value`"),
-    (lambda: A.RandomSharpness(-1.0), "`sharpness_factor`"),
-    (lambda: A.Normalize([0.5], [0.0]), "`std`"),
-    (lambda: AF.adjust_hue(torch.rand(3, 4, 4), 0.9), "`hue_factor`"),
-    (lambda: AF.crop(torch.rand(1, 4, 4), 2, 2, 4, 4), "crop window"),
-    (lambda: AF.rotate(torch.rand(4, 4), 10), "`img`"),
-])
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: A.RandomHorizontalFlip(p=1.5), "`p`"),
+        (lambda: A.RandomRotation(-5.0), "`degrees`"),
+        (lambda: A.RandomCrop(0), "`size`"),
+        (lambda: A.RandomCrop(8, padding=-1), "`padding`"),
+        (lambda: A.RandomResizedCrop(8, scale=(0.5, 2.0)), "`scale`"),
+        (lambda: A.RandomResizedCrop(8, ratio=(2.0, 1.0)), "`ratio`"),
+        (lambda: A.ColorJitter(brightness=-1), "`brightness`"),
+        (lambda: A.ColorJitter(hue=0.7), "`hue`"),
+        (lambda: A.GaussianNoise(std=-0.1), "`std`"),
+        (lambda: A.RandomErasing(value="blue"), "`value`"),
+        (lambda: A.RandomSharpness(-1.0), "`sharpness_factor`"),
+        (lambda: A.Normalize([0.5], [0.0]), "`std`"),
+        (lambda: AF.adjust_hue(torch.rand(3, 4, 4), 0.9), "`hue_factor`"),
+        (lambda: AF.crop(torch.rand(1, 4, 4), 2, 2, 4, 4), "crop window"),
+        (lambda: AF.rotate(torch.rand(4, 4), 10), "`img`"),
+    ],
+)
 def test_bad_arguments_raise_value_error_naming_them(call, name):
     with pytest.raises(ValueError, match=name):
         call()

@@ -76,11 +76,14 @@ def test_batch_norm_restores_unit_scale():
     assert all(abs(s[2] - 1) < 0.05 for s in stats)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"depth": 1}, "`depth`"),
-    ({"depth": 3, "activation": "gelu"}, "`activation`"),
-    ({"depth": 3, "init": "orthogonal"}, "`init`"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"depth": 1}, "`depth`"),
+        ({"depth": 3, "activation": "gelu"}, "`activation`"),
+        ({"depth": 3, "init": "orthogonal"}, "`init`"),
+    ],
+)
 def test_deep_mlp_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         deep_mlp(**kwargs)

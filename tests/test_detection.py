@@ -87,8 +87,9 @@ def test_encode_hand_computed():
     target = torch.tensor([[2.0, 4.0, 22.0, 24.0]])  # centre (12, 14), size (20, 20)
     expected = torch.tensor([[0.7, 0.2, math.log(2.0), 0.0]])
     torch.testing.assert_close(encode_boxes(target, reference), expected)
-    torch.testing.assert_close(encode_boxes(target, reference, (10, 10, 5, 5)),
-                               expected * torch.tensor([10, 10, 5, 5]))
+    torch.testing.assert_close(
+        encode_boxes(target, reference, (10, 10, 5, 5)), expected * torch.tensor([10, 10, 5, 5])
+    )
 
 
 def test_bad_input_is_named():
@@ -150,6 +151,7 @@ def test_predicted_boxes_are_valid_pixel_boxes():
 
 # --- R-CNN-style pipeline ---------------------------------------------------------------------
 
+
 def test_sliding_windows_count_and_stay_inside():
     props = sliding_window_proposals(20, sizes=(5, 10), stride=5)
     assert props.shape == (4 * 4 + 3 * 3, 4)
@@ -170,13 +172,15 @@ def test_crop_and_warp_samples_inside_the_box():
 
 def test_label_proposals_thresholds():
     gt = torch.tensor([[0.0, 0, 10, 10], [20, 20, 30, 30]])
-    props = torch.tensor([
-        [0.0, 0, 10, 10],  # IoU 1 with box 0 -> class 1 + 1
-        [0.0, 0, 10, 5],  # IoU 0.5 -> positive
-        [0.0, 0, 10, 4],  # IoU 0.4 -> ignored
-        [0.0, 0, 10, 2],  # IoU 0.2 -> background
-        [21, 21, 30, 30],  # IoU 0.81 with box 1 -> class 0 + 1
-    ])
+    props = torch.tensor(
+        [
+            [0.0, 0, 10, 10],  # IoU 1 with box 0 -> class 1 + 1
+            [0.0, 0, 10, 5],  # IoU 0.5 -> positive
+            [0.0, 0, 10, 4],  # IoU 0.4 -> ignored
+            [0.0, 0, 10, 2],  # IoU 0.2 -> background
+            [21, 21, 30, 30],  # IoU 0.81 with box 1 -> class 0 + 1
+        ]
+    )
     labels, matched = label_proposals(props, gt, torch.tensor([1, 0]))
     assert labels.tolist() == [2, 2, -1, 0, 1]
     assert torch.equal(matched[4], gt[1])
@@ -185,8 +189,9 @@ def test_label_proposals_thresholds():
 def test_detect_output_is_sorted_and_suppressed():
     torch.manual_seed(0)
     props = sliding_window_proposals(32)
-    out = detect(ProposalClassifier(), torch.rand(3, 32, 32), props, score_threshold=0.0,
-                 iou_threshold=0.3)
+    out = detect(
+        ProposalClassifier(), torch.rand(3, 32, 32), props, score_threshold=0.0, iou_threshold=0.3
+    )
     assert out["boxes"].shape[1] == 4 and len(out["boxes"]) == len(out["scores"]) > 0
     assert (out["scores"][:-1] >= out["scores"][1:]).all()
     for c in out["labels"].unique():

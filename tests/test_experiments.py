@@ -12,8 +12,12 @@ def test_augmented_only_reproduces_the_full_experiment():
     flip = A.RandomVerticalFlip(p=0.5)
     full = augmentation_experiment(**TINY, transform=flip)
     only = augmentation_experiment(**TINY, transform=flip, methods=("augmented",))
-    assert list(full.accuracies) == ["none, clean test", "augmented, clean test",
-                                     "none, moved test", "augmented, moved test"]
+    assert list(full.accuracies) == [
+        "none, clean test",
+        "augmented, clean test",
+        "none, moved test",
+        "augmented, moved test",
+    ]
     assert list(only.accuracies) == ["augmented, clean test", "augmented, moved test"]
     for key, values in only.accuracies.items():
         assert values == full.accuracies[key]  # same seeds -> the very same runs

@@ -79,11 +79,14 @@ def test_parallel_autograding_on_postgresql_loses_no_grade(postgres, tmp_path): 
     for student, kind in students.items():
         submit(course, student, KINDS[kind][0])
     start = time.perf_counter()
-    outcomes = autograde_class(course, ASSIGNMENT, db_url=url, jobs=3, timeout=300,
-                               memory_mb=4096, progress=False)
+    outcomes = autograde_class(
+        course, ASSIGNMENT, db_url=url, jobs=3, timeout=300, memory_mb=4096, progress=False
+    )
     seconds = time.perf_counter() - start
-    print(f"\n{summary(outcomes, seconds)}\n(32 submissions, 3 processes, shared 2-core machine: "
-          "indicative)")
+    print(
+        f"\n{summary(outcomes, seconds)}\n(32 submissions, 3 processes, shared 2-core machine: "
+        "indicative)"
+    )
     assert [o.student for o in outcomes] == sorted(students)
     for outcome in outcomes:
         assert outcome.status == "graded", outcome
@@ -94,27 +97,37 @@ def test_parallel_autograding_on_postgresql_loses_no_grade(postgres, tmp_path): 
         assert len(gb.assignment_submissions(ASSIGNMENT)) == 32
 
 
-FAKE_PAD = ("def zero_pad(x, padding):\n"  # the right shape, all zeros: passes only if checks lie
-            "    ph, pw = (padding, padding) if isinstance(padding, int) else padding\n"
-            "    return np.zeros((*x.shape[:-2], x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw))\n")
+FAKE_PAD = (
+    "def zero_pad(x, padding):\n"  # the right shape, all zeros: passes only if checks lie
+    "    ph, pw = (padding, padding) if isinstance(padding, int) else padding\n"
+    "    return np.zeros((*x.shape[:-2], x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw))\n"
+)
 
 HOSTILE = {  # student -> answers replacing the solution (the rest is the instructor's solution)
     "exit": {"zero_pad": "import os\nos._exit(3)"},
     "kill": {"zero_pad": "import os\ndef zero_pad(x, padding):\n    os.kill(os.getpid(), 9)"},
-    "memory": {"zero_pad": "def zero_pad(x, padding):\n    hog = []\n    while True:\n"
-                           "        hog.append(np.ones(10**7))"},
-    "cheat-numpy": {"zero_pad": "np.testing.assert_allclose = lambda *a, **k: None\n"
-                                "np.allclose = lambda *a, **k: True\n"
-                                "np.abs = lambda x: np.zeros(np.shape(x))\n" + FAKE_PAD},
-    "cheat-module": {"zero_pad": "import sys\nimport cvlib.grading\n"
-                                 "try:\n    cvlib.grading.check_pad2d = lambda *a, **k: None\n"
-                                 "except AttributeError:\n    pass\n"
-                                 "vars(sys.modules['cvlib.grading'])['check_pad2d'] = "
-                                 "lambda *a, **k: None\n"
-                                 "vars(sys.modules['cvlib.grading.conv'])['compare_arrays'] = "
-                                 "lambda *a, **k: None\n" + FAKE_PAD},
-    "cheat-builtins": {"zero_pad": "import builtins\n_real = isinstance\n"
-                                   "builtins.isinstance = lambda *a: True\n" + FAKE_PAD},
+    "memory": {
+        "zero_pad": "def zero_pad(x, padding):\n    hog = []\n    while True:\n"
+        "        hog.append(np.ones(10**7))"
+    },
+    "cheat-numpy": {
+        "zero_pad": "np.testing.assert_allclose = lambda *a, **k: None\n"
+        "np.allclose = lambda *a, **k: True\n"
+        "np.abs = lambda x: np.zeros(np.shape(x))\n" + FAKE_PAD
+    },
+    "cheat-module": {
+        "zero_pad": "import sys\nimport cvlib.grading\n"
+        "try:\n    cvlib.grading.check_pad2d = lambda *a, **k: None\n"
+        "except AttributeError:\n    pass\n"
+        "vars(sys.modules['cvlib.grading'])['check_pad2d'] = "
+        "lambda *a, **k: None\n"
+        "vars(sys.modules['cvlib.grading.conv'])['compare_arrays'] = "
+        "lambda *a, **k: None\n" + FAKE_PAD
+    },
+    "cheat-builtins": {
+        "zero_pad": "import builtins\n_real = isinstance\n"
+        "builtins.isinstance = lambda *a: True\n" + FAKE_PAD
+    },
 }
 
 
@@ -125,8 +138,9 @@ def test_hostile_submissions_do_not_hurt_the_others_and_earn_nothing(postgres, t
         submit(course, student)
     for student, answers in HOSTILE.items():
         submit(course, student, answers)
-    outcomes = autograde_class(course, ASSIGNMENT, db_url=url, jobs=2, timeout=300,
-                               memory_mb=5000, progress=False)
+    outcomes = autograde_class(
+        course, ASSIGNMENT, db_url=url, jobs=2, timeout=300, memory_mb=5000, progress=False
+    )
     print(f"\n{summary(outcomes)}")
     by = {o.student: o for o in outcomes}
     for student in ("honest-a", "honest-b"):  # graded as if alone
@@ -138,8 +152,11 @@ def test_hostile_submissions_do_not_hurt_the_others_and_earn_nothing(postgres, t
         assert by[student].grades.get("test_dense_params", 0) == 0
     # The memory limit stops the hog in its own cell; grading goes on with the next answer.
     assert by["memory"].status == "graded", by["memory"]
-    assert by["memory"].grades == {"test_output_size": 1, "test_zero_pad": 0,
-                                   "test_dense_params": 1}
+    assert by["memory"].grades == {
+        "test_output_size": 1,
+        "test_zero_pad": 0,
+        "test_dense_params": 1,
+    }
     # Tampering earns nothing from then on (the kernel may even break, e.g. with isinstance).
     for student in ("cheat-numpy", "cheat-module", "cheat-builtins"):
         grades = by[student].grades

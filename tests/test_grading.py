@@ -28,6 +28,7 @@ def fails_with(check, fn, *hints, **kwargs):
 
 # --- right answers pass (visible and hidden cases) ------------------------------------------
 
+
 def _conv_single(x, weight):
     return conv.conv2d(x, weight)
 
@@ -79,47 +80,100 @@ def test_right_answer_passes(check, fn, hidden, capsys):
 
 # --- typical mistakes fail with a hint -------------------------------------------------------
 
+
 def test_output_size_mistakes():
-    fails_with(grading.check_output_size, lambda n, k, stride=1, padding=0:
-               (n + 2 * padding - k) // stride, "forgot the + 1")
-    fails_with(grading.check_output_size, lambda n, k, stride=1, padding=0:
-               (n + 2 * padding - k) / stride + 1, "should be an int", "`//`")
-    fails_with(grading.check_output_size, lambda n, k, stride=1, padding=0:
-               (n + padding - k) // stride + 1, "2*padding")
+    fails_with(
+        grading.check_output_size,
+        lambda n, k, stride=1, padding=0: (n + 2 * padding - k) // stride,
+        "forgot the + 1",
+    )
+    fails_with(
+        grading.check_output_size,
+        lambda n, k, stride=1, padding=0: (n + 2 * padding - k) / stride + 1,
+        "should be an int",
+        "`//`",
+    )
+    fails_with(
+        grading.check_output_size,
+        lambda n, k, stride=1, padding=0: (n + padding - k) // stride + 1,
+        "2*padding",
+    )
 
 
 def test_pad2d_mistakes():
-    fails_with(grading.check_pad2d, lambda x, padding: np.pad(x, padding),
-               "wrong shape", "channel axis")
-    fails_with(grading.check_pad2d, lambda x, padding: np.pad(
-        x, [(0, 0)] * (x.ndim - 2) + [(padding, padding) if isinstance(padding, int)
-                                      else (padding[0], padding[0])] * 2, mode="edge"),
-               "zeros")
+    fails_with(
+        grading.check_pad2d, lambda x, padding: np.pad(x, padding), "wrong shape", "channel axis"
+    )
+    fails_with(
+        grading.check_pad2d,
+        lambda x, padding: np.pad(
+            x,
+            [(0, 0)] * (x.ndim - 2)
+            + [(padding, padding) if isinstance(padding, int) else (padding[0], padding[0])] * 2,
+            mode="edge",
+        ),
+        "zeros",
+    )
 
 
 def test_conv_mistakes():
     flipped = lambda x, w: conv.conv2d(x, w[::-1, ::-1])  # noqa: E731
-    fails_with(grading.check_conv2d_single, flipped, "true convolution", "First wrong position",
-               "expected", "got")
-    no_stride_windows = lambda x, w, stride=1, padding=0: conv.conv2d(  # noqa: E731
-        x, w, padding=padding)[:conv.conv_output_size(x.shape[0], w.shape[0], stride, padding),
-                               :conv.conv_output_size(x.shape[1], w.shape[1], stride, padding)]
+    fails_with(
+        grading.check_conv2d_single,
+        flipped,
+        "true convolution",
+        "First wrong position",
+        "expected",
+        "got",
+    )
+
+    def no_stride_windows(x, w, stride=1, padding=0):
+        full = conv.conv2d(x, w, padding=padding)
+        rows = conv.conv_output_size(x.shape[0], w.shape[0], stride, padding)
+        cols = conv.conv_output_size(x.shape[1], w.shape[1], stride, padding)
+        return full[:rows, :cols]
+
     fails_with(grading.check_conv2d_strided, no_stride_windows, "`stride` pixels at a time")
-    fails_with(grading.check_conv2d_strided, lambda x, w, stride=1, padding=0:
-               conv.conv2d(x, w, stride=stride), "padding is missing")
-    fails_with(grading.check_conv2d_multi, lambda x, w, b=None, stride=1, padding=0:
-               conv.conv2d(x, w, None, stride=stride, padding=padding), "bias is missing")
-    fails_with(grading.check_conv2d_single, lambda x, w: conv.conv2d(x, w)[:-1],
-               "wrong shape", "off by one")
-    fails_with(grading.check_apply_filters, lambda image, names: conv.conv2d(
-        image[None], np.stack([cvlib.kernels.kernel(n) for n in names])[:, None]), "padding=1")
+    fails_with(
+        grading.check_conv2d_strided,
+        lambda x, w, stride=1, padding=0: conv.conv2d(x, w, stride=stride),
+        "padding is missing",
+    )
+    fails_with(
+        grading.check_conv2d_multi,
+        lambda x, w, b=None, stride=1, padding=0: conv.conv2d(
+            x, w, None, stride=stride, padding=padding
+        ),
+        "bias is missing",
+    )
+    fails_with(
+        grading.check_conv2d_single,
+        lambda x, w: conv.conv2d(x, w)[:-1],
+        "wrong shape",
+        "off by one",
+    )
+    fails_with(
+        grading.check_apply_filters,
+        lambda image, names: conv.conv2d(
+            image[None], np.stack([cvlib.kernels.kernel(n) for n in names])[:, None]
+        ),
+        "padding=1",
+    )
 
 
 def test_wrong_types_and_dtypes():
-    fails_with(grading.check_conv2d_single, lambda x, w: conv.conv2d(x, w).astype(int),
-               "dtype int64", "np.zeros")
-    fails_with(grading.check_conv2d_single, lambda x, w: conv.conv2d(x, w).tolist(),
-               "should be a numpy array", "list")
+    fails_with(
+        grading.check_conv2d_single,
+        lambda x, w: conv.conv2d(x, w).astype(int),
+        "dtype int64",
+        "np.zeros",
+    )
+    fails_with(
+        grading.check_conv2d_single,
+        lambda x, w: conv.conv2d(x, w).tolist(),
+        "should be a numpy array",
+        "list",
+    )
     fails_with(grading.check_conv2d_single, lambda x, w: None, "returned None", "return")
     fails_with(grading.check_relu, lambda x: x > 0, "dtype bool")
 
@@ -151,18 +205,22 @@ class LyingArray(np.ndarray):
 
 
 def test_lying_eq_is_not_trusted():
-    fails_with(grading.check_conv2d_single, lambda x, w: Liar(conv.conv2d(x, w).shape),
-               "should be a numpy array", "Liar")
-    fails_with(grading.check_relu, lambda x: np.zeros_like(x).view(LyingArray),
-               "wrong values")
+    fails_with(
+        grading.check_conv2d_single,
+        lambda x, w: Liar(conv.conv2d(x, w).shape),
+        "should be a numpy array",
+        "Liar",
+    )
+    fails_with(grading.check_relu, lambda x: np.zeros_like(x).view(LyingArray), "wrong values")
 
 
 def test_student_exceptions_become_readable(capsys):
     def broken(x, weight):
         return x[100, 100] * weight
 
-    message = fails_with(grading.check_conv2d_single, broken, "raised IndexError",
-                         "x[100, 100]", "seed=")
+    message = fails_with(
+        grading.check_conv2d_single, broken, "raised IndexError", "x[100, 100]", "seed="
+    )
     assert "Traceback" not in message
 
     def unanswered(x, weight):
@@ -197,18 +255,27 @@ def test_in_place_change_is_reported():
 
 
 def test_pool_mistakes():
-    fails_with(lambda fn, **kw: grading.check_pool(fn, mode="max", **kw),
-               lambda x, k, stride=None: pool.max_pool2d(x, k, stride=1), "stride equals")
-    fails_with(lambda fn, **kw: grading.check_pool(fn, mode="max", **kw),
-               lambda x, k, stride=None: pool.min_pool2d(x, k, stride=stride), "minimum")
+    fails_with(
+        lambda fn, **kw: grading.check_pool(fn, mode="max", **kw),
+        lambda x, k, stride=None: pool.max_pool2d(x, k, stride=1),
+        "stride equals",
+    )
+    fails_with(
+        lambda fn, **kw: grading.check_pool(fn, mode="max", **kw),
+        lambda x, k, stride=None: pool.min_pool2d(x, k, stride=stride),
+        "minimum",
+    )
 
     def avg_excluding_pad(x, k, stride=None, padding=0):
         total = pool.avg_pool2d(x, k, stride=stride, padding=padding) * k * k
         count = pool.avg_pool2d(np.ones_like(x), k, stride=stride, padding=padding) * k * k
         return total / count
 
-    fails_with(lambda fn, **kw: grading.check_pool(fn, mode="avg", **kw), avg_excluding_pad,
-               "count_include_pad=False")
+    fails_with(
+        lambda fn, **kw: grading.check_pool(fn, mode="avg", **kw),
+        avg_excluding_pad,
+        "count_include_pad=False",
+    )
 
     def assigning_backward(dout, x, k, stride=None):
         return grading.pool._max_pool_backward_alternatives(dout, x, k, stride)[0]
@@ -236,8 +303,11 @@ def test_layer_mistakes():
         return loss, grad * len(logits)
 
     fails_with(grading.check_cross_entropy, undivided, "divide by the batch size")
-    fails_with(grading.check_cross_entropy, lambda z, t: layers.cross_entropy(z, t)[0],
-               "tuple (loss, dlogits)")
+    fails_with(
+        grading.check_cross_entropy,
+        lambda z, t: layers.cross_entropy(z, t)[0],
+        "tuple (loss, dlogits)",
+    )
 
 
 def test_backprop_mistakes():
@@ -264,8 +334,12 @@ def test_backprop_mistakes():
 
 def test_rebinding_cvlib_does_not_change_the_reference(monkeypatch):
     wrong = lambda x, w, b=None, stride=1, padding=0: np.zeros(  # noqa: E731
-        (w.shape[0], conv.conv_output_size(x.shape[1], w.shape[2], stride, padding),
-         conv.conv_output_size(x.shape[2], w.shape[3], stride, padding)))
+        (
+            w.shape[0],
+            conv.conv_output_size(x.shape[1], w.shape[2], stride, padding),
+            conv.conv_output_size(x.shape[2], w.shape[3], stride, padding),
+        )
+    )
     monkeypatch.setattr(cvlib.conv, "conv2d", wrong)
     fails_with(grading.check_conv2d_multi, wrong, "wrong values")
 
@@ -296,6 +370,7 @@ def test_tiny_cnn_gradients_match_numerical_gradient():
     params = tiny_cnn.init_params(1, 3, 4, filters=2, seed=1)
     _, grads = tiny_cnn.loss_and_grads(x, target, params, conv, pool, layers)
     for index in range(4):
+
         def loss_of(value, index=index):
             changed = list(params)
             changed[index] = value

@@ -37,10 +37,19 @@ class PaddedLeNet(nn.Module):
     def __init__(self, num_classes=10):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-            nn.Linear(576, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-            nn.Linear(84, num_classes))
+            nn.Conv2d(1, 6, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(576, 120),
+            nn.ReLU(),
+            nn.Linear(120, 84),
+            nn.ReLU(),
+            nn.Linear(84, num_classes),
+        )
 
     def forward(self, x):
         return self.net(x)
@@ -52,16 +61,27 @@ class LinearLeNet(PaddedLeNet):
     def __init__(self, num_classes=10):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(1, 6, 5), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(400, 120), nn.Linear(120, 84), nn.Linear(84, num_classes))
+            nn.Conv2d(1, 6, 5),
+            nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(400, 120),
+            nn.Linear(120, 84),
+            nn.Linear(84, num_classes),
+        )
 
 
 def test_lenet_passes_and_mistakes_fail():
     G.check_lenet(LeNet5, hidden=True)
     fails(G.check_lenet, PaddedLeNet, match=r"(?s)output shape \(6, 32, 32\).*no padding")
     fails(G.check_lenet, LinearLeNet, match="activation")
-    fails(G.check_lenet, lambda num_classes=10: LeNet5(num_classes=10), hidden=True,
-          match=r"expected \(2, 3\)")
+    fails(
+        G.check_lenet,
+        lambda num_classes=10: LeNet5(num_classes=10),
+        hidden=True,
+        match=r"expected \(2, 3\)",
+    )
     assert G.lenet_params(10) == sum(p.numel() for p in LeNet5().parameters())
 
 
@@ -165,7 +185,7 @@ def random_crop(img, size, padding, generator):
     h, w = img.shape[-2:]
     top = int(torch.randint(0, h - size + 1, (1,), generator=generator))
     left = int(torch.randint(0, w - size + 1, (1,), generator=generator))
-    return img[..., top:top + size, left:left + size]
+    return img[..., top : top + size, left : left + size]
 
 
 def test_augmentations_pass_and_mistakes_fail():
@@ -182,7 +202,7 @@ def test_augmentations_pass_and_mistakes_fail():
         h, w = img.shape[-2:]
         left = int(torch.randint(0, w - size + 1, (1,), generator=generator))
         top = int(torch.randint(0, h - size + 1, (1,), generator=generator))
-        return img[..., top:top + size, left:left + size]
+        return img[..., top : top + size, left : left + size]
 
     def no_padding(img, size, padding, generator):
         return random_crop(img, size, 0, generator)
@@ -196,7 +216,7 @@ def prepare(model, num_classes, n_trainable):
         p.requires_grad_(False)
     model.head = nn.Linear(64, num_classes)
     layers = [m for m in model.modules() if list(m.parameters(recurse=False))]
-    for m in layers[len(layers) - n_trainable:]:
+    for m in layers[len(layers) - n_trainable :]:
         for p in m.parameters(recurse=False):
             p.requires_grad_(True)
     return model
@@ -252,8 +272,14 @@ def test_transfer_result_compares_both_models(capsys):
     share_of_fives = (heldout_digits(size=28, classes=(5, 6, 7, 8, 9))[1] == 0).double().mean()
     G.check_transfer_result(fitted, untrained, threshold=0.7, margin=0.3)
     assert f"from scratch {share_of_fives.item():.3f}" in capsys.readouterr().out
-    fails(G.check_transfer_result, untrained, fitted, threshold=0.0, margin=0.02,
-          match="should beat the model trained from scratch")
+    fails(
+        G.check_transfer_result,
+        untrained,
+        fitted,
+        threshold=0.0,
+        margin=0.02,
+        match="should beat the model trained from scratch",
+    )
     fails(G.check_transfer_result, untrained, untrained, threshold=0.5, match="below the 50%")
 
 
@@ -271,14 +297,17 @@ def test_box_iou_passes_and_mistakes_fail():
         return (x[:, 2] - x[:, 0]) * (x[:, 3] - x[:, 1])
 
     def no_clamp(a, b):
-        wh = torch.minimum(a[:, None, 2:], b[None, :, 2:]) - torch.maximum(a[:, None, :2],
-                                                                           b[None, :, :2])
+        wh = torch.minimum(a[:, None, 2:], b[None, :, 2:]) - torch.maximum(
+            a[:, None, :2], b[None, :, :2]
+        )
         inter = wh[..., 0] * wh[..., 1]
         return inter / (area(a)[:, None] + area(b)[None, :] - inter)
 
     def no_minus(a, b):
-        wh = (torch.minimum(a[:, None, 2:], b[None, :, 2:])
-              - torch.maximum(a[:, None, :2], b[None, :, :2])).clamp(min=0)
+        wh = (
+            torch.minimum(a[:, None, 2:], b[None, :, 2:])
+            - torch.maximum(a[:, None, :2], b[None, :, :2])
+        ).clamp(min=0)
         return wh[..., 0] * wh[..., 1] / (area(a)[:, None] + area(b)[None, :])
 
     fails(G.check_box_iou, no_clamp, match="Clamp the width", seed=0)
@@ -317,10 +346,16 @@ class MeanBox(nn.Module):
 
 def test_box_net_and_regressor_checks(capsys):
     G.check_box_net(lambda: nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 4), nn.Sigmoid()))
-    fails(G.check_box_net, lambda: nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 4)),
-          match="sigmoid")
-    fails(G.check_box_net, lambda: nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 5)),
-          match=r"expected \(5, 4\)")
+    fails(
+        G.check_box_net,
+        lambda: nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 4)),
+        match="sigmoid",
+    )
+    fails(
+        G.check_box_net,
+        lambda: nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 5)),
+        match=r"expected \(5, 4\)",
+    )
     _, boxes = heldout_shapes()
     model = MeanBox(torch.tensor([[0.25, 0.25, 0.75, 0.75]]))
     expected = cvlib_box_iou(torch.tensor([[8.0, 8.0, 24.0, 24.0]]), boxes).mean().item()

@@ -43,8 +43,18 @@ def _randomise_bn(model):
 
 
 FAST = ["resnet18", "resnet50", "alexnet", "vgg11"]
-SLOW = ["resnet34", "resnet101", "resnet152", "vgg11_bn", "vgg13", "vgg16", "vgg19",
-        "vgg13_bn", "vgg16_bn", "vgg19_bn"]
+SLOW = [
+    "resnet34",
+    "resnet101",
+    "resnet152",
+    "vgg11_bn",
+    "vgg13",
+    "vgg16",
+    "vgg19",
+    "vgg13_bn",
+    "vgg16_bn",
+    "vgg19_bn",
+]
 
 
 def _input_size(name):
@@ -117,6 +127,7 @@ def test_resnet_v15_stride_in_3x3():
 
 # --- weights= : downloads are simulated; the tests never reach the network ---------------------
 
+
 def test_weights_offline_gives_clear_error(monkeypatch):
     def offline(*args, **kwargs):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
@@ -179,6 +190,7 @@ def test_every_weight_file_is_torchvisions():
 
 
 # --- small course networks ---------------------------------------------------------------------
+
 
 def test_lenet5_parameters_and_shape():
     for activation in ("relu", "tanh"):

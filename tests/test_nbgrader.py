@@ -33,59 +33,76 @@ MESSY = {
         "answers": {
             # right, but chatty on stderr and warns: full points
             "zero_pad": "import sys\nimport warnings\nprint('defining zero_pad', file=sys.stderr)\n"
-                        "def zero_pad(x, padding):\n"
-                        "    print('padding', padding, file=sys.stderr)\n"
-                        "    warnings.warn('just a warning')\n"
-                        "    ph, pw = (padding, padding) if isinstance(padding, int) else padding\n"
-                        "    return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)])"
-                        ".astype(float)",
+            "def zero_pad(x, padding):\n"
+            "    print('padding', padding, file=sys.stderr)\n"
+            "    warnings.warn('just a warning')\n"
+            "    ph, pw = (padding, padding) if isinstance(padding, int) else padding\n"
+            "    return np.pad(x, [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)])"
+            ".astype(float)",
             "output_size": "def output_size(n, kernel_size, stride=1, padding=0):\n"
-                           "    return (n + 2 * padding - kernel_size) / stride + 1",
-            "conv2d_single": "def conv2d_single(x, weight):\n"
-                             "    return x[100, 100] * weight",
+            "    return (n + 2 * padding - kernel_size) / stride + 1",
+            "conv2d_single": "def conv2d_single(x, weight):\n    return x[100, 100] * weight",
             "conv2d_multi": "def conv2d_multi(x, weight, bias=None, stride=1, padding=0):\n"
-                            "    return [[0.0]]",
+            "    return [[0.0]]",
             "apply_filters": "import cvlib.conv\n"
-                             "def apply_filters(image, names):\n"
-                             "    w = np.stack([kernels.kernel(n) for n in names])[:, None]\n"
-                             "    return cvlib.conv.conv2d(image[None], w, padding=1)",
+            "def apply_filters(image, names):\n"
+            "    w = np.stack([kernels.kernel(n) for n in names])[:, None]\n"
+            "    return cvlib.conv.conv2d(image[None], w, padding=1)",
         },
         # conv2d_strided is right but calls the broken output_size: graded on its own (the check
         # swaps in the reference output_size), it keeps its points
-        "passing": {"test_zero_pad", "test_conv2d_strided", "test_apply_filters",
-                    "test_dense_params", "test_conv_params"},
+        "passing": {
+            "test_zero_pad",
+            "test_conv2d_strided",
+            "test_apply_filters",
+            "test_dense_params",
+            "test_conv_params",
+        },
         "messages": ["should be an int", "raised IndexError", "should be a numpy array"],
     },
     "a2_backprop": {
         "answers": {
             "max_pool2d": "import sys\n"
-                          "def max_pool2d(x, kernel_size, stride=None):\n"
-                          "    print('pooling', x.shape, file=sys.stderr)\n"
-                          "    return cvlib.pool.max_pool2d(x, kernel_size, stride)",
+            "def max_pool2d(x, kernel_size, stride=None):\n"
+            "    print('pooling', x.shape, file=sys.stderr)\n"
+            "    return cvlib.pool.max_pool2d(x, kernel_size, stride)",
             "min_pool2d": "def min_pool2d(x, kernel_size, stride=None):\n"
-                          "    raise RuntimeError('min pooling is not my thing')",
+            "    raise RuntimeError('min pooling is not my thing')",
             "avg_pool2d": "def avg_pool2d(x, kernel_size, stride=None, padding=0):\n"
-                          "    return cvlib.pool.avg_pool2d(x, kernel_size, stride, padding)"
-                          ".astype(int)",
+            "    return cvlib.pool.avg_pool2d(x, kernel_size, stride, padding)"
+            ".astype(int)",
             "softmax": "def softmax(z):\n    e = np.exp(z)\n"
-                       "    return e / e.sum(axis=-1, keepdims=True)",
+            "    return e / e.sum(axis=-1, keepdims=True)",
             "cross_entropy": "def cross_entropy(logits, target):\n"
-                             "    return cvlib.layers.cross_entropy(logits, target)[0]",
+            "    return cvlib.layers.cross_entropy(logits, target)[0]",
         },
-        "passing": {"test_max_pool2d", "test_relu", "test_max_pool2d_backward",
-                    "test_conv2d_backward", "test_train_step"},
-        "messages": ["min pooling is not my thing", "dtype int64", "subtract each row",
-                     "tuple (loss, dlogits)"],
+        "passing": {
+            "test_max_pool2d",
+            "test_relu",
+            "test_max_pool2d_backward",
+            "test_conv2d_backward",
+            "test_train_step",
+        },
+        "messages": [
+            "min pooling is not my thing",
+            "dtype int64",
+            "subtract each row",
+            "tuple (loss, dlogits)",
+        ],
     },
 }
+
 
 def _grade(name, course):
     """Everything nbgrader does for one assignment; returns timings, scores and paths."""
     loop_answer, _ = LOOP[name]
-    extra = {"loop": {loop_answer: LOOPING.format(name=loop_answer)},
-             "messy": MESSY[name]["answers"]}
-    return grade_assignment(name, course, extra=extra, feedback_for="messy",
-                            **{"Execute.timeout": TIMEOUT})
+    extra = {
+        "loop": {loop_answer: LOOPING.format(name=loop_answer)},
+        "messy": MESSY[name]["answers"],
+    }
+    return grade_assignment(
+        name, course, extra=extra, feedback_for="messy", **{"Execute.timeout": TIMEOUT}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +112,11 @@ def graded(tmp_path_factory):
         futures = {n: pool.submit(_grade, n, root / n) for n in ASSIGNMENTS}
         results = {n: f.result() for n, f in futures.items()}
     for name, r in results.items():
-        print(f"\n{name}: autograding one submission (the solution) took {r['seconds']:.1f} s; "
-              f"{r['submissions']} more in {r['batch_seconds']:.1f} s (both assignments graded "
-              "in parallel on a shared machine: indicative figures; target < 60 s)")
+        print(
+            f"\n{name}: autograding one submission (the solution) took {r['seconds']:.1f} s; "
+            f"{r['submissions']} more in {r['batch_seconds']:.1f} s (both assignments graded "
+            "in parallel on a shared machine: indicative figures; target < 60 s)"
+        )
     return results
 
 

@@ -38,10 +38,12 @@ def graded(tmp_path_factory):
         futures = {n: pool.submit(_grade, n, root / n) for n in ASSIGNMENTS}
         results = {n: f.result() for n, f in futures.items()}
     for name, r in results.items():
-        print(f"\n{name}: autograding one submission (the solution, training included) took "
-              f"{r['seconds']:.1f} s (target < 90 s); {r['submissions']} more in "
-              f"{r['batch_seconds']:.1f} s (two assignments graded at once on a shared "
-              "machine: indicative figures)")
+        print(
+            f"\n{name}: autograding one submission (the solution, training included) took "
+            f"{r['seconds']:.1f} s (target < 90 s); {r['submissions']} more in "
+            f"{r['batch_seconds']:.1f} s (two assignments graded at once on a shared "
+            "machine: indicative figures)"
+        )
     return results
 
 

@@ -65,12 +65,15 @@ def test_conv_same_init_and_state_dict_as_torch():
     assert repr(ours) == repr(ref)
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(kernel_size=2),
-    dict(kernel_size=3, stride=2),  # overlapping windows
-    dict(kernel_size=3, stride=1, padding=1),
-    dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0)),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(kernel_size=2),
+        dict(kernel_size=3, stride=2),  # overlapping windows
+        dict(kernel_size=3, stride=1, padding=1),
+        dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0)),
+    ],
+)
 def test_max_pool_matches_torch(kwargs):
     torch.manual_seed(0)
     x = torch.randn(2, 3, 9, 8, dtype=torch.float64, requires_grad=True)
@@ -91,9 +94,7 @@ def test_gradcheck_conv_and_pool():
     assert torch.autograd.gradcheck(
         lambda x, w, b: cnn.Conv2dFunction.apply(x, w, b, (2, 1), (1, 1), (1, 1)), (x, w, b)
     )
-    assert torch.autograd.gradcheck(
-        lambda x: cnn.MaxPool2dFunction.apply(x, 3, 2, 1), (x,)
-    )
+    assert torch.autograd.gradcheck(lambda x: cnn.MaxPool2dFunction.apply(x, 3, 2, 1), (x,))
 
 
 def test_unsupported_options_raise():

@@ -17,12 +17,8 @@ from cvlib.segmentation import (
     train_segmenter,
 )
 
-TARGET = torch.tensor([[0, 0, 1],
-                       [0, 1, 1],
-                       [2, 2, 2]])
-PRED = torch.tensor([[0, 1, 1],
-                     [0, 1, 0],
-                     [2, 2, 0]])
+TARGET = torch.tensor([[0, 0, 1], [0, 1, 1], [2, 2, 2]])
+PRED = torch.tensor([[0, 1, 1], [0, 1, 0], [2, 2, 0]])
 
 
 def test_hand_computed_metrics():
@@ -88,8 +84,9 @@ def test_tiny_fcn_learns_a_few_shapes():
     data = shapes(24, size=24, max_objects=1, seed=3, task="segment")
     model = FCN(width=8)
     before = evaluate_segmenter(model, data)["mean_iou"]
-    losses = train_segmenter(model, data, epochs=40, lr=1e-2, batch_size=8, progress=False,
-                             class_weights=[0.3, 1, 1, 1])
+    losses = train_segmenter(
+        model, data, epochs=40, lr=1e-2, batch_size=8, progress=False, class_weights=[0.3, 1, 1, 1]
+    )
     after = evaluate_segmenter(model, data)
     assert losses[-1] < 0.5 * losses[0]
     assert after["mean_iou"] > max(before, 0.5)

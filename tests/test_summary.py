@@ -103,12 +103,15 @@ def test_lenet_rows():
     assert s.total_macs == 416_520
 
 
-@pytest.mark.parametrize("build, size", [
-    (cm.lecture_cnn, (3, 100, 100)),
-    (cm.resnet18, (3, 64, 64)),
-    (lambda: cm.googlenet(aux_logits=True), (3, 64, 64)),  # aux heads do not run in eval mode
-    (lambda: cm.plain_small(8), (3, 32, 32)),
-])
+@pytest.mark.parametrize(
+    "build, size",
+    [
+        (cm.lecture_cnn, (3, 100, 100)),
+        (cm.resnet18, (3, 64, 64)),
+        (lambda: cm.googlenet(aux_logits=True), (3, 64, 64)),  # aux heads do not run in eval mode
+        (lambda: cm.plain_small(8), (3, 32, 32)),
+    ],
+)
 def test_totals_are_sums(build, size):
     model = build()
     s = summary(model, size)

@@ -15,8 +15,11 @@ from cvlib.viz import show_matrices, show_matrix
 def test_im2col_product_equals_conv2d_and_torch_unfold(seed):
     rng = np.random.default_rng(seed)
     k = tuple(int(v) for v in rng.integers(1, 4, size=2))
-    kw = dict(stride=int(rng.integers(1, 3)), padding=int(rng.integers(0, 3)),
-              dilation=int(rng.integers(1, 3)))
+    kw = dict(
+        stride=int(rng.integers(1, 3)),
+        padding=int(rng.integers(0, 3)),
+        dilation=int(rng.integers(1, 3)),
+    )
     x = rng.standard_normal((2, 3, 9, 8))
     w = rng.standard_normal((4, 3, *k))
     cols = im2col(x, k, **kw)  # (N, C*kH*kW, L)
@@ -36,12 +39,15 @@ def test_im2col_of_a_2d_image_and_same_padding():
     assert im2col(np.ones((2, 5, 5)), 3, padding="same").shape == (18, 25)
 
 
-@pytest.mark.parametrize("bad, error, word", [
-    (dict(x=np.ones((1, 1, 1, 4, 4))), ValueError, "x"),
-    (dict(kernel_size=0), ValueError, "kernel_size"),
-    (dict(kernel_size=9), ValueError, "kernel_size"),
-    (dict(stride=0), ValueError, "stride"),
-])
+@pytest.mark.parametrize(
+    "bad, error, word",
+    [
+        (dict(x=np.ones((1, 1, 1, 4, 4))), ValueError, "x"),
+        (dict(kernel_size=0), ValueError, "kernel_size"),
+        (dict(kernel_size=9), ValueError, "kernel_size"),
+        (dict(stride=0), ValueError, "stride"),
+    ],
+)
 def test_im2col_bad_input(bad, error, word):
     args = dict(x=np.ones((2, 4, 4)), kernel_size=3) | bad
     with pytest.raises(error, match=word):
@@ -51,8 +57,7 @@ def test_im2col_bad_input(bad, error, word):
 @pytest.mark.parametrize("dx, dy", [(0, 0), (1, 0), (0, 2), (-3, 1), (2, -2), (-1, -4), (9, 0)])
 def test_shift_matches_torchvision_affine(dx, dy):
     img = torch.rand(2, 3, 7, 9)
-    expected = TF.affine(img, angle=0.0, translate=[dx, dy], scale=1.0, shear=[0.0, 0.0],
-                         fill=0.5)
+    expected = TF.affine(img, angle=0.0, translate=[dx, dy], scale=1.0, shear=[0.0, 0.0], fill=0.5)
     assert torch.equal(shift(img, dx, dy, fill=0.5), expected)
 
 

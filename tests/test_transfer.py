@@ -28,10 +28,13 @@ def batch():
     return torch.rand(8, 1, 16, 16, generator=g), torch.randint(0, 3, (8,), generator=g)
 
 
-@pytest.mark.parametrize("make_optimizer", [
-    lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=1e-2),
-    lambda ps: torch.optim.Adam(ps, lr=1e-2, weight_decay=1e-2),
-])
+@pytest.mark.parametrize(
+    "make_optimizer",
+    [
+        lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=1e-2),
+        lambda ps: torch.optim.Adam(ps, lr=1e-2, weight_decay=1e-2),
+    ],
+)
 def test_frozen_parameters_bit_identical_while_head_moves(make_optimizer, batch):
     torch.manual_seed(0)
     model = CourseCNN(num_classes=3)
@@ -98,14 +101,17 @@ def test_unfreeze_last_zero_and_all():
         T.unfreeze_last(model, 6)
 
 
-@pytest.mark.parametrize("build, shape, attr", [
-    (lambda: resnet18(num_classes=1000), (1, 3, 64, 64), "fc"),
-    (lambda: vgg11(num_classes=1000), (1, 3, 32, 32), "classifier"),
-    (lambda: alexnet(num_classes=1000), (1, 3, 64, 64), "classifier"),
-    (lambda: lenet5(num_classes=10), (1, 1, 32, 32), "classifier"),
-    (lambda: lecture_cnn(num_classes=4), (1, 3, 100, 100), "classifier"),
-    (lambda: CourseCNN(num_classes=10), (1, 1, 28, 28), "head"),
-])
+@pytest.mark.parametrize(
+    "build, shape, attr",
+    [
+        (lambda: resnet18(num_classes=1000), (1, 3, 64, 64), "fc"),
+        (lambda: vgg11(num_classes=1000), (1, 3, 32, 32), "classifier"),
+        (lambda: alexnet(num_classes=1000), (1, 3, 64, 64), "classifier"),
+        (lambda: lenet5(num_classes=10), (1, 1, 32, 32), "classifier"),
+        (lambda: lecture_cnn(num_classes=4), (1, 3, 100, 100), "classifier"),
+        (lambda: CourseCNN(num_classes=10), (1, 1, 28, 28), "head"),
+    ],
+)
 def test_replace_head(build, shape, attr):
     torch.manual_seed(0)
     model = T.freeze(build()).eval()
@@ -161,8 +167,9 @@ def test_load_pretrained_offline_from_package_data():
     assert not source.training
     fresh = T.load_pretrained(num_classes=3)
     assert fresh.head.out_features == 3
-    for (name, p), q in zip(fresh.features.named_parameters(), source.features.parameters(),
-                            strict=True):
+    for (name, p), q in zip(
+        fresh.features.named_parameters(), source.features.parameters(), strict=True
+    ):
         assert torch.equal(p, q), name  # the base carries the pretrained weights
 
 

@@ -18,10 +18,14 @@ from cvlib.viz._figure import to_image
 def tiny_cnn():
     torch.manual_seed(0)
     return nn.Sequential(
-        nn.Conv2d(3, 6, 3, padding=1), nn.ReLU(),  # "0", "1"
+        nn.Conv2d(3, 6, 3, padding=1),
+        nn.ReLU(),  # "0", "1"
         nn.MaxPool2d(2),
-        nn.Conv2d(6, 8, 3, padding=1), nn.ReLU(),  # "3", "4"
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3),
+        nn.Conv2d(6, 8, 3, padding=1),
+        nn.ReLU(),  # "3", "4"
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(8, 3),
     )
 
 
@@ -137,9 +141,14 @@ def test_grad_cam_shape_range_and_reference():
 def test_overlay_heatmap_draw_boxes_overlay_mask():
     image = torch.rand(3, 16, 16)
     assert len(viz.overlay_heatmap(image, [torch.rand(16, 16)] * 2, titles=["a", "b"]).axes) == 3
-    fig = viz.draw_boxes(image, torch.tensor([[1.0, 1, 8, 8], [4, 4, 12, 14]]), labels=[0, 2],
-                         scores=[0.9, 0.5], class_names=["c", "s", "t"],
-                         true_boxes=torch.tensor([[1.0, 1, 9, 9]]))
+    fig = viz.draw_boxes(
+        image,
+        torch.tensor([[1.0, 1, 8, 8], [4, 4, 12, 14]]),
+        labels=[0, 2],
+        scores=[0.9, 0.5],
+        class_names=["c", "s", "t"],
+        true_boxes=torch.tensor([[1.0, 1, 9, 9]]),
+    )
     assert len(fig.axes) == 1
     assert len(fig.axes[0].patches) == 3
     assert [t.get_text() for t in fig.axes[0].texts] == ["c 0.90", "t 0.50"]
@@ -172,6 +181,7 @@ def test_animation_last_frame_is_the_convolution():
     anim = viz.conv_animation(image, kernel)
     anim.to_jshtml()  # draws every frame, leaving the last one
     out = anim._fig.axes[2].images[0].get_array()
-    expected = torch.nn.functional.conv2d(torch.tensor(image)[None, None],
-                                          torch.tensor(kernel)[None, None])[0, 0].numpy()
+    expected = torch.nn.functional.conv2d(
+        torch.tensor(image)[None, None], torch.tensor(kernel)[None, None]
+    )[0, 0].numpy()
     np.testing.assert_allclose(np.asarray(out), expected)

@@ -79,7 +79,10 @@ def resize(img, size):
     batch = img.unsqueeze(0) if img.dim() == 3 else img  # (N, C, H, W)
     out = F.interpolate(
         batch.float() if not img.is_floating_point() else batch,
-        size=tuple(size), mode="bilinear", align_corners=False, antialias=True,
+        size=tuple(size),
+        mode="bilinear",
+        align_corners=False,
+        antialias=True,
     )
     out = _restore_dtype(out, img.dtype)
     return out[0] if img.dim() == 3 else out
@@ -126,14 +129,19 @@ def rotate(img, angle, interpolation="nearest", fill=0.0):
     cos, sin = math.cos(a), math.sin(a)
     # Normalised coordinates run over [-1, 1] on both axes, so a non-square image needs the
     # aspect ratio inside the matrix for the rotation to stay a rotation in pixels.
-    theta = torch.tensor(
-        [[cos, -sin * H / W, 0.0], [sin * W / H, cos, 0.0]], dtype=x.dtype
-    ).expand(N, 2, 3)  # (N, 2, 3)
+    theta = torch.tensor([[cos, -sin * H / W, 0.0], [sin * W / H, cos, 0.0]], dtype=x.dtype).expand(
+        N, 2, 3
+    )  # (N, 2, 3)
     grid = F.affine_grid(theta, [N, C, H, W], align_corners=False)  # (N, H, W, 2)
     out = F.grid_sample(x, grid, mode=interpolation, padding_mode="zeros", align_corners=False)
     if fill != 0:
-        inside = F.grid_sample(torch.ones_like(x[:, :1]), grid, mode=interpolation,
-                               padding_mode="zeros", align_corners=False)  # (N, 1, H, W)
+        inside = F.grid_sample(
+            torch.ones_like(x[:, :1]),
+            grid,
+            mode=interpolation,
+            padding_mode="zeros",
+            align_corners=False,
+        )  # (N, 1, H, W)
         out = out + (1.0 - inside) * fill
     out = _restore_dtype(out, img.dtype)
     return out[0] if img.dim() == 3 else out

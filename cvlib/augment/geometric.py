@@ -15,8 +15,11 @@ from .base import RandomTransform, check_probability, check_range
 def _size_pair(size, name="size"):
     if isinstance(size, int):
         size = (size, size)
-    if not (isinstance(size, (tuple, list)) and len(size) == 2
-            and all(isinstance(s, int) and s > 0 for s in size)):
+    if not (
+        isinstance(size, (tuple, list))
+        and len(size) == 2
+        and all(isinstance(s, int) and s > 0 for s in size)
+    ):
         raise ValueError(f"`{name}` must be a positive int or a pair of them, got {size!r}")
     return tuple(size)
 
@@ -89,8 +92,9 @@ class RandomCrop(RandomTransform):
     ``(C, H, W)`` -> ``(C, size[0], size[1])``.
     """
 
-    def __init__(self, size, padding=0, fill=0.0, padding_mode="constant", seed=None,
-                 generator=None):
+    def __init__(
+        self, size, padding=0, fill=0.0, padding_mode="constant", seed=None, generator=None
+    ):
         super().__init__(seed, generator)
         self.size = _size_pair(size)
         if not isinstance(padding, int) or padding < 0:

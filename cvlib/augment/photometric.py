@@ -21,9 +21,6 @@ class ColorJitter(RandomTransform):
 
     Examples
     --------
-    >>> import math
-
-import torch
     >>> x = torch.rand(3, 8, 8)
     >>> torch.equal(ColorJitter()(x), x)
     True
@@ -83,8 +80,9 @@ class RandomSharpness(RandomTransform):
     def __init__(self, sharpness_factor, p=0.5, seed=None, generator=None):
         super().__init__(seed, generator)
         if not isinstance(sharpness_factor, (int, float)) or sharpness_factor < 0:
-            raise ValueError(f"`sharpness_factor` must be a non-negative number, got "
-                             f"{sharpness_factor!r}")
+            raise ValueError(
+                f"`sharpness_factor` must be a non-negative number, got {sharpness_factor!r}"
+            )
         self.sharpness_factor = float(sharpness_factor)
         self.p = check_probability(p)
 
@@ -102,8 +100,9 @@ class RandomErasing(RandomTransform):
     ``value="random"``, with standard normal noise. Works on floating-point images.
     """
 
-    def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0.0, seed=None,
-                 generator=None):
+    def __init__(
+        self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0.0, seed=None, generator=None
+    ):
         super().__init__(seed, generator)
         self.p = check_probability(p)
         self.scale = check_range(scale, "scale")

@@ -84,11 +84,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     load = os.getloadavg()
     print("x (64, 16, 32, 32) float32, weight (32, 16, 3, 3), padding 1")
-    print(f"median of {args.repeats} runs; {os.cpu_count()} CPUs; load average before the run "
-          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)")
+    print(
+        f"median of {args.repeats} runs; {os.cpu_count()} CPUs; load average before the run "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)"
+    )
     if load[0] > (os.cpu_count() or 1):
-        print("NOTE: the machine is busier than its cores; wall times are inflated and noisy, "
-              "the CPU-time ratios are the fairer comparison")
+        print(
+            "NOTE: the machine is busier than its cores; wall times are inflated and noisy, "
+            "the CPU-time ratios are the fairer comparison"
+        )
     results = run(repeats=args.repeats, threads=tuple(args.threads))
     met = {}
     for n in args.threads:
@@ -101,12 +105,16 @@ def main(argv=None):
             ratios = [t[f"numpy {step}"][k] / t[f"torch {step}"][k] for k in (0, 1)]
             ok = [r <= target for r in ratios]
             met[(n, step)] = ok
-            print(f"{step:8s} numpy / torch: wall {ratios[0]:5.2f}, cpu {ratios[1]:5.2f}   "
-                  f"target <= {target}: wall {'met' if ok[0] else 'NOT met'}, "
-                  f"cpu {'met' if ok[1] else 'NOT met'}")
+            print(
+                f"{step:8s} numpy / torch: wall {ratios[0]:5.2f}, cpu {ratios[1]:5.2f}   "
+                f"target <= {target}: wall {'met' if ok[0] else 'NOT met'}, "
+                f"cpu {'met' if ok[1] else 'NOT met'}"
+            )
     last = results[args.threads[-1]]
     naive = results["naive"]
-    print(f"\nnaive loops, 1 image x {64} (wall, {args.threads[-1]} threads for the others): "
-          f"{naive * 1e3:.0f} ms = {naive / last['torch forward'][0]:.0f}x torch, "
-          f"{naive / last['numpy forward'][0]:.0f}x numpy conv2d")
+    print(
+        f"\nnaive loops, 1 image x {64} (wall, {args.threads[-1]} threads for the others): "
+        f"{naive * 1e3:.0f} ms = {naive / last['torch forward'][0]:.0f}x torch, "
+        f"{naive / last['numpy forward'][0]:.0f}x numpy conv2d"
+    )
     return results

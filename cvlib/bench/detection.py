@@ -29,27 +29,36 @@ QUICK = {
 def run_regressor(seed, quick, threads):
     settings = QUICK["regressor"] if quick else {}
     r = regressor_experiment(seed=seed, num_threads=threads, **settings)
-    print(f"box regressor (one shape per 32x32 image): mean IoU {r['mean_iou']:.3f} "
-          f"(always-the-mean-box baseline {r['baseline_iou']:.3f}), IoU > 0.5 on "
-          f"{r['iou_above_0.5']:.1%}, class accuracy {r['accuracy']:.1%}", end="")
+    print(
+        f"box regressor (one shape per 32x32 image): mean IoU {r['mean_iou']:.3f} "
+        f"(always-the-mean-box baseline {r['baseline_iou']:.3f}), IoU > 0.5 on "
+        f"{r['iou_above_0.5']:.1%}, class accuracy {r['accuracy']:.1%}",
+        end="",
+    )
     return r
 
 
 def run_rcnn(seed, quick, threads):
     r = rcnn_experiment(seed=seed, num_threads=threads, **(QUICK["rcnn"] if quick else {}))
-    print(f"R-CNN-style pipeline ({r['num_proposals']} sliding windows per image, "
-          f"{r['num_crops']} training crops): crop accuracy {r['crop_accuracy']:.1%}, "
-          f"detection precision {r['precision']:.1%}, recall {r['recall']:.1%}, images "
-          f"exactly right {r['image_accuracy']:.1%}", end="")
+    print(
+        f"R-CNN-style pipeline ({r['num_proposals']} sliding windows per image, "
+        f"{r['num_crops']} training crops): crop accuracy {r['crop_accuracy']:.1%}, "
+        f"detection precision {r['precision']:.1%}, recall {r['recall']:.1%}, images "
+        f"exactly right {r['image_accuracy']:.1%}",
+        end="",
+    )
     return r
 
 
 def run_fcn(seed, quick, threads):
     r = fcn_experiment(seed=seed, num_threads=threads, **(QUICK["fcn"] if quick else {}))
     per_class = ", ".join(f"{v:.2f}" for v in r["iou_per_class"])
-    print(f"FCN segmentation: mean IoU {r['mean_iou']:.3f} (per class bg/circle/square/triangle "
-          f"{per_class}), pixel accuracy {r['pixel_accuracy']:.1%} (all-background baseline "
-          f"{r['background_share']:.1%})", end="")
+    print(
+        f"FCN segmentation: mean IoU {r['mean_iou']:.3f} (per class bg/circle/square/triangle "
+        f"{per_class}), pixel accuracy {r['pixel_accuracy']:.1%} (all-background baseline "
+        f"{r['background_share']:.1%})",
+        end="",
+    )
     return r
 
 
@@ -64,15 +73,18 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, choices=(1, 2), default=1)
     args = parser.parse_args(argv)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"timings are indicative: {args.threads} torch thread(s), load average {load}",
-          flush=True)
+    print(
+        f"timings are indicative: {args.threads} torch thread(s), load average {load}", flush=True
+    )
     names = [args.only] if args.only else list(EXPERIMENTS)
     results = {}
     for name in names:
         cpu = time.process_time()
         results[name] = EXPERIMENTS[name](args.seed, args.quick, args.threads)
-        print(f"  [{results[name]['seconds']:.0f} s wall, {time.process_time() - cpu:.0f} s CPU]",
-              flush=True)
+        print(
+            f"  [{results[name]['seconds']:.0f} s wall, {time.process_time() - cpu:.0f} s CPU]",
+            flush=True,
+        )
     return results
 
 

@@ -22,8 +22,7 @@ def main(argv=None):
     torch.set_num_threads(2)
     results = []
     for per_class in args.per_class:
-        result = transfer_experiment(per_class=per_class, seeds=tuple(args.seeds),
-                                     steps=args.steps)
+        result = transfer_experiment(per_class=per_class, seeds=tuple(args.seeds), steps=args.steps)
         print(result.table(), "\n")
         results.append(result)
     print("(timings indicative: the CPU is shared)")

@@ -133,8 +133,12 @@ def encode_boxes(boxes, reference, weights=(1.0, 1.0, 1.0, 1.0)):
     wx, wy, ww, wh = weights
     px, py, pw, ph = _centre_size(reference)
     gx, gy, gw, gh = _centre_size(boxes)
-    deltas = [wx * (gx - px) / pw, wy * (gy - py) / ph, ww * torch.log(gw / pw),
-              wh * torch.log(gh / ph)]
+    deltas = [
+        wx * (gx - px) / pw,
+        wy * (gy - py) / ph,
+        ww * torch.log(gw / pw),
+        wh * torch.log(gh / ph),
+    ]
     return torch.stack(deltas, dim=1)  # (N, 4)
 
 

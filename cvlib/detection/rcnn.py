@@ -85,8 +85,14 @@ def crop_and_warp(images, boxes, crop_size=16):
     """
     if len(boxes) != len(images):
         raise ValueError(f"`boxes` has {len(boxes)} entries for {len(images)} images")
-    return roi_align(images.float(), [b.float() for b in boxes], output_size=crop_size,
-                     spatial_scale=1.0, sampling_ratio=2, aligned=True)
+    return roi_align(
+        images.float(),
+        [b.float() for b in boxes],
+        output_size=crop_size,
+        spatial_scale=1.0,
+        sampling_ratio=2,
+        aligned=True,
+    )
 
 
 def label_proposals(proposals, gt_boxes, gt_labels, pos_iou=0.5, neg_iou=0.3):
@@ -138,12 +144,17 @@ class ProposalClassifier(nn.Module):
         if crop_size % 4:
             raise ValueError(f"`crop_size` must be a multiple of 4, got {crop_size}")
         self.features = nn.Sequential(
-            conv_bn_relu(in_channels, 16), conv_bn_relu(16, 16), nn.MaxPool2d(2),  # (P, 16, s/2, .)
-            conv_bn_relu(16, 32), conv_bn_relu(32, 32), nn.MaxPool2d(2),  # (P, 32, s/4, .)
+            conv_bn_relu(in_channels, 16),
+            conv_bn_relu(16, 16),
+            nn.MaxPool2d(2),  # (P, 16, s/2, .)
+            conv_bn_relu(16, 32),
+            conv_bn_relu(32, 32),
+            nn.MaxPool2d(2),  # (P, 32, s/4, .)
         )
         self.classifier = nn.Linear(32, num_classes + 1)
-        self.box_head = nn.Sequential(nn.Flatten(), nn.Linear(32 * (crop_size // 4) ** 2, 64),
-                                      nn.ReLU(), nn.Linear(64, 4))
+        self.box_head = nn.Sequential(
+            nn.Flatten(), nn.Linear(32 * (crop_size // 4) ** 2, 64), nn.ReLU(), nn.Linear(64, 4)
+        )
 
     def forward(self, crops):
         crops = crops - crops.mean(dim=(2, 3), keepdim=True)  # (P, C, s, s), each crop centred
@@ -154,8 +165,7 @@ class ProposalClassifier(nn.Module):
 def _training_crops(dataset, proposals, crop_size, neg_per_pos, generator):
     """Crops, labels and regression targets sampled from every training image."""
     crops, labels, targets = [], [], []
-    for image, gt, gt_labels in zip(dataset.images, dataset.boxes, dataset.box_labels,
-                                    strict=True):
+    for image, gt, gt_labels in zip(dataset.images, dataset.boxes, dataset.box_labels, strict=True):
         props = torch.cat([proposals, gt])  # ground truth joins as positives
         lab, matched = label_proposals(props, gt, gt_labels)
         pos = torch.nonzero(lab > 0).flatten()
@@ -168,8 +178,18 @@ def _training_crops(dataset, proposals, crop_size, neg_per_pos, generator):
     return torch.cat(crops), torch.cat(labels), torch.cat(targets)
 
 
-def train_rcnn(model, dataset, proposals, crop_size=16, epochs=8, lr=3e-3, batch_size=64,
-               neg_per_pos=3, seed=0, progress=True):
+def train_rcnn(
+    model,
+    dataset,
+    proposals,
+    crop_size=16,
+    epochs=8,
+    lr=3e-3,
+    batch_size=64,
+    neg_per_pos=3,
+    seed=0,
+    progress=True,
+):
     """Train ``model`` on crops of ``dataset`` (a detection :class:`ShapesDataset`).
 
     The loss is cross-entropy over background + classes plus smooth L1 on the box offsets of the
@@ -182,15 +202,16 @@ def train_rcnn(model, dataset, proposals, crop_size=16, epochs=8, lr=3e-3, batch
     crops, labels, targets = _training_crops(dataset, proposals, crop_size, neg_per_pos, generator)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     steps_per_epoch = (len(crops) + batch_size - 1) // batch_size
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr,
-                                                    total_steps=epochs * steps_per_epoch)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch
+    )
     silent = not progress or bool(os.environ.get("NBGRADER_EXECUTION"))
     losses = []
     model.train()
     for _ in tqdm(range(epochs), desc="R-CNN", disable=silent):
         order, total = torch.randperm(len(crops), generator=generator), 0.0
         for i in range(0, len(crops), batch_size):
-            idx = order[i:i + batch_size]
+            idx = order[i : i + batch_size]
             logits, deltas = model(crops[idx])
             positive = labels[idx] > 0
             loss = F.cross_entropy(logits, labels[idx])
@@ -206,8 +227,16 @@ def train_rcnn(model, dataset, proposals, crop_size=16, epochs=8, lr=3e-3, batch
 
 
 @torch.no_grad()
-def detect(model, image, proposals, crop_size=16, score_threshold=0.6, iou_threshold=0.3,
-           refine=True, per_class=False):
+def detect(
+    model,
+    image,
+    proposals,
+    crop_size=16,
+    score_threshold=0.6,
+    iou_threshold=0.3,
+    refine=True,
+    per_class=False,
+):
     """Detections in one image ``(C, H, W)``: ``{"boxes" (D, 4), "labels" (D,), "scores" (D,)}``.
 
     Each proposal takes its best non-background class; those scoring at least
@@ -247,8 +276,7 @@ def evaluate_detector(model, dataset, proposals, crop_size=16, match_iou=0.5, **
     """
     correct = n_det = n_gt = exact = 0
     crop_hits = crop_total = 0
-    for image, gt, gt_labels in zip(dataset.images, dataset.boxes, dataset.box_labels,
-                                    strict=True):
+    for image, gt, gt_labels in zip(dataset.images, dataset.boxes, dataset.box_labels, strict=True):
         found = detect(model, image, proposals, crop_size, **kwargs)
         matched = torch.zeros(len(gt), dtype=torch.bool)
         hits = 0
@@ -277,8 +305,9 @@ def evaluate_detector(model, dataset, proposals, crop_size=16, match_iou=0.5, **
     }
 
 
-def rcnn_experiment(n_train=600, n_test=100, size=32, max_objects=2, epochs=6, seed=0,
-                    progress=False, num_threads=1):
+def rcnn_experiment(
+    n_train=600, n_test=100, size=32, max_objects=2, epochs=6, seed=0, progress=False, num_threads=1
+):
     """Train the R-CNN-style pipeline on shapes and evaluate it on held-out shapes.
 
     ``num_threads`` torch threads are used meanwhile (``None``: leave the setting alone).
@@ -299,9 +328,16 @@ def rcnn_experiment(n_train=600, n_test=100, size=32, max_objects=2, epochs=6, s
     model = ProposalClassifier()
     with torch_threads(num_threads):  # small networks: one thread is faster
         start = time.perf_counter()
-        losses, crop_labels = train_rcnn(model, train, proposals, epochs=epochs, seed=seed,
-                                         progress=progress)
+        losses, crop_labels = train_rcnn(
+            model, train, proposals, epochs=epochs, seed=seed, progress=progress
+        )
         scores = evaluate_detector(model, test, proposals)
-    return {**scores, "num_proposals": len(proposals), "num_crops": len(crop_labels),
-            "losses": losses, "seconds": time.perf_counter() - start, "model": model,
-            "proposals": proposals}
+    return {
+        **scores,
+        "num_proposals": len(proposals),
+        "num_crops": len(crop_labels),
+        "losses": losses,
+        "seconds": time.perf_counter() - start,
+        "model": model,
+        "proposals": proposals,
+    }

@@ -30,8 +30,11 @@ __all__ = [
 
 def conv_bn_relu(in_channels, out_channels):
     """3x3 convolution (padding 1), batch norm, ReLU: batch norm lets a few epochs suffice."""
-    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
-                         nn.BatchNorm2d(out_channels), nn.ReLU())
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(),
+    )
 
 
 class BoxRegressor(nn.Module):
@@ -68,14 +71,20 @@ class BoxRegressor(nn.Module):
         if image_size % 8:
             raise ValueError(f"`image_size` must be a multiple of 8, got {image_size}")
         self.features = nn.Sequential(
-            conv_bn_relu(in_channels, 16), conv_bn_relu(16, 16), nn.MaxPool2d(2),  # (N, 16, S/2, .)
-            conv_bn_relu(16, 32), conv_bn_relu(32, 32), nn.MaxPool2d(2),  # (N, 32, S/4, .)
-            conv_bn_relu(32, 64), nn.MaxPool2d(2),  # (N, 64, S/8, .)
+            conv_bn_relu(in_channels, 16),
+            conv_bn_relu(16, 16),
+            nn.MaxPool2d(2),  # (N, 16, S/2, .)
+            conv_bn_relu(16, 32),
+            conv_bn_relu(32, 32),
+            nn.MaxPool2d(2),  # (N, 32, S/4, .)
+            conv_bn_relu(32, 64),
+            nn.MaxPool2d(2),  # (N, 64, S/8, .)
         )
         side = image_size // 8
         self.classifier = nn.Linear(64, num_classes)
-        self.box_head = nn.Sequential(nn.Flatten(), nn.Linear(64 * side * side, 128), nn.ReLU(),
-                                      nn.Linear(128, 4))
+        self.box_head = nn.Sequential(
+            nn.Flatten(), nn.Linear(64 * side * side, 128), nn.ReLU(), nn.Linear(128, 4)
+        )
 
     def forward(self, x):
         x = x - x.mean(dim=(2, 3), keepdim=True)  # (N, C, S, S), each image centred
@@ -105,8 +114,18 @@ def _first_boxes(dataset):
     return dataset.images, dataset.labels, boxes
 
 
-def train_regressor(model, images, labels, boxes, epochs=8, lr=3e-3, batch_size=32,
-                    box_weight=5.0, seed=0, progress=True):
+def train_regressor(
+    model,
+    images,
+    labels,
+    boxes,
+    epochs=8,
+    lr=3e-3,
+    batch_size=32,
+    box_weight=5.0,
+    seed=0,
+    progress=True,
+):
     """Train with Adam on :func:`localisation_loss`; returns the mean loss of each epoch.
 
     The learning rate follows a one-cycle schedule (:class:`torch.optim.lr_scheduler.OneCycleLR`):
@@ -128,11 +147,13 @@ def train_regressor(model, images, labels, boxes, epochs=8, lr=3e-3, batch_size=
         raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}")
     size = images.shape[-1]
     data = TensorDataset(images.float(), labels.long(), boxes.float() / size)
-    loader = DataLoader(data, batch_size=batch_size, shuffle=True,
-                        generator=torch.Generator().manual_seed(seed))
+    loader = DataLoader(
+        data, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed)
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr,
-                                                    total_steps=epochs * len(loader))
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=epochs * len(loader)
+    )
     silent = not progress or bool(os.environ.get("NBGRADER_EXECUTION"))
     losses = []
     model.train()
@@ -175,8 +196,9 @@ def evaluate_regressor(model, images, labels, boxes):
     }
 
 
-def regressor_experiment(n_train=3000, n_test=300, size=32, epochs=8, seed=0, progress=False,
-                         num_threads=1):
+def regressor_experiment(
+    n_train=3000, n_test=300, size=32, epochs=8, seed=0, progress=False, num_threads=1
+):
     """Train :class:`BoxRegressor` on one-object shapes; score it on held-out shapes.
 
     ``num_threads`` torch threads are used meanwhile (``None``: leave the setting alone).

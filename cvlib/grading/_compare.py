@@ -28,16 +28,26 @@ def as_float_array(got, text, what="the result", seed=None, check=None):
         hint = ""
         if isinstance(got, (list, tuple)):
             hint = " Convert it with np.array(...) or build the result in an array from the start."
-        fail(f"{text}: {what} should be a numpy array (np.ndarray), but it is a "
-             f"{type(got).__name__}.{hint}", seed, check)
+        fail(
+            f"{text}: {what} should be a numpy array (np.ndarray), but it is a "
+            f"{type(got).__name__}.{hint}",
+            seed,
+            check,
+        )
     arr = np.array(got, copy=True, subok=False)  # plain ndarray: its own methods, not the object's
     if arr.dtype.kind != "f":
         hint = ""
         if arr.dtype.kind in "iub":
-            hint = (" An integer array silently truncates every value written into it: create the"
-                    " output with a float dtype, e.g. np.zeros(shape, dtype=float).")
-        fail(f"{text}: {what} has dtype {arr.dtype}, expected a floating-point array "
-             f"(float64 or float32).{hint}", seed, check)
+            hint = (
+                " An integer array silently truncates every value written into it: create the"
+                " output with a float dtype, e.g. np.zeros(shape, dtype=float)."
+            )
+        fail(
+            f"{text}: {what} has dtype {arr.dtype}, expected a floating-point array "
+            f"(float64 or float32).{hint}",
+            seed,
+            check,
+        )
     return arr
 
 
@@ -49,10 +59,12 @@ def as_int(got, text, what="the result", seed=None, check=None):
     if isinstance(got, bool) or not isinstance(got, numbers.Integral):
         hint = ""
         if isinstance(got, numbers.Real):
-            hint = (" Use integer division `//` (floor) instead of `/`, which always gives a"
-                    " float.")
-        fail(f"{text}: {what} should be an int, but it is {type(got).__name__} {got!r}.{hint}",
-             seed, check)
+            hint = " Use integer division `//` (floor) instead of `/`, which always gives a float."
+        fail(
+            f"{text}: {what} should be an int, but it is {type(got).__name__} {got!r}.{hint}",
+            seed,
+            check,
+        )
     return int(got)
 
 
@@ -64,8 +76,12 @@ def as_float(got, text, what="the result", seed=None, check=None):
     if isinstance(got, np.ndarray):
         arr = np.array(got, copy=True, subok=False)
         if arr.size != 1 or arr.dtype.kind not in "fiu":
-            fail(f"{text}: {what} should be a single number, but it is an array of shape "
-                 f"{arr.shape} and dtype {arr.dtype}. Reduce it (e.g. with .mean()).", seed, check)
+            fail(
+                f"{text}: {what} should be a single number, but it is an array of shape "
+                f"{arr.shape} and dtype {arr.dtype}. Reduce it (e.g. with .mean()).",
+                seed,
+                check,
+            )
         return float(arr.reshape(()))
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
         fail(f"{text}: {what} should be a number, but it is {type(got).__name__}.", seed, check)
@@ -113,8 +129,17 @@ def _alternative_hints(got, alternatives, compare_values):
     return hints
 
 
-def compare_arrays(got, expected, text, what="the result", alternatives=(), seed=None,
-                   check=None, rtol=None, atol=None):
+def compare_arrays(
+    got,
+    expected,
+    text,
+    what="the result",
+    alternatives=(),
+    seed=None,
+    check=None,
+    rtol=None,
+    atol=None,
+):
     """Fail unless ``got`` (a plain float array) has ``expected``'s shape and close values."""
     __tracebackhide__ = True
     expected = np.asarray(expected, dtype=np.float64)
@@ -125,24 +150,29 @@ def compare_arrays(got, expected, text, what="the result", alternatives=(), seed
         if not hints and got.ndim == expected.ndim and got.ndim >= 2:
             diff = np.subtract(got.shape, expected.shape)[-2:]
             if set(np.abs(diff).tolist()) <= {0, 1}:
-                hints.append("The spatial size is off by one: check the output-size formula "
-                             "floor((n + 2*padding - kernel_size) / stride) + 1, in particular "
-                             "the + 1 and the range() limits of your loops.")
-        message = (f"{text}: {what} has the wrong shape: expected {expected.shape}, got "
-                   f"{got.shape}.")
+                hints.append(
+                    "The spatial size is off by one: check the output-size formula "
+                    "floor((n + 2*padding - kernel_size) / stride) + 1, in particular "
+                    "the + 1 and the range() limits of your loops."
+                )
+        message = f"{text}: {what} has the wrong shape: expected {expected.shape}, got {got.shape}."
         fail(_with_hints(message, hints), seed, check)
     bad = mismatch(got, expected, rtol, atol)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         where = first if len(first) != 1 else first[0]
-        message = (f"{text}: {what} has the right shape {got.shape} but wrong values at "
-                   f"{int(bad.sum())} of {bad.size} positions. First wrong position "
-                   f"{where}: expected {_fmt(expected[first])}, got {_fmt(got[first])} "
-                   f"(tolerance: atol={atol:g}, rtol={rtol:g}).")
+        message = (
+            f"{text}: {what} has the right shape {got.shape} but wrong values at "
+            f"{int(bad.sum())} of {bad.size} positions. First wrong position "
+            f"{where}: expected {_fmt(expected[first])}, got {_fmt(got[first])} "
+            f"(tolerance: atol={atol:g}, rtol={rtol:g})."
+        )
         hints = _alternative_hints(got, alternatives, compare_values=True)
         if not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):
-            hints.append("Your result contains nan or inf: look for an overflow (e.g. exp of a "
-                         "large number) or a division by zero.")
+            hints.append(
+                "Your result contains nan or inf: look for an overflow (e.g. exp of a "
+                "large number) or a division by zero."
+            )
         fail(_with_hints(message, hints), seed, check)
 
 

@@ -33,17 +33,59 @@ _FUNCTION = _TYPE(lambda: 0)
 _BUILTIN_FUNCTION = _TYPE([].append)
 _MODULE = _TYPE(sys)
 _PRISTINE_TYPES = {
-    "type": _TYPE, "object": _TYPE.__base__, "int": _TYPE(0), "float": _TYPE(0.0),
-    "bool": _TYPE(True), "str": _TYPE(""), "tuple": _TYPE(()), "list": _TYPE([]),
-    "dict": _TYPE({}), "set": _TYPE({0}),
+    "type": _TYPE,
+    "object": _TYPE.__base__,
+    "int": _TYPE(0),
+    "float": _TYPE(0.0),
+    "bool": _TYPE(True),
+    "str": _TYPE(""),
+    "tuple": _TYPE(()),
+    "list": _TYPE([]),
+    "dict": _TYPE({}),
+    "set": _TYPE({0}),
 }
-_BUILTIN_FUNCTIONS = ("isinstance", "issubclass", "len", "abs", "min", "max", "sum", "all", "any",
-                      "getattr", "hasattr", "setattr", "callable", "repr", "print", "sorted",
-                      "iter", "next", "round", "divmod", "__import__", "id", "hash", "vars")
-_NUMPY_MODULES = ("numpy", "numpy.testing", "numpy.linalg", "numpy.lib.stride_tricks",
-                  "numpy.random", "numpy.fft")
-_CVLIB_REFERENCES = ("cvlib.conv", "cvlib.pool", "cvlib.layers", "cvlib.kernels",
-                     "cvlib.gradcheck", "cvlib._validate")
+_BUILTIN_FUNCTIONS = (
+    "isinstance",
+    "issubclass",
+    "len",
+    "abs",
+    "min",
+    "max",
+    "sum",
+    "all",
+    "any",
+    "getattr",
+    "hasattr",
+    "setattr",
+    "callable",
+    "repr",
+    "print",
+    "sorted",
+    "iter",
+    "next",
+    "round",
+    "divmod",
+    "__import__",
+    "id",
+    "hash",
+    "vars",
+)
+_NUMPY_MODULES = (
+    "numpy",
+    "numpy.testing",
+    "numpy.linalg",
+    "numpy.lib.stride_tricks",
+    "numpy.random",
+    "numpy.fft",
+)
+_CVLIB_REFERENCES = (
+    "cvlib.conv",
+    "cvlib.pool",
+    "cvlib.layers",
+    "cvlib.kernels",
+    "cvlib.gradcheck",
+    "cvlib._validate",
+)
 
 _GRADING_DIR = os.path.dirname(os.path.abspath(__file__))
 _CVLIB_DIR = os.path.dirname(_GRADING_DIR)
@@ -68,8 +110,13 @@ def _signature(value):
 def _numpy_snapshot():
     if not _SNAPSHOT:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-        result = subprocess.run([sys.executable, "-c", _SIGNATURE_CODE, *_NUMPY_MODULES],
-                                capture_output=True, text=True, timeout=120, env=env)
+        result = subprocess.run(
+            [sys.executable, "-c", _SIGNATURE_CODE, *_NUMPY_MODULES],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
         if result.returncode == 0:
             _SNAPSHOT.update(json.loads(result.stdout))
     return _SNAPSHOT
@@ -84,8 +131,11 @@ def _check_builtins(problems):
             problems.append(f"builtins.{name} was replaced")
     for name in _BUILTIN_FUNCTIONS:
         value = space.get(name)
-        if (_TYPE(value) is not _BUILTIN_FUNCTION
-                or getattr(value, "__self__", None) is not builtins or value.__name__ != name):
+        if (
+            _TYPE(value) is not _BUILTIN_FUNCTION
+            or getattr(value, "__self__", None) is not builtins
+            or value.__name__ != name
+        ):
             problems.append(f"builtins.{name} was replaced")
 
 
@@ -115,8 +165,11 @@ def _check_numpy(problems):
 def _from_notebook(function):
     """True for a function defined in a notebook cell (or by exec/compile of a string)."""
     filename = function.__code__.co_filename
-    return (function.__globals__.get("__name__") == "__main__" or filename.startswith("<")
-            or "ipykernel_" in filename)
+    return (
+        function.__globals__.get("__name__") == "__main__"
+        or filename.startswith("<")
+        or "ipykernel_" in filename
+    )
 
 
 def _check_cvlib(problems):
@@ -161,7 +214,8 @@ def ensure_untampered():
         raise GradingFailure(
             "The grading environment was modified by code in this notebook (" + listed + "). "
             "Tests cannot be trusted after that, so this test gives no points. Remove the code "
-            "that replaces parts of Python, numpy or cvlib, restart the kernel and run all cells.")
+            "that replaces parts of Python, numpy or cvlib, restart the kernel and run all cells."
+        )
 
 
 class _Protected(_MODULE):
@@ -201,6 +255,9 @@ def protect(package_name):
             continue
         if _TYPE(module) not in (_MODULE, _Protected):
             continue
-        _GENUINE[module_name] = {k: v for k, v in module.__dict__.items()
-                                 if _TYPE(v) is _FUNCTION and not k.startswith("__")}
+        _GENUINE[module_name] = {
+            k: v
+            for k, v in module.__dict__.items()
+            if _TYPE(v) is _FUNCTION and not k.startswith("__")
+        }
         module.__class__ = _Protected

@@ -64,8 +64,9 @@ def with_references(fn, replacements):
     if type(fn) is not types.FunctionType:
         return fn
     space = dict(fn.__globals__)
-    space.update({name: ref for name, ref in replacements.items()
-                  if name in space and name != fn.__name__})
+    space.update(
+        {name: ref for name, ref in replacements.items() if name in space and name != fn.__name__}
+    )
     copy = types.FunctionType(fn.__code__, space, fn.__name__, fn.__defaults__, fn.__closure__)
     copy.__kwdefaults__ = fn.__kwdefaults__
     return copy
@@ -124,8 +125,10 @@ def call(fn, name, args=(), kwargs=None, seed=None, check=None):
                 with np.errstate(all="ignore"):
                     result = fn(*copies, **kw_copies)
     except NotImplementedError:
-        fail(f"`{name}` is not implemented yet: replace `raise NotImplementedError()` in its "
-             "answer cell with your code, run that cell, then run this test again.")
+        fail(
+            f"`{name}` is not implemented yet: replace `raise NotImplementedError()` in its "
+            "answer cell with your code, run that cell, then run this test again."
+        )
     except Exception as error:  # the student's bug, reported in words
         kind = type(error).__name__
         where = _student_line(sys.exc_info()[2])
@@ -151,12 +154,18 @@ def _copy(value):
 def _check_unchanged(original, used, arg_name, text, seed, check):
     __tracebackhide__ = True
     if isinstance(original, np.ndarray):
-        same = (isinstance(used, np.ndarray) and used.shape == original.shape
-                and bool(np.all((used == original) | (np.isnan(used) & np.isnan(original)))))
+        same = (
+            isinstance(used, np.ndarray)
+            and used.shape == original.shape
+            and bool(np.all((used == original) | (np.isnan(used) & np.isnan(original))))
+        )
         if not same:
-            fail(f"Calling {text} changed its input `{arg_name}` in place. Work on a copy "
-                 "(e.g. `x = x.copy()` or write into a new array) and leave the inputs untouched.",
-                 seed, check)
+            fail(
+                f"Calling {text} changed its input `{arg_name}` in place. Work on a copy "
+                "(e.g. `x = x.copy()` or write into a new array) and leave the inputs untouched.",
+                seed,
+                check,
+            )
     elif isinstance(original, (tuple, list)):
         for o, u in zip(original, used, strict=False):
             _check_unchanged(o, u, arg_name, text, seed, check)

@@ -31,11 +31,11 @@ def _tensor_result(got, img, text, seed, check):
     if got is None:
         fail(f"{text} returned None: did you forget the `return` statement?", seed, check)
     if not isinstance(got, torch.Tensor):
-        fail(f"{text} should return a torch.Tensor, but returned {type(got).__name__}.", seed,
-             check)
+        fail(
+            f"{text} should return a torch.Tensor, but returned {type(got).__name__}.", seed, check
+        )
     if got.dtype != img.dtype:
-        fail(f"{text} returned dtype {got.dtype}; keep the input's dtype {img.dtype}.", seed,
-             check)
+        fail(f"{text} returned dtype {got.dtype}; keep the input's dtype {img.dtype}.", seed, check)
     return got.detach().double().numpy()
 
 
@@ -49,16 +49,28 @@ def check_hflip(fn, seed=None, hidden=False):
     name = getattr(fn, "__name__", "hflip")
     for img in _images(g, hidden):
         text = f"{name}(img of shape {tuple(img.shape)})"
-        got = _tensor_result(call(fn, name, [("img", img.clone())], None, seed, check), img, text,
-                             seed, check)
+        got = _tensor_result(
+            call(fn, name, [("img", img.clone())], None, seed, check), img, text, seed, check
+        )
         alternatives = [
-            ("That is a vertical flip (rows reversed): a horizontal flip reverses the columns, "
-             "the last axis.", lambda img=img: img.flip(-2).numpy()),
-            ("You flipped the channels (or the batch) too: reverse only the last axis.",
-             lambda img=img: img.flip(tuple(range(img.ndim))).numpy()),
+            (
+                "That is a vertical flip (rows reversed): a horizontal flip reverses the columns, "
+                "the last axis.",
+                lambda img=img: img.flip(-2).numpy(),
+            ),
+            (
+                "You flipped the channels (or the batch) too: reverse only the last axis.",
+                lambda img=img: img.flip(tuple(range(img.ndim))).numpy(),
+            ),
         ]
-        compare_arrays(got, ref.hflip(img).double().numpy(), text, alternatives=alternatives,
-                       seed=seed, check=check)
+        compare_arrays(
+            got,
+            ref.hflip(img).double().numpy(),
+            text,
+            alternatives=alternatives,
+            seed=seed,
+            check=check,
+        )
 
 
 def check_brightness(fn, seed=None, hidden=False):
@@ -72,16 +84,31 @@ def check_brightness(fn, seed=None, hidden=False):
     factors = [0.5, 1.6, 1.0, 0.0] + ([0.9, 2.5, 1.2] if hidden else [])
     for img, factor in zip(_images(g, True) * 2, factors, strict=False):
         text = f"{name}(img of shape {tuple(img.shape)}, factor={factor})"
-        got = _tensor_result(call(fn, name, [("img", img.clone()), ("factor", factor)], None,
-                                  seed, check), img, text, seed, check)
+        got = _tensor_result(
+            call(fn, name, [("img", img.clone()), ("factor", factor)], None, seed, check),
+            img,
+            text,
+            seed,
+            check,
+        )
         alternatives = [
-            ("Clamp the result to [0, 1]: a brighter image saturates at white (1.0).",
-             lambda img=img, f=factor: (img * f).numpy()),
-            ("Brightness multiplies the values by the factor, it does not add it.",
-             lambda img=img, f=factor: (img + f).clamp(0, 1).numpy()),
+            (
+                "Clamp the result to [0, 1]: a brighter image saturates at white (1.0).",
+                lambda img=img, f=factor: (img * f).numpy(),
+            ),
+            (
+                "Brightness multiplies the values by the factor, it does not add it.",
+                lambda img=img, f=factor: (img + f).clamp(0, 1).numpy(),
+            ),
         ]
-        compare_arrays(got, ref.adjust_brightness(img, factor).double().numpy(), text,
-                       alternatives=alternatives, seed=seed, check=check)
+        compare_arrays(
+            got,
+            ref.adjust_brightness(img, factor).double().numpy(),
+            text,
+            alternatives=alternatives,
+            seed=seed,
+            check=check,
+        )
 
 
 def check_random_crop(fn, seed=None, hidden=False):
@@ -99,12 +126,27 @@ def check_random_crop(fn, seed=None, hidden=False):
         img = torch.rand(*shape, generator=g) + 0.5  # no zeros inside: padding is visible
         draw = int(torch.randint(0, 2**31, (1,), generator=g))
         text = f"{name}(img of shape {shape}, size={size}, padding={padding}, generator)"
-        got = call(fn, name, [("img", img.clone()), ("size", size), ("padding", padding),
-                              ("generator", torch.Generator().manual_seed(draw))],
-                   None, seed, check)
+        got = call(
+            fn,
+            name,
+            [
+                ("img", img.clone()),
+                ("size", size),
+                ("padding", padding),
+                ("generator", torch.Generator().manual_seed(draw)),
+            ],
+            None,
+            seed,
+            check,
+        )
         got = _tensor_result(got, img, text, seed, check)
-        expected = augment.RandomCrop(size, padding=padding)(
-            img, generator=torch.Generator().manual_seed(draw)).double().numpy()
+        expected = (
+            augment.RandomCrop(size, padding=padding)(
+                img, generator=torch.Generator().manual_seed(draw)
+            )
+            .double()
+            .numpy()
+        )
 
         def swapped(img=img, size=size, p=padding, draw=draw):
             gen = torch.Generator().manual_seed(draw)
@@ -112,7 +154,7 @@ def check_random_crop(fn, seed=None, hidden=False):
             h, w = padded.shape[-2:]
             left = int(torch.randint(0, w - size + 1, (1,), generator=gen))
             top = int(torch.randint(0, h - size + 1, (1,), generator=gen))
-            return padded[..., top:top + size, left:left + size].numpy()
+            return padded[..., top : top + size, left : left + size].numpy()
 
         def unpadded(img=img, size=size, draw=draw):
             gen = torch.Generator().manual_seed(draw)
@@ -121,11 +163,14 @@ def check_random_crop(fn, seed=None, hidden=False):
                 raise ValueError("does not fit")
             top = int(torch.randint(0, h - size + 1, (1,), generator=gen))
             left = int(torch.randint(0, w - size + 1, (1,), generator=gen))
-            return img[..., top:top + size, left:left + size].numpy()
+            return img[..., top : top + size, left : left + size].numpy()
 
         alternatives = [
-            ("Draw `top` first, then `left` (the test gives you a generator seeded like the "
-             "reference's, so the same draws in the same order give the same crop).", swapped),
+            (
+                "Draw `top` first, then `left` (the test gives you a generator seeded like the "
+                "reference's, so the same draws in the same order give the same crop).",
+                swapped,
+            ),
             ("Pad the image with `padding` zeros on every side before cropping.", unpadded),
         ]
         compare_arrays(got, expected, text, alternatives=alternatives, seed=seed, check=check)
@@ -153,17 +198,23 @@ def check_prepare_transfer(fn, hidden=False):
         out = call(got.eval(), "the prepared model", [("x", torch.rand(2, 1, 28, 28))])
         if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, k):
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-            fail(f"{text}: the model maps a (2, 1, 28, 28) batch to {shape}, expected (2, {k}). "
-                 f"Replace the head with nn.Linear(64, {k}).")
+            fail(
+                f"{text}: the model maps a (2, 1, 28, 28) batch to {shape}, expected (2, {k}). "
+                f"Replace the head with nn.Linear(64, {k})."
+            )
         got_params = dict(got.named_parameters())
         want_params = dict(expected.named_parameters())
         if sorted(got_params) != sorted(want_params):
-            fail(f"{text}: the model's parameters are {sorted(got_params)}, expected "
-                 f"{sorted(want_params)}. Replace `model.head` and keep everything else.")
+            fail(
+                f"{text}: the model's parameters are {sorted(got_params)}, expected "
+                f"{sorted(want_params)}. Replace `model.head` and keep everything else."
+            )
         for key, p in got_params.items():
             if key.startswith("features.") and not torch.equal(p.detach(), original[key]):
-                fail(f"{text} changed the pretrained weights `{key}`: keep the base as it is, "
-                     "only the head is new.")
+                fail(
+                    f"{text} changed the pretrained weights `{key}`: keep the base as it is, "
+                    "only the head is new."
+                )
         trainable = sorted(k_ for k_, p in got_params.items() if p.requires_grad)
         want = sorted(k_ for k_, p in expected.named_parameters() if p.requires_grad)
         if trainable != want:
@@ -172,9 +223,11 @@ def check_prepare_transfer(fn, hidden=False):
                 hint = " Nothing trains at all: the new head (at least) must be trainable."
             elif len(trainable) == len(got_params):
                 hint = " Everything trains: freeze the model first (requires_grad_(False))."
-            fail(f"{text}: the trainable parameters are {trainable}, expected {want}: the last "
-                 f"{n} layers that own parameters (convolutions, batch norms and the new head "
-                 f"count, in the order model.modules() lists them), and nothing else.{hint}")
+            fail(
+                f"{text}: the trainable parameters are {trainable}, expected {want}: the last "
+                f"{n} layers that own parameters (convolutions, batch norms and the new head "
+                f"count, in the order model.modules() lists them), and nothing else.{hint}"
+            )
 
 
 def check_transfer_result(finetuned, scratch, threshold, margin=0.02, heldout=True):
@@ -187,12 +240,18 @@ def check_transfer_result(finetuned, scratch, threshold, margin=0.02, heldout=Tr
     data = "held-out digits 5-9" if heldout else "the test digits 5-9"
     acc_ft = heldout_accuracy(finetuned, TARGET_CLASSES, 28, heldout)
     acc_sc = heldout_accuracy(scratch, TARGET_CLASSES, 28, heldout)
-    print(f"accuracy on {data}: fine-tuned {acc_ft:.3f} (needed: {threshold:.2f}), "
-          f"from scratch {acc_sc:.3f}")
+    print(
+        f"accuracy on {data}: fine-tuned {acc_ft:.3f} (needed: {threshold:.2f}), "
+        f"from scratch {acc_sc:.3f}"
+    )
     if acc_ft < threshold:
-        fail(f"The fine-tuned model reaches {acc_ft:.1%} on {data}, below the {threshold:.0%} "
-             "needed. Check which layers train, the learning rate and the number of epochs.")
+        fail(
+            f"The fine-tuned model reaches {acc_ft:.1%} on {data}, below the {threshold:.0%} "
+            "needed. Check which layers train, the learning rate and the number of epochs."
+        )
     if acc_ft < acc_sc + margin:
-        fail(f"The fine-tuned model ({acc_ft:.1%}) should beat the model trained from scratch "
-             f"({acc_sc:.1%}) by at least {margin:.0%} on {data}. Did both train on the same "
-             "few images, and did the fine-tuned one start from load_pretrained()?")
+        fail(
+            f"The fine-tuned model ({acc_ft:.1%}) should beat the model trained from scratch "
+            f"({acc_sc:.1%}) by at least {margin:.0%} on {data}. Did both train on the same "
+            "few images, and did the fine-tuned one start from load_pretrained()?"
+        )

@@ -11,11 +11,15 @@ import numpy as np
 from ._compare import as_float_array, as_int, compare_arrays
 from ._student import call, fail, new_seed, reference, with_references
 
-_FLIP = ("Your output equals a true convolution (kernel flipped in both directions). Deep "
-         "learning 'convolution' is cross-correlation: out[i, j] = sum(window * weight) with the "
-         "weight NOT flipped.")
-_TRANSPOSE = ("Your output matches the kernel transposed: the kernel's first index runs down the "
-              "rows (i), the second along the columns (j).")
+_FLIP = (
+    "Your output equals a true convolution (kernel flipped in both directions). Deep "
+    "learning 'convolution' is cross-correlation: out[i, j] = sum(window * weight) with the "
+    "weight NOT flipped."
+)
+_TRANSPOSE = (
+    "Your output matches the kernel transposed: the kernel's first index runs down the "
+    "rows (i), the second along the columns (j)."
+)
 
 
 def _name(fn, default):
@@ -41,8 +45,13 @@ def _isolated(fn, ref, names):
     def conv2d_multi(x, weight, bias=None, stride=1, padding=0):
         return ref.conv2d(x, weight, bias, stride=stride, padding=padding)
 
-    helpers = {"zero_pad": zero_pad, "output_size": output_size, "conv2d_single": conv2d_single,
-               "conv2d_strided": conv2d_strided, "conv2d_multi": conv2d_multi}
+    helpers = {
+        "zero_pad": zero_pad,
+        "output_size": output_size,
+        "conv2d_single": conv2d_single,
+        "conv2d_strided": conv2d_strided,
+        "conv2d_multi": conv2d_multi,
+    }
     return with_references(fn, {n: helpers[n] for n in names})
 
 
@@ -67,18 +76,25 @@ def check_output_size(fn, seed=None, hidden=False):
         cases.append((n, k, int(rng.integers(1, 5)), p))
     for n, k, s, p in cases:
         text = f"{name}(n={n}, kernel_size={k}, stride={s}, padding={p})"
-        got = as_int(call(fn, name, [("", n), ("", k)], {"stride": s, "padding": p}, seed, check),
-                     text, seed=seed, check=check)
+        got = as_int(
+            call(fn, name, [("", n), ("", k)], {"stride": s, "padding": p}, seed, check),
+            text,
+            seed=seed,
+            check=check,
+        )
         expected = ref.conv_output_size(n, k, stride=s, padding=p)
         if got != expected:
             hints = {
                 (n + 2 * p - k) // s: "You forgot the + 1: a kernel that fits exactly once gives "
-                                      "one output, not zero.",
+                "one output, not zero.",
                 (n + p - k) // s + 1: "Padding adds `padding` pixels on BOTH sides: use 2*padding.",
-                (n + 2 * p - k) // s + 1 + (1 if (n + 2 * p - k) % s else 0):
-                    "Round down (floor): a window that does not fit completely is dropped.",
+                (n + 2 * p - k) // s
+                + 1
+                + (
+                    1 if (n + 2 * p - k) % s else 0
+                ): "Round down (floor): a window that does not fit completely is dropped.",
                 n + 2 * p - k + 1: "Divide by the stride: the window moves `stride` pixels at "
-                                   "a time.",
+                "a time.",
             }
             message = f"{text} returned {got}, expected {expected}."
             if got in hints and got != expected:
@@ -107,14 +123,25 @@ def check_pad2d(fn, seed=None, hidden=False):
         lead = [(0, 0)] * (x.ndim - 2)
         every = [(ph, ph)] * (x.ndim - 2) + [(ph, ph), (pw, pw)]
         alternatives = [
-            ("You padded every axis, the channel axis too: pad only the last two (H and W).",
-             lambda x=x, every=every: np.pad(x, every)),
-            ("Padding goes on both sides: `padding` rows above AND below, `padding` columns left "
-             "AND right.", lambda x=x, widths=[*lead, (0, ph), (0, pw)]: np.pad(x, widths)),
-            ("The pair is (pad_H, pad_W): the first number pads rows (height), the second columns.",
-             lambda x=x, widths=[*lead, (pw, pw), (ph, ph)]: np.pad(x, widths)),
-            ("The border must be zeros, not copies of the edge pixels.",
-             lambda x=x, widths=[*lead, (ph, ph), (pw, pw)]: np.pad(x, widths, mode="edge")),
+            (
+                "You padded every axis, the channel axis too: pad only the last two (H and W).",
+                lambda x=x, every=every: np.pad(x, every),
+            ),
+            (
+                "Padding goes on both sides: `padding` rows above AND below, "
+                "`padding` columns left "
+                "AND right.",
+                lambda x=x, widths=[*lead, (0, ph), (0, pw)]: np.pad(x, widths),
+            ),
+            (
+                "The pair is (pad_H, pad_W): the first number pads rows "
+                "(height), the second columns.",
+                lambda x=x, widths=[*lead, (pw, pw), (ph, ph)]: np.pad(x, widths),
+            ),
+            (
+                "The border must be zeros, not copies of the edge pixels.",
+                lambda x=x, widths=[*lead, (ph, ph), (pw, pw)]: np.pad(x, widths, mode="edge"),
+            ),
         ]
         compare_arrays(got, expected, text, alternatives=alternatives, seed=seed, check=check)
 
@@ -149,10 +176,13 @@ def check_conv2d_single(fn, seed=None, hidden=False):
         text = f"{name}(x of shape {x.shape}, weight of shape {weight.shape})"
         got = call(fn, name, [("x", x), ("weight", weight)], None, seed, check)
         got = as_float_array(got, text, seed=seed, check=check)
-        alternatives = [(_FLIP, lambda x=x, w=weight: ref.conv2d(x, w[::-1, ::-1])),
-                        (_TRANSPOSE, lambda x=x, w=weight: ref.conv2d(x, w.T.copy()))]
-        compare_arrays(got, ref.conv2d(x, weight), text, alternatives=alternatives, seed=seed,
-                       check=check)
+        alternatives = [
+            (_FLIP, lambda x=x, w=weight: ref.conv2d(x, w[::-1, ::-1])),
+            (_TRANSPOSE, lambda x=x, w=weight: ref.conv2d(x, w.T.copy())),
+        ]
+        compare_arrays(
+            got, ref.conv2d(x, weight), text, alternatives=alternatives, seed=seed, check=check
+        )
 
 
 def _stride_padding_alternatives(ref, x, weight, bias, s, p):
@@ -162,13 +192,20 @@ def _stride_padding_alternatives(ref, x, weight, bias, s, p):
     lead = [(0, 0)] * (x.ndim - 2)
     return [
         (_FLIP, lambda: ref.conv2d(x, flipped, bias, stride=s, padding=p)),
-        ("The windows must move `stride` pixels at a time: the window of output (i, j) starts at "
-         "row i*stride and column j*stride of the padded input.",
-         lambda: ref.conv2d(x, weight, bias, stride=1, padding=p)[..., :h_out, :w_out]),
-        ("The padding is missing: pad the input with zeros first (your zero-padding function).",
-         lambda: ref.conv2d(x, weight, bias, stride=s, padding=0)),
-        ("Pad both sides of each spatial axis, not only the bottom/right.",
-         lambda: ref.conv2d(np.pad(x, [*lead, (0, 2 * p), (0, 2 * p)]), weight, bias, stride=s)),
+        (
+            "The windows must move `stride` pixels at a time: the window "
+            "of output (i, j) starts at "
+            "row i*stride and column j*stride of the padded input.",
+            lambda: ref.conv2d(x, weight, bias, stride=1, padding=p)[..., :h_out, :w_out],
+        ),
+        (
+            "The padding is missing: pad the input with zeros first (your zero-padding function).",
+            lambda: ref.conv2d(x, weight, bias, stride=s, padding=0),
+        ),
+        (
+            "Pad both sides of each spatial axis, not only the bottom/right.",
+            lambda: ref.conv2d(np.pad(x, [*lead, (0, 2 * p), (0, 2 * p)]), weight, bias, stride=s),
+        ),
     ]
 
 
@@ -182,14 +219,21 @@ def check_conv2d_strided(fn, seed=None, hidden=False):
     name = _name(fn, "conv2d_strided")
     fn = _isolated(fn, ref, ("zero_pad", "output_size", "conv2d_single"))
     for x, weight, _, s, p in _conv_cases(rng, hidden, channels=False):
-        text = (f"{name}(x of shape {x.shape}, weight of shape {weight.shape}, stride={s}, "
-                f"padding={p})")
-        got = call(fn, name, [("x", x), ("weight", weight)], {"stride": s, "padding": p}, seed,
-                   check)
+        text = (
+            f"{name}(x of shape {x.shape}, weight of shape {weight.shape}, stride={s}, padding={p})"
+        )
+        got = call(
+            fn, name, [("x", x), ("weight", weight)], {"stride": s, "padding": p}, seed, check
+        )
         got = as_float_array(got, text, seed=seed, check=check)
-        compare_arrays(got, ref.conv2d(x, weight, stride=s, padding=p), text,
-                       alternatives=_stride_padding_alternatives(ref, x, weight, None, s, p),
-                       seed=seed, check=check)
+        compare_arrays(
+            got,
+            ref.conv2d(x, weight, stride=s, padding=p),
+            text,
+            alternatives=_stride_padding_alternatives(ref, x, weight, None, s, p),
+            seed=seed,
+            check=check,
+        )
 
 
 def check_conv2d_multi(fn, seed=None, hidden=False):
@@ -209,26 +253,40 @@ def check_conv2d_multi(fn, seed=None, hidden=False):
         shapes = f"x of shape {x.shape}, weight of shape {weight.shape}, "
         shapes += "bias=None" if bias is None else f"bias of shape {bias.shape}"
         text = f"{name}({shapes}, stride={s}, padding={p})"
-        got = call(fn, name, [("x", x), ("weight", weight), ("bias", bias)],
-                   {"stride": s, "padding": p}, seed, check)
+        got = call(
+            fn,
+            name,
+            [("x", x), ("weight", weight), ("bias", bias)],
+            {"stride": s, "padding": p},
+            seed,
+            check,
+        )
         got = as_float_array(got, text, seed=seed, check=check)
         alternatives = _stride_padding_alternatives(ref, x, weight, bias, s, p)
         if bias is not None:
             alternatives += [
-                ("The bias is missing: add bias[o] to every position of output channel o.",
-                 lambda x=x, w=weight, s=s, p=p: ref.conv2d(x, w, None, stride=s, padding=p)),
-                ("Only the first input channel counts in your sum: each output sums over ALL "
-                 "input channels (and the kernel positions).",
-                 lambda x=x, w=weight, b=bias, s=s, p=p:
-                     ref.conv2d(x[:1], w[:, :1], b, stride=s, padding=p)),
+                (
+                    "The bias is missing: add bias[o] to every position of output channel o.",
+                    lambda x=x, w=weight, s=s, p=p: ref.conv2d(x, w, None, stride=s, padding=p),
+                ),
+                (
+                    "Only the first input channel counts in your sum: each output sums over ALL "
+                    "input channels (and the kernel positions).",
+                    lambda x=x, w=weight, b=bias, s=s, p=p: ref.conv2d(
+                        x[:1], w[:, :1], b, stride=s, padding=p
+                    ),
+                ),
             ]
         expected = ref.conv2d(x, weight, bias, stride=s, padding=p)  # (C_out, H_out, W_out)
         alternatives.append(
-            ("Your output has one map per input channel: sum over the input channels so that there "
-             "is one map per filter (C_out of them).",
-             np.zeros((x.shape[0], *expected.shape[1:]))))
-        compare_arrays(got, expected, text,
-                       alternatives=alternatives, seed=seed, check=check)
+            (
+                "Your output has one map per input channel: sum over the "
+                "input channels so that there "
+                "is one map per filter (C_out of them).",
+                np.zeros((x.shape[0], *expected.shape[1:])),
+            )
+        )
+        compare_arrays(got, expected, text, alternatives=alternatives, seed=seed, check=check)
 
 
 def check_apply_filters(fn, seed=None, hidden=False):
@@ -240,8 +298,9 @@ def check_apply_filters(fn, seed=None, hidden=False):
     ref = reference("cvlib.conv")
     kernels = reference("cvlib.kernels")
     name = _name(fn, "apply_filters")
-    fn = _isolated(fn, ref, ("zero_pad", "output_size", "conv2d_single", "conv2d_strided",
-                             "conv2d_multi"))
+    fn = _isolated(
+        fn, ref, ("zero_pad", "output_size", "conv2d_single", "conv2d_strided", "conv2d_multi")
+    )
     all_names = sorted(kernels.KERNELS)
     cases = [["identity", "sobel_x"], list(rng.choice(all_names, size=3, replace=False))]
     if hidden:
@@ -255,8 +314,10 @@ def check_apply_filters(fn, seed=None, hidden=False):
         weight = np.stack([kernels.kernel(n) for n in names])[:, None]  # (K, 1, 3, 3)
         expected = ref.conv2d(image[None], weight, padding=1)  # (K, H, W)
         alternatives = [
-            ("Keep the image size: use padding=1 for a 3x3 filter ('same' padding).",
-             lambda i=image, w=weight: ref.conv2d(i[None], w)),
+            (
+                "Keep the image size: use padding=1 for a 3x3 filter ('same' padding).",
+                lambda i=image, w=weight: ref.conv2d(i[None], w),
+            ),
             (_FLIP, lambda i=image, w=weight: ref.conv2d(i[None], w[..., ::-1, ::-1], padding=1)),
         ]
         compare_arrays(got, expected, text, alternatives=alternatives, seed=seed, check=check)
@@ -269,12 +330,17 @@ def check_dense_params(fn, seed=None, hidden=False):
     seed = new_seed(seed)
     rng = np.random.default_rng(seed)
     name = _name(fn, "dense_params")
-    cases = [(784, 10), (1, 1)] + [tuple(int(v) for v in rng.integers(1, 5000, 2))
-                                   for _ in range(8 if hidden else 3)]
+    cases = [(784, 10), (1, 1)] + [
+        tuple(int(v) for v in rng.integers(1, 5000, 2)) for _ in range(8 if hidden else 3)
+    ]
     for n_in, n_out in cases:
         text = f"{name}(in_features={n_in}, out_features={n_out})"
-        got = as_int(call(fn, name, [("", n_in), ("", n_out)], None, seed, check), text,
-                     seed=seed, check=check)
+        got = as_int(
+            call(fn, name, [("", n_in), ("", n_out)], None, seed, check),
+            text,
+            seed=seed,
+            check=check,
+        )
         expected = n_in * n_out + n_out
         if got != expected:
             hint = ""
@@ -292,18 +358,25 @@ def check_conv_params(fn, seed=None, hidden=False):
     seed = new_seed(seed)
     rng = np.random.default_rng(seed)
     name = _name(fn, "conv_params")
-    cases = [(1, 6, 5), (3, 64, 3)] + [(int(rng.integers(1, 256)), int(rng.integers(1, 256)),
-                                        int(rng.choice([1, 3, 5, 7])))
-                                       for _ in range(8 if hidden else 3)]
+    cases = [(1, 6, 5), (3, 64, 3)] + [
+        (int(rng.integers(1, 256)), int(rng.integers(1, 256)), int(rng.choice([1, 3, 5, 7])))
+        for _ in range(8 if hidden else 3)
+    ]
     for c_in, c_out, k in cases:
         text = f"{name}(in_channels={c_in}, out_channels={c_out}, kernel_size={k})"
-        got = as_int(call(fn, name, [("", c_in), ("", c_out), ("", k)], None, seed, check), text,
-                     seed=seed, check=check)
+        got = as_int(
+            call(fn, name, [("", c_in), ("", c_out), ("", k)], None, seed, check),
+            text,
+            seed=seed,
+            check=check,
+        )
         expected = c_out * c_in * k * k + c_out
         if got != expected:
-            hints = {c_out * c_in * k * k: "Each filter also has one bias.",
-                     c_out * k * k + c_out: "A filter spans ALL input channels: it has "
-                                            "in_channels * k * k weights.",
-                     c_out * c_in * k + c_out: "A k x k kernel has k * k weights (square it)."}
+            hints = {
+                c_out * c_in * k * k: "Each filter also has one bias.",
+                c_out * k * k + c_out: "A filter spans ALL input channels: it has "
+                "in_channels * k * k weights.",
+                c_out * c_in * k + c_out: "A k x k kernel has k * k weights (square it).",
+            }
             hint = f"\nHint: {hints[got]}" if got in hints else ""
             fail(f"{text} returned {got}, expected {expected}.{hint}", seed, check)

@@ -36,8 +36,12 @@ def _as_tensor(got, text, shape, seed, check, dtype_kind="float"):
     if got is None:
         fail(f"{text} returned None: did you forget the `return` statement?", seed, check)
     if not isinstance(got, torch.Tensor):
-        fail(f"{text} should return a torch.Tensor, but returned {type(got).__name__}. Build "
-             "the result with torch operations (or torch.tensor(...) at the end).", seed, check)
+        fail(
+            f"{text} should return a torch.Tensor, but returned {type(got).__name__}. Build "
+            "the result with torch operations (or torch.tensor(...) at the end).",
+            seed,
+            check,
+        )
     got = got.detach().clone()
     if tuple(got.shape) != tuple(shape):
         hint = ""
@@ -45,8 +49,9 @@ def _as_tensor(got, text, shape, seed, check, dtype_kind="float"):
             hint = " Return the indices of the kept boxes, not the boxes themselves."
         elif dtype_kind == "float" and got.numel() == shape[0] * shape[1] and got.ndim != 2:
             hint = " Keep the (N, M) layout: row i holds the IoUs of a[i] with every box of b."
-        fail(f"{text} returned shape {tuple(got.shape)}, expected {tuple(shape)}.{hint}", seed,
-             check)
+        fail(
+            f"{text} returned shape {tuple(got.shape)}, expected {tuple(shape)}.{hint}", seed, check
+        )
     return got
 
 
@@ -87,22 +92,36 @@ def check_box_iou(fn, seed=None, hidden=False):
             return inter / (area(a)[:, None] + area(b)[None, :])
 
         def plus_one(a=a, b=b):
-            c = a.clone(); d = b.clone()  # noqa: E702
+            c = a.clone()
+            d = b.clone()
             c[:, 2:] += 1
             d[:, 2:] += 1
             return ref.box_iou(c.double(), d.double())
 
         alternatives = [
-            ("Clamp the width and height of the intersection at 0: two boxes that do not "
-             "overlap have intersection 0, not a negative width times a negative height.",
-             no_clamp),
-            ("The union counts the overlap only once: area(a) + area(b) - intersection.",
-             no_minus),
-            ("Boxes here are continuous: the width is x2 - x1, without the + 1 of pixel-index "
-             "conventions.", plus_one),
+            (
+                "Clamp the width and height of the intersection at 0: two boxes that do not "
+                "overlap have intersection 0, not a negative width times a negative height.",
+                no_clamp,
+            ),
+            ("The union counts the overlap only once: area(a) + area(b) - intersection.", no_minus),
+            (
+                "Boxes here are continuous: the width is x2 - x1, without the + 1 of pixel-index "
+                "conventions.",
+                plus_one,
+            ),
         ]
-        compare_arrays(got, expected, text, what="the IoU matrix", alternatives=alternatives,
-                       seed=seed, check=check, rtol=1e-4, atol=1e-5)
+        compare_arrays(
+            got,
+            expected,
+            text,
+            what="the IoU matrix",
+            alternatives=alternatives,
+            seed=seed,
+            check=check,
+            rtol=1e-4,
+            atol=1e-5,
+        )
 
 
 def _clustered(g, n):
@@ -122,36 +141,61 @@ def check_nms(fn, seed=None, hidden=False):
     g = torch.Generator().manual_seed(seed)
     ref = reference("cvlib.detection.boxes")
     name = getattr(fn, "__name__", "nms")
-    cases = [(12, 0.5), (20, 0.3), (1, 0.5)] + ([(40, 0.7), (30, 0.1), (25, 0.5)] if hidden
-                                                else [])
+    cases = [(12, 0.5), (20, 0.3), (1, 0.5)] + ([(40, 0.7), (30, 0.1), (25, 0.5)] if hidden else [])
     for n, threshold in cases:
         boxes = _clustered(g, n)
         scores = torch.rand(n, generator=g)
         text = f"{name}(boxes of shape ({n}, 4), scores of shape ({n},), iou_threshold={threshold})"
-        got = call(fn, name, [("boxes", boxes.clone()), ("scores", scores.clone()),
-                              ("iou_threshold", threshold)], None, seed, check)
+        got = call(
+            fn,
+            name,
+            [("boxes", boxes.clone()), ("scores", scores.clone()), ("iou_threshold", threshold)],
+            None,
+            seed,
+            check,
+        )
         expected = ref.nms(boxes, scores, threshold).tolist()
         if isinstance(got, (list, tuple)) and all(isinstance(i, int) for i in got):
-            fail(f"{text} returned a {type(got).__name__}; return a tensor of indices, e.g. "
-                 "torch.tensor(keep, dtype=torch.int64).", seed, check)
-        got = _as_tensor(got, text, (len(got),) if isinstance(got, torch.Tensor) and got.ndim == 1
-                         else (len(expected),), seed, check, dtype_kind="index")
+            fail(
+                f"{text} returned a {type(got).__name__}; return a tensor of indices, e.g. "
+                "torch.tensor(keep, dtype=torch.int64).",
+                seed,
+                check,
+            )
+        got = _as_tensor(
+            got,
+            text,
+            (len(got),) if isinstance(got, torch.Tensor) and got.ndim == 1 else (len(expected),),
+            seed,
+            check,
+            dtype_kind="index",
+        )
         if got.dtype not in (torch.int64, torch.int32):
-            fail(f"{text} returned a tensor of dtype {got.dtype}; indices are integers "
-                 "(torch.int64).", seed, check)
+            fail(
+                f"{text} returned a tensor of dtype {got.dtype}; indices are integers "
+                "(torch.int64).",
+                seed,
+                check,
+            )
         got = got.tolist()
         if got == expected:
             continue
         message = f"{text} kept the boxes {got}, expected {expected} (in this order)."
         if sorted(got) == sorted(expected):
-            message += ("\nHint: the right boxes, in the wrong order: return them by decreasing "
-                        "score, the order in which greedy NMS keeps them.")
+            message += (
+                "\nHint: the right boxes, in the wrong order: return them by decreasing "
+                "score, the order in which greedy NMS keeps them."
+            )
         elif set(expected) < set(got):
-            message += ("\nHint: you kept boxes that overlap a better one by more than the "
-                        "threshold: drop every box whose IoU with a kept box is > iou_threshold.")
+            message += (
+                "\nHint: you kept boxes that overlap a better one by more than the "
+                "threshold: drop every box whose IoU with a kept box is > iou_threshold."
+            )
         elif set(got) < set(expected):
-            message += ("\nHint: you dropped too much: drop a box only if its IoU with a box "
-                        "you KEPT (not with any higher-scoring box) exceeds the threshold.")
+            message += (
+                "\nHint: you dropped too much: drop a box only if its IoU with a box "
+                "you KEPT (not with any higher-scoring box) exceeds the threshold."
+            )
         fail(message, seed, check)
 
 
@@ -165,8 +209,10 @@ def predicted_boxes(model, images):
         out = call(model, "the trained model", [("x", images)])
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != (len(images), 4):
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        fail(f"the trained model should map {len(images)} images to a ({len(images)}, 4) tensor "
-             f"of boxes, but gave {shape}.")
+        fail(
+            f"the trained model should map {len(images)} images to a ({len(images)}, 4) tensor "
+            f"of boxes, but gave {shape}."
+        )
     b = out.float().clamp(0, 1) * images.shape[-1]  # (N, 4) in pixels
     return torch.cat([torch.minimum(b[:, :2], b[:, 2:]), torch.maximum(b[:, :2], b[:, 2:])], 1)
 
@@ -188,12 +234,16 @@ def check_box_regressor(model, threshold, heldout=True, size=32):
     iou = reference("cvlib.detection.boxes").box_iou(pred, boxes).diagonal()  # (N,)
     mean = iou.mean().item()
     data = "held-out shapes" if heldout else "test shapes"
-    print(f"mean IoU {mean:.3f} on {len(images)} {data} (needed: {threshold:.2f}); "
-          f"{(iou > 0.5).double().mean().item():.0%} of the boxes have IoU > 0.5")
+    print(
+        f"mean IoU {mean:.3f} on {len(images)} {data} (needed: {threshold:.2f}); "
+        f"{(iou > 0.5).double().mean().item():.0%} of the boxes have IoU > 0.5"
+    )
     if mean < threshold:
-        fail(f"The predicted boxes reach a mean IoU of {mean:.3f} on {data}, below the "
-             f"{threshold:.2f} needed. Train longer or with another learning rate, and check that "
-             "the targets are the boxes divided by the image size.")
+        fail(
+            f"The predicted boxes reach a mean IoU of {mean:.3f} on {data}, below the "
+            f"{threshold:.2f} needed. Train longer or with another learning rate, and check that "
+            "the targets are the boxes divided by the image size."
+        )
 
 
 def check_box_net(model_fn, size=32):
@@ -208,9 +258,13 @@ def check_box_net(model_fn, size=32):
         out = call(model.eval(), f"{name}()", [("x", x)])
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != (5, 4):
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        fail(f"{name}() maps a batch of shape (5, 3, {size}, {size}) to {shape}, expected "
-             "(5, 4): one box (x1, y1, x2, y2) per image.")
+        fail(
+            f"{name}() maps a batch of shape (5, 3, {size}, {size}) to {shape}, expected "
+            "(5, 4): one box (x1, y1, x2, y2) per image."
+        )
     if out.min() < 0 or out.max() > 1:
-        fail(f"{name}() gives box coordinates outside [0, 1] (from {out.min().item():.3g} to "
-             f"{out.max().item():.3g}). The boxes are divided by the image size: end the "
-             "network with torch.sigmoid so every coordinate lies in [0, 1].")
+        fail(
+            f"{name}() gives box coordinates outside [0, 1] (from {out.min().item():.3g} to "
+            f"{out.max().item():.3g}). The boxes are divided by the image size: end the "
+            "network with torch.sigmoid so every coordinate lies in [0, 1]."
+        )

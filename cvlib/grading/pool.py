@@ -21,7 +21,7 @@ def _windows(x, k, s, p, fill):
     out = np.empty((n, c, h_out, w_out, k * k))
     for i in range(h_out):
         for j in range(w_out):
-            out[:, :, i, j] = xp[:, :, i * s:i * s + k, j * s:j * s + k].reshape(n, c, -1)
+            out[:, :, i, j] = xp[:, :, i * s : i * s + k, j * s : j * s + k].reshape(n, c, -1)
     return out
 
 
@@ -55,36 +55,61 @@ def check_pool(fn, mode="max", seed=None, hidden=False, padding=None):
     padding = (mode == "avg") if padding is None else padding
     for x, k, s, p in _pool_cases(rng, hidden, padding):
         kwargs = {"stride": s} if not p else {"stride": s, "padding": p}
-        text = f"{name}(x of shape {x.shape}, kernel_size={k}, " + ", ".join(
-            f"{key}={value}" for key, value in kwargs.items()) + ")"
+        text = (
+            f"{name}(x of shape {x.shape}, kernel_size={k}, "
+            + ", ".join(f"{key}={value}" for key, value in kwargs.items())
+            + ")"
+        )
         got = call(fn, name, [("x", x), ("kernel_size", k)], kwargs, seed, check)
         got = as_float_array(got, text, seed=seed, check=check)
         expected = ref_fn(x, k, stride=s, padding=p)
         stride = k if s is None else s
         other = {"max": "min", "min": "max"}.get(mode)
         alternatives = [
-            ("With stride=None the stride equals kernel_size (non-overlapping windows), as in "
-             "PyTorch.", lambda x=x, k=k, p=p: ref_fn(x, k, stride=1, padding=p)),
-            ("The windows must move `stride` pixels at a time: window (i, j) starts at row "
-             "i*stride, column j*stride.",
-             lambda x=x, k=k, p=p, e=expected: ref_fn(x, k, stride=1, padding=p)[
-                 ..., :e.shape[-2], :e.shape[-1]]),
+            (
+                "With stride=None the stride equals kernel_size (non-overlapping windows), as in "
+                "PyTorch.",
+                lambda x=x, k=k, p=p: ref_fn(x, k, stride=1, padding=p),
+            ),
+            (
+                "The windows must move `stride` pixels at a time: window (i, j) starts at row "
+                "i*stride, column j*stride.",
+                lambda x=x, k=k, p=p, e=expected: ref_fn(x, k, stride=1, padding=p)[
+                    ..., : e.shape[-2], : e.shape[-1]
+                ],
+            ),
         ]
         if other:
-            alternatives.append((f"You computed the {other}imum instead of the {mode}imum.",
-                                 lambda x=x, k=k, s=s, p=p, o=other: getattr(
-                                     ref, _MODES[o])(x, k, stride=s, padding=p)))
+            alternatives.append(
+                (
+                    f"You computed the {other}imum instead of the {mode}imum.",
+                    lambda x=x, k=k, s=s, p=p, o=other: getattr(ref, _MODES[o])(
+                        x, k, stride=s, padding=p
+                    ),
+                )
+            )
         if p:
             windows = _windows(x, k, stride, p, fill=np.nan)
             counted = np.nansum(windows, axis=-1) / np.sum(~np.isnan(windows), axis=-1)
             included = np.nansum(windows, axis=-1) / (k * k)
-            for alt, how in ((counted, "divided by the number of REAL pixels in each window "
-                              "(count_include_pad=False)"),
-                             (included, "divided by kernel_size**2, counting the padded zeros "
-                              "(count_include_pad=True)")):
+            for alt, how in (
+                (
+                    counted,
+                    "divided by the number of REAL pixels in each window (count_include_pad=False)",
+                ),
+                (
+                    included,
+                    "divided by kernel_size**2, counting the padded zeros (count_include_pad=True)",
+                ),
+            ):
                 if not np.allclose(alt, expected):
-                    alternatives.append((f"Near the border you {how}; this assignment (like "
-                                         "the reference) does the other.", alt))
+                    alternatives.append(
+                        (
+                            f"Near the border you {how}; this assignment (like "
+                            "the reference) does the other.",
+                            alt,
+                        )
+                    )
         compare_arrays(got, expected, text, alternatives=alternatives, seed=seed, check=check)
 
 
@@ -100,8 +125,8 @@ def _max_pool_backward_alternatives(dout, x, k, s):
             window = x[:, :, rows, cols].reshape(n, c, -1)
             mask = (window == window.max(axis=-1, keepdims=True)).reshape(n, c, k, k)
             view = assigned[:, :, rows, cols]
-            view[mask] = np.broadcast_to(dout[:, :, i:i + 1, j:j + 1], mask.shape)[mask]
-            spread[:, :, rows, cols] += dout[:, :, i:i + 1, j:j + 1]
+            view[mask] = np.broadcast_to(dout[:, :, i : i + 1, j : j + 1], mask.shape)[mask]
+            spread[:, :, rows, cols] += dout[:, :, i : i + 1, j : j + 1]
     return assigned, spread
 
 
@@ -115,18 +140,27 @@ def check_max_pool_backward(fn, seed=None, hidden=False):
     name = _name(fn, "max_pool2d_backward")
     for x, k, s, _ in _pool_cases(rng, hidden, padding=False):
         dout = rng.normal(size=ref.max_pool2d(x, k, stride=s).shape)
-        text = (f"{name}(dout of shape {dout.shape}, x of shape {x.shape}, kernel_size={k}, "
-                f"stride={s})")
-        got = call(fn, name, [("dout", dout), ("x", x), ("kernel_size", k)], {"stride": s},
-                   seed, check)
+        text = (
+            f"{name}(dout of shape {dout.shape}, x of shape {x.shape}, kernel_size={k}, stride={s})"
+        )
+        got = call(
+            fn, name, [("dout", dout), ("x", x), ("kernel_size", k)], {"stride": s}, seed, check
+        )
         got = as_float_array(got, text, what="dx", seed=seed, check=check)
         expected = ref.max_pool2d_backward(dout, x, k, stride=s)
         assigned, spread = _max_pool_backward_alternatives(dout, x, k, s)
         alternatives = [
-            ("Windows overlap here: a pixel that is the maximum of several windows receives the "
-             "SUM of their gradients. Accumulate with += instead of assigning with =.", assigned),
-            ("Only the maximum of each window gets the gradient; the other pixels did not "
-             "influence the output, so their gradient is 0.", spread),
+            (
+                "Windows overlap here: a pixel that is the maximum of several windows receives the "
+                "SUM of their gradients. Accumulate with += instead of assigning with =.",
+                assigned,
+            ),
+            (
+                "Only the maximum of each window gets the gradient; the other pixels did not "
+                "influence the output, so their gradient is 0.",
+                spread,
+            ),
         ]
-        compare_arrays(got, expected, text, what="dx", alternatives=alternatives, seed=seed,
-                       check=check)
+        compare_arrays(
+            got, expected, text, what="dx", alternatives=alternatives, seed=seed, check=check
+        )

@@ -19,8 +19,14 @@ from ._student import call, fail, new_seed, reference
 from .heldout import heldout_digits
 
 # (layer type, output shape) of LeNet-5 on a (1, 32, 32) input, activations left out.
-LENET_SHAPES = [("Conv2d", (6, 28, 28)), ("MaxPool2d", (6, 14, 14)), ("Conv2d", (16, 10, 10)),
-                ("MaxPool2d", (16, 5, 5)), ("Linear", (120,)), ("Linear", (84,))]
+LENET_SHAPES = [
+    ("Conv2d", (6, 28, 28)),
+    ("MaxPool2d", (6, 14, 14)),
+    ("Conv2d", (16, 10, 10)),
+    ("MaxPool2d", (16, 5, 5)),
+    ("Linear", (120,)),
+    ("Linear", (84,)),
+]
 _POOLS = ("MaxPool2d", "AvgPool2d")
 
 
@@ -40,8 +46,10 @@ def _forward(model, x, text):
     with torch.no_grad():
         out = call(model, text, [("x", x)])
     if not isinstance(out, torch.Tensor):
-        fail(f"{text}: the forward pass should return a tensor of logits, but it returned "
-             f"{type(out).__name__}.")
+        fail(
+            f"{text}: the forward pass should return a tensor of logits, but it returned "
+            f"{type(out).__name__}."
+        )
     return out
 
 
@@ -50,8 +58,10 @@ def _build(model_fn, num_classes):
     name = getattr(model_fn, "__name__", "LeNet")
     model = call(model_fn, name, [], {"num_classes": num_classes})
     if not isinstance(model, nn.Module):
-        fail(f"{name}(num_classes={num_classes}) should give a torch.nn.Module, but gave "
-             f"{type(model).__name__}. Did you subclass nn.Module?")
+        fail(
+            f"{name}(num_classes={num_classes}) should give a torch.nn.Module, but gave "
+            f"{type(model).__name__}. Did you subclass nn.Module?"
+        )
     return name, model
 
 
@@ -64,35 +74,48 @@ def check_lenet(model_fn, hidden=False):
         text = f"{name}(num_classes={k})"
         out = _forward(model.eval(), torch.rand(2, 1, 32, 32), f"{text} on a (2, 1, 32, 32) batch")
         if tuple(out.shape) != (2, k):
-            fail(f"{text} maps a (2, 1, 32, 32) batch to shape {tuple(out.shape)}, expected "
-                 f"(2, {k}): one row of {k} logits per image.")
-        rows = [r for r in summary(model, (1, 32, 32)).rows if r.type in ("Conv2d", "Linear",
-                                                                         *_POOLS)]
+            fail(
+                f"{text} maps a (2, 1, 32, 32) batch to shape {tuple(out.shape)}, expected "
+                f"(2, {k}): one row of {k} logits per image."
+            )
+        rows = [
+            r for r in summary(model, (1, 32, 32)).rows if r.type in ("Conv2d", "Linear", *_POOLS)
+        ]
         got = [("MaxPool2d" if r.type in _POOLS else r.type, r.output_shape) for r in rows]
         expected = [*LENET_SHAPES, ("Linear", (k,))]
         for i, (want, have) in enumerate(zip(expected, got, strict=False)):
             if want != have:
                 hint = ""
                 if want[0] == "Conv2d" and have[0] == "Conv2d" and have[1][0] == want[1][0]:
-                    hint = (" The channels are right but the size is not: LeNet's convolutions "
-                            "use 5x5 kernels, stride 1 and no padding (32 -> 28, 14 -> 10).")
+                    hint = (
+                        " The channels are right but the size is not: LeNet's convolutions "
+                        "use 5x5 kernels, stride 1 and no padding (32 -> 28, 14 -> 10)."
+                    )
                 elif want[0] == "MaxPool2d" and have[0] != want[0]:
                     hint = " Each convolution (and its ReLU) is followed by a 2x2 pooling layer."
-                fail(f"{text}: layer {i + 1} of the layers with a shape to check (convolutions, "
-                     f"poolings, dense layers, activations left out) should be a {want[0]} with "
-                     f"output shape {want[1]}, but it is a {have[0]} with output shape "
-                     f"{have[1]}.{hint}")
+                fail(
+                    f"{text}: layer {i + 1} of the layers with a shape to check (convolutions, "
+                    f"poolings, dense layers, activations left out) should be a {want[0]} with "
+                    f"output shape {want[1]}, but it is a {have[0]} with output shape "
+                    f"{have[1]}.{hint}"
+                )
         if len(got) != len(expected):
-            fail(f"{text} has {len(got)} convolution, pooling and dense layers, expected "
-                 f"{len(expected)}: conv, pool, conv, pool, dense 120, dense 84, dense {k}.")
+            fail(
+                f"{text} has {len(got)} convolution, pooling and dense layers, expected "
+                f"{len(expected)}: conv, pool, conv, pool, dense 120, dense 84, dense {k}."
+            )
         params = sum(p.numel() for p in model.parameters())
         if params != lenet_params(k):
-            fail(f"{text} has {params:,} parameters, expected {lenet_params(k):,}. Every layer "
-                 "has a bias, and the first dense layer takes the 16 * 5 * 5 = 400 values of "
-                 "the flattened feature map.")
+            fail(
+                f"{text} has {params:,} parameters, expected {lenet_params(k):,}. Every layer "
+                "has a bias, and the first dense layer takes the 16 * 5 * 5 = 400 values of "
+                "the flattened feature map."
+            )
         if _is_affine(model):
-            fail(f"{text}: put an activation (ReLU) after each convolution and after the first "
-                 "two dense layers; without them the whole network is one linear function.")
+            fail(
+                f"{text}: put an activation (ReLU) after each convolution and after the first "
+                "two dense layers; without them the whole network is one linear function."
+            )
 
 
 def _is_affine(model):
@@ -133,8 +156,9 @@ def _reference_epoch(model, loader, lr, zero_grad=True, step=True):
 
 
 def _max_difference(a, b):
-    return max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters(),
-                                                          strict=True))
+    return max(
+        (p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters(), strict=True)
+    )
 
 
 def check_train_one_epoch(fn, seed=None):
@@ -149,40 +173,73 @@ def check_train_one_epoch(fn, seed=None):
     name = getattr(fn, "__name__", "train_one_epoch")
     text = f"{name}(model, loader, optimizer, loss_fn)"
     model.eval()  # the function must switch it to training mode itself
-    got = call(fn, name, [("model", model), ("loader", loader), ("optimizer", optimizer),
-                          ("loss_fn", nn.CrossEntropyLoss())], None, seed, check)
+    got = call(
+        fn,
+        name,
+        [
+            ("model", model),
+            ("loader", loader),
+            ("optimizer", optimizer),
+            ("loss_fn", nn.CrossEntropyLoss()),
+        ],
+        None,
+        seed,
+        check,
+    )
     expected, last, batch_mean = _reference_epoch(ref_model, loader, lr)
     diff = _max_difference(model, ref_model)
     if diff > 1e-5:
         hint = ""
         if _max_difference(model, _tiny_problem(seed)[0]) == 0:
-            hint = ("The weights did not change at all: call loss.backward() and then "
-                    "optimizer.step() for every batch.")
+            hint = (
+                "The weights did not change at all: call loss.backward() and then "
+                "optimizer.step() for every batch."
+            )
         else:
             other = _tiny_problem(seed)[0]
             _reference_epoch(other, loader, lr, zero_grad=False)
             if _max_difference(model, other) < 1e-5:
-                hint = ("Call optimizer.zero_grad() before loss.backward(): otherwise the "
-                        "gradients of all earlier batches add up.")
-        fail(f"After {text} the weights differ from those of a reference epoch (same data, same "
-             f"optimizer) by up to {diff:.3g}. One epoch is: for each batch, forward, loss, "
-             f"zero_grad, backward, step.\n" + (f"Hint: {hint}" if hint else ""), seed, check)
+                hint = (
+                    "Call optimizer.zero_grad() before loss.backward(): otherwise the "
+                    "gradients of all earlier batches add up."
+                )
+        fail(
+            f"After {text} the weights differ from those of a reference epoch (same data, same "
+            f"optimizer) by up to {diff:.3g}. One epoch is: for each batch, forward, loss, "
+            f"zero_grad, backward, step.\n" + (f"Hint: {hint}" if hint else ""),
+            seed,
+            check,
+        )
     if isinstance(got, torch.Tensor):
-        fail(f"{text} returned a tensor; return a Python float: use loss.item() when you add up "
-             "the losses (that also keeps the autograd graph from growing).", seed, check)
+        fail(
+            f"{text} returned a tensor; return a Python float: use loss.item() when you add up "
+            "the losses (that also keeps the autograd graph from growing).",
+            seed,
+            check,
+        )
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
-        fail(f"{text} should return the mean loss of the epoch as a float, got "
-             f"{type(got).__name__}.", seed, check)
+        fail(
+            f"{text} should return the mean loss of the epoch as a float, got "
+            f"{type(got).__name__}.",
+            seed,
+            check,
+        )
     if abs(got - expected) > 1e-5 * max(1.0, abs(expected)):
         hint = ""
         if abs(got - last) < 1e-6:
             hint = "\nHint: you returned the loss of the last batch only."
         elif abs(got - batch_mean) < 1e-6:
-            hint = ("\nHint: you averaged the batch losses, but the last batch is smaller: "
-                    "weight each batch's loss by its size (loss.item() * len(labels)) and divide "
-                    "by the number of examples.")
-        fail(f"{text} returned {got:.6g}, expected the mean loss over all examples "
-             f"{expected:.6g}.{hint}", seed, check)
+            hint = (
+                "\nHint: you averaged the batch losses, but the last batch is smaller: "
+                "weight each batch's loss by its size (loss.item() * len(labels)) and divide "
+                "by the number of examples."
+            )
+        fail(
+            f"{text} returned {got:.6g}, expected the mean loss over all examples "
+            f"{expected:.6g}.{hint}",
+            seed,
+            check,
+        )
 
 
 def check_evaluate(fn, seed=None):
@@ -194,8 +251,9 @@ def check_evaluate(fn, seed=None):
     x = torch.randn(70, 1, 4, 4, generator=g)
     y = torch.randint(0, 3, (70,), generator=g)
     torch.manual_seed(seed)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 32), nn.ReLU(), nn.Dropout(0.5),
-                          nn.Linear(32, 3))
+    model = nn.Sequential(
+        nn.Flatten(), nn.Linear(16, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 3)
+    )
     model.train()
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32)
     before = copy.deepcopy(model.state_dict())
@@ -208,9 +266,12 @@ def check_evaluate(fn, seed=None):
     finally:
         hook.remove()
     if any(modes):
-        fail(f"{text} ran the model in training mode: call model.eval() before the loop, so "
-             "that dropout is off (and batch normalisation uses its running statistics).",
-             seed, check)
+        fail(
+            f"{text} ran the model in training mode: call model.eval() before the loop, so "
+            "that dropout is off (and batch normalisation uses its running statistics).",
+            seed,
+            check,
+        )
     if any(not torch.equal(before[k], v) for k, v in model.state_dict().items()):
         fail(f"{text} changed the model's weights: evaluating must not train.", seed, check)
     with torch.no_grad():
@@ -218,8 +279,9 @@ def check_evaluate(fn, seed=None):
     if isinstance(got, torch.Tensor):
         fail(f"{text} returned a tensor; return a Python float (use .item()).", seed, check)
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
-        fail(f"{text} should return the accuracy as a float, got {type(got).__name__}.",
-             seed, check)
+        fail(
+            f"{text} should return the accuracy as a float, got {type(got).__name__}.", seed, check
+        )
     if abs(got - expected) > 1e-6:
         hint = ""
         if abs(got - 100 * expected) < 1e-4:
@@ -227,10 +289,11 @@ def check_evaluate(fn, seed=None):
         elif got > 1:
             hint = "\nHint: divide the number of correct predictions by the number of examples."
         else:
-            hint = ("\nHint: call model.eval() first (dropout must be off when evaluating), and "
-                    "divide the correct predictions by the number of examples, not batches.")
-        fail(f"{text} returned {got:.6g}, expected the accuracy {expected:.6g}.{hint}", seed,
-             check)
+            hint = (
+                "\nHint: call model.eval() first (dropout must be off when evaluating), and "
+                "divide the correct predictions by the number of examples, not batches."
+            )
+        fail(f"{text} returned {got:.6g}, expected the accuracy {expected:.6g}.{hint}", seed, check)
 
 
 def _digits(classes, size, heldout):
@@ -249,13 +312,16 @@ def heldout_accuracy(model, classes=None, size=32, heldout=True):
     model.eval()
     logits = _forward(model, images, "the trained model")
     if logits.ndim != 2 or logits.shape[0] != len(labels):
-        fail(f"the trained model maps a batch of {len(labels)} images to shape "
-             f"{tuple(logits.shape)}; expected ({len(labels)}, number of classes).")
+        fail(
+            f"the trained model maps a batch of {len(labels)} images to shape "
+            f"{tuple(logits.shape)}; expected ({len(labels)}, number of classes)."
+        )
     return (logits.argmax(1) == labels).double().mean().item()
 
 
-def check_trained_classifier(model, threshold, classes=None, size=32, heldout=True,
-                            max_params=None, what="model"):
+def check_trained_classifier(
+    model, threshold, classes=None, size=32, heldout=True, max_params=None, what="model"
+):
     """Fail unless ``model`` reaches ``threshold`` accuracy on held-out digits (prints it).
 
     ``heldout=False`` scores the public test split instead (the visible tests). With
@@ -266,13 +332,20 @@ def check_trained_classifier(model, threshold, classes=None, size=32, heldout=Tr
     if max_params is not None and isinstance(model, nn.Module):
         params = sum(p.numel() for p in model.parameters())
         if params > max_params:
-            fail(f"The trained {what} has {params:,} parameters; the assignment asks for at most "
-                 f"{max_params:,}.")
+            fail(
+                f"The trained {what} has {params:,} parameters; the assignment asks for at most "
+                f"{max_params:,}."
+            )
     accuracy = heldout_accuracy(model, classes, size, heldout)
-    data = "held-out digits (shifted by up to a pixel, a little fainter)" if heldout else \
-        "the test split of the digits"
+    data = (
+        "held-out digits (shifted by up to a pixel, a little fainter)"
+        if heldout
+        else "the test split of the digits"
+    )
     print(f"{what}: accuracy {accuracy:.3f} on {data} (needed: {threshold:.2f})")
     if accuracy < threshold:
-        fail(f"The trained {what} reaches {accuracy:.1%} on {data}, below the {threshold:.0%} "
-             "needed. Train for more epochs or check the learning rate, and check the rest of "
-             "your training loop.")
+        fail(
+            f"The trained {what} reaches {accuracy:.1%} on {data}, below the {threshold:.0%} "
+            "needed. Train for more epochs or check the learning rate, and check the rest of "
+            "your training loop."
+        )

@@ -66,9 +66,7 @@ def check_weights(weights, arch, num_classes=1000):
     if arch not in WEIGHT_FILES:
         raise ValueError(f"`weights`: no published weights for {arch!r}")
     if not any(weights is a or (isinstance(weights, str) and weights == a) for a in _ACCEPTED):
-        raise ValueError(
-            f"`weights` must be None, True or 'IMAGENET1K_V1', got {weights!r}"
-        )
+        raise ValueError(f"`weights` must be None, True or 'IMAGENET1K_V1', got {weights!r}")
     if num_classes != 1000:
         raise ValueError(
             f"`num_classes` must be 1000 to load ImageNet weights, got {num_classes}; "

@@ -112,8 +112,14 @@ class GoogLeNet(nn.Module):
     x : (N, 3, H, W), H, W >= 15 -> logits : (N, num_classes)
     """
 
-    def __init__(self, num_classes=1000, aux_logits=False, transform_input=False,
-                 dropout=0.2, dropout_aux=0.7):
+    def __init__(
+        self,
+        num_classes=1000,
+        aux_logits=False,
+        transform_input=False,
+        dropout=0.2,
+        dropout_aux=0.7,
+    ):
         super().__init__()
         self.aux_logits = aux_logits
         self.transform_input = transform_input
@@ -166,8 +172,9 @@ class GoogLeNet(nn.Module):
         return (x, aux2, aux1) if train_aux else x
 
 
-def googlenet(num_classes=1000, weights=None, progress=True, aux_logits=False,
-              transform_input=None, **kwargs):
+def googlenet(
+    num_classes=1000, weights=None, progress=True, aux_logits=False, transform_input=None, **kwargs
+):
     """Build :class:`GoogLeNet`; ``weights="IMAGENET1K_V1"`` (or True) loads torchvision's weights.
 
     6,624,904 parameters for 1000 classes without auxiliary heads. ``transform_input`` defaults to
@@ -186,8 +193,9 @@ def googlenet(num_classes=1000, weights=None, progress=True, aux_logits=False,
     pretrained = check_weights(weights, "googlenet", num_classes)
     if transform_input is None:
         transform_input = pretrained
-    model = GoogLeNet(num_classes, aux_logits=aux_logits or pretrained,
-                      transform_input=transform_input, **kwargs)
+    model = GoogLeNet(
+        num_classes, aux_logits=aux_logits or pretrained, transform_input=transform_input, **kwargs
+    )
     maybe_load(model, pretrained, "googlenet", progress)
     if pretrained and not aux_logits:
         model.aux_logits = False

@@ -62,8 +62,9 @@ class SmallResNet(nn.Module):
     def __init__(self, depth, num_classes=10, in_channels=3, width=16, skip=True):
         super().__init__()
         if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
-            raise ValueError(f"`depth` must be 6n + 2 with n >= 1 (8, 14, 20, 32, 56, ...), "
-                             f"got {depth!r}")
+            raise ValueError(
+                f"`depth` must be 6n + 2 with n >= 1 (8, 14, 20, 32, 56, ...), got {depth!r}"
+            )
         n = (depth - 2) // 6
         self.depth = depth
         self.conv1 = conv3x3(in_channels, width)

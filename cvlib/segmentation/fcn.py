@@ -19,14 +19,18 @@ __all__ = ["FCN", "fcn_small"]
 
 def conv_bn_relu(in_channels, out_channels):
     """3x3 convolution (padding 1, keeps the size), batch norm, ReLU."""
-    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
-                         nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
 
 
 def double_conv(in_channels, out_channels):
     """Two :func:`conv_bn_relu` in a row: one encoder stage."""
-    return nn.Sequential(conv_bn_relu(in_channels, out_channels),
-                         conv_bn_relu(out_channels, out_channels))
+    return nn.Sequential(
+        conv_bn_relu(in_channels, out_channels), conv_bn_relu(out_channels, out_channels)
+    )
 
 
 class FCN(nn.Module):

@@ -29,8 +29,17 @@ def _pairs(images, masks):
     return images.float(), masks.long()
 
 
-def train_segmenter(model, images, masks=None, epochs=12, lr=1e-2, batch_size=32, seed=0,
-                    class_weights=None, progress=True):
+def train_segmenter(
+    model,
+    images,
+    masks=None,
+    epochs=12,
+    lr=1e-2,
+    batch_size=32,
+    seed=0,
+    class_weights=None,
+    progress=True,
+):
     """Fit ``model`` with per-pixel cross-entropy and Adam; returns the mean loss of each epoch.
 
     The learning rate follows a one-cycle schedule (:class:`torch.optim.lr_scheduler.OneCycleLR`):
@@ -57,11 +66,13 @@ def train_segmenter(model, images, masks=None, epochs=12, lr=1e-2, batch_size=32
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}")
     generator = torch.Generator().manual_seed(seed)
-    loader = DataLoader(TensorDataset(images, masks), batch_size=batch_size, shuffle=True,
-                        generator=generator)
+    loader = DataLoader(
+        TensorDataset(images, masks), batch_size=batch_size, shuffle=True, generator=generator
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr,
-                                                    total_steps=epochs * len(loader))
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=epochs * len(loader)
+    )
     weight = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
     silent = not progress or bool(os.environ.get("NBGRADER_EXECUTION"))
     losses = []
@@ -84,8 +95,12 @@ def predict_masks(model, images, batch_size=64):
     """Class map ``(N, H, W)``: the argmax over the scores of ``model`` in eval mode."""
     was_training = model.training
     model.eval()
-    out = torch.cat([model(images[i:i + batch_size].float()).argmax(dim=1)
-                     for i in range(0, len(images), batch_size)])
+    out = torch.cat(
+        [
+            model(images[i : i + batch_size].float()).argmax(dim=1)
+            for i in range(0, len(images), batch_size)
+        ]
+    )
     model.train(was_training)
     return out
 
@@ -101,8 +116,18 @@ def evaluate_segmenter(model, images, masks=None, num_classes=4):
     }
 
 
-def fcn_experiment(n_train=1000, n_test=200, size=32, max_objects=1, epochs=12, seed=0,
-                   skip=True, background_weight=1.0, progress=False, num_threads=1):
+def fcn_experiment(
+    n_train=1000,
+    n_test=200,
+    size=32,
+    max_objects=1,
+    epochs=12,
+    seed=0,
+    skip=True,
+    background_weight=1.0,
+    progress=False,
+    num_threads=1,
+):
     """Train :func:`fcn_small` on generated shapes and score it on held-out shapes.
 
     About 25-30 s of CPU time with the defaults (1000 training images of 32x32, 12 epochs).
@@ -127,8 +152,9 @@ def fcn_experiment(n_train=1000, n_test=200, size=32, max_objects=1, epochs=12, 
     with torch_threads(num_threads):  # small networks: one thread is faster
         start = time.perf_counter()
         weights = [background_weight, 1.0, 1.0, 1.0]
-        losses = train_segmenter(model, train, epochs=epochs, seed=seed, class_weights=weights,
-                                 progress=progress)
+        losses = train_segmenter(
+            model, train, epochs=epochs, seed=seed, class_weights=weights, progress=progress
+        )
         scores = evaluate_segmenter(model, test)
         scores["background_share"] = (test.masks == 0).double().mean().item()
     return {**scores, "losses": losses, "seconds": time.perf_counter() - start, "model": model}

@@ -36,11 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # Applied in the child before it becomes nbgrader: limits are inherited by the kernel it starts.
-_LIMITED = ("import os, resource, sys\n"
-            "mem, cpu = int(sys.argv[1]), int(sys.argv[2])\n"
-            "if mem > 0: resource.setrlimit(resource.RLIMIT_AS, (mem, mem))\n"
-            "if cpu > 0: resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))\n"
-            "os.execv(sys.argv[3], sys.argv[3:])\n")
+_LIMITED = (
+    "import os, resource, sys\n"
+    "mem, cpu = int(sys.argv[1]), int(sys.argv[2])\n"
+    "if mem > 0: resource.setrlimit(resource.RLIMIT_AS, (mem, mem))\n"
+    "if cpu > 0: resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))\n"
+    "os.execv(sys.argv[3], sys.argv[3:])\n"
+)
 
 
 @dataclass
@@ -74,8 +76,14 @@ def limited_command(command, memory_mb=0, cpu_seconds=0):
     """
     if memory_mb < 0 or cpu_seconds < 0:
         raise ValueError(f"memory_mb and cpu_seconds must be >= 0, got {memory_mb}, {cpu_seconds}")
-    return [sys.executable, "-c", _LIMITED, str(int(memory_mb) * 2**20), str(int(cpu_seconds)),
-            *command]
+    return [
+        sys.executable,
+        "-c",
+        _LIMITED,
+        str(int(memory_mb) * 2**20),
+        str(int(cpu_seconds)),
+        *command,
+    ]
 
 
 def _kill_tree(pid):
@@ -100,28 +108,46 @@ def _last_error(text):
     return (errors or lines or [""])[-1][:300]
 
 
-def grade_one(course, assignment, student, db_url=None, timeout=900, memory_mb=0, force=True,
-              extra_args=()):
+def grade_one(
+    course, assignment, student, db_url=None, timeout=900, memory_mb=0, force=True, extra_args=()
+):
     """Autograde one student in its own process; return an :class:`Outcome` (never raises)."""
     path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
     env = dict(os.environ, PYTHONWARNINGS="ignore", PATH=path)
-    command = [sys.executable, "-m", "nbgrader", "autograde", assignment, "--student", student,
-               "--log-level=WARN", *extra_args]
+    command = [
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "autograde",
+        assignment,
+        "--student",
+        student,
+        "--log-level=WARN",
+        *extra_args,
+    ]
     if force:
         command.append("--force")
     if db_url:
         command.append(f"--db={db_url}")
     command = limited_command(command, memory_mb, int(timeout) + 30 if timeout else 0)
     start = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=course, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        command,
+        cwd=course,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         output, _ = proc.communicate(timeout=timeout or None)
     except subprocess.TimeoutExpired:
         _kill_tree(proc.pid)
         output, _ = proc.communicate()
-        return Outcome(student, "timeout", time.perf_counter() - start, None,
-                       f"killed after {timeout} s")
+        return Outcome(
+            student, "timeout", time.perf_counter() - start, None, f"killed after {timeout} s"
+        )
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         return Outcome(student, "failed", seconds, proc.returncode, _last_error(output))
@@ -141,8 +167,17 @@ def read_scores(db_url, assignment, course_id=None):
     return result
 
 
-def autograde_class(course, assignment, students=None, db_url=None, jobs=2, timeout=900,
-                    memory_mb=0, course_id=None, progress=True):
+def autograde_class(
+    course,
+    assignment,
+    students=None,
+    db_url=None,
+    jobs=2,
+    timeout=900,
+    memory_mb=0,
+    course_id=None,
+    progress=True,
+):
     """Autograde every submission of ``assignment`` with ``jobs`` processes; list of Outcomes.
 
     ``db_url`` defaults to the course's SQLite ``gradebook.db``. The assignment must already be
@@ -162,10 +197,13 @@ def autograde_class(course, assignment, students=None, db_url=None, jobs=2, time
     quiet = not progress or bool(os.environ.get("NBGRADER_EXECUTION"))
     outcomes = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(grade_one, course, assignment, s, db_url, timeout, memory_mb)
-                   for s in students]
-        with tqdm(total=len(futures), desc=f"autograde {assignment}", unit="submission",
-                  disable=quiet) as bar:
+        futures = [
+            pool.submit(grade_one, course, assignment, s, db_url, timeout, memory_mb)
+            for s in students
+        ]
+        with tqdm(
+            total=len(futures), desc=f"autograde {assignment}", unit="submission", disable=quiet
+        ) as bar:
             for future in as_completed(futures):
                 outcomes.append(future.result())
                 bar.update(1)
@@ -186,44 +224,54 @@ def _check_assignment(url, assignment, course_id):
         try:
             gb.find_assignment(assignment)
         except MissingEntry:
-            raise ValueError(f"assignment {assignment!r} is not in the gradebook {url}: run "
-                             "`nbgrader generate_assignment` (or `nbgrader db assignment add`) "
-                             "with this db_url first") from None
+            raise ValueError(
+                f"assignment {assignment!r} is not in the gradebook {url}: run "
+                "`nbgrader generate_assignment` (or `nbgrader db assignment add`) "
+                "with this db_url first"
+            ) from None
 
 
 def summary(outcomes, seconds=None):
     """Printable summary: counts, problems one per line, score statistics."""
     graded = [o for o in outcomes if o.status == "graded"]
-    lines = [f"{len(graded)} of {len(outcomes)} submissions graded cleanly"
-             + (f" in {seconds:.1f} s" if seconds is not None else "")]
+    lines = [
+        f"{len(graded)} of {len(outcomes)} submissions graded cleanly"
+        + (f" in {seconds:.1f} s" if seconds is not None else "")
+    ]
     for o in outcomes:
         if o.status != "graded":
             got = "" if o.score is None else f" (gradebook: {o.score:g} / {o.max_score:g})"
             lines.append(f"  {o.student}: {o.status}{got}: {o.message}")
     scored = [o.score for o in outcomes if o.score is not None]
     if scored:
-        lines.append(f"scores: mean {sum(scored) / len(scored):.2f}, min {min(scored):g}, "
-                     f"max {max(scored):g} (out of {outcomes[0].max_score or 0:g}); "
-                     f"{len(outcomes) - len(scored)} without a score")
+        lines.append(
+            f"scores: mean {sum(scored) / len(scored):.2f}, min {min(scored):g}, "
+            f"max {max(scored):g} (out of {outcomes[0].max_score or 0:g}); "
+            f"{len(outcomes) - len(scored)} without a score"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m cvlib.tools.autograde_class",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m cvlib.tools.autograde_class",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("assignment")
     parser.add_argument("--course", default=".", help="course directory (default: here)")
     parser.add_argument("--db", default=None, help="gradebook URL (default: gradebook.db)")
     parser.add_argument("--jobs", "-j", type=int, default=2, help="parallel processes")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per submission")
-    parser.add_argument("--memory", type=int, default=4096, help="MB of address space per "
-                        "submission (0: no limit)")
+    parser.add_argument(
+        "--memory", type=int, default=4096, help="MB of address space per submission (0: no limit)"
+    )
     parser.add_argument("--student", action="append", help="only these students")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    outcomes = autograde_class(args.course, args.assignment, args.student, args.db, args.jobs,
-                               args.timeout, args.memory)
+    outcomes = autograde_class(
+        args.course, args.assignment, args.student, args.db, args.jobs, args.timeout, args.memory
+    )
     print(summary(outcomes, time.perf_counter() - start))
     return 0 if all(o.status == "graded" for o in outcomes) else 1
 

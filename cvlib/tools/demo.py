@@ -39,8 +39,11 @@ def make_course(course, names=None, root=ROOT, **overrides):
     for name in names or assignment_names(root):
         target = course / "source" / name
         shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(Path(root) / "solutions" / name, target,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(
+            Path(root) / "solutions" / name,
+            target,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+        )
     return course
 
 
@@ -51,8 +54,11 @@ def solution_code(cell):
 
 def answer_ids(notebook):
     """grade_ids of the answer (solution) code cells, in order."""
-    return [c.metadata.nbgrader["grade_id"] for c in notebook.cells
-            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+    return [
+        c.metadata.nbgrader["grade_id"]
+        for c in notebook.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    ]
 
 
 def student_notebook(release_nb, source_nb, answers=None):
@@ -62,8 +68,11 @@ def student_notebook(release_nb, source_nb, answers=None):
     (grade_id -> source, or None to leave the blank stub).
     """
     answers = answers or {}
-    solutions = {c.metadata.nbgrader["grade_id"]: c for c in source_nb.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
+    solutions = {
+        c.metadata.nbgrader["grade_id"]: c
+        for c in source_nb.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     notebook = copy.deepcopy(release_nb)
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -120,8 +129,9 @@ def scores(course, assignment):
 def _bob_answers(source_nb):
     ids = answer_ids(source_nb)
     broken = "def {name}(*args, **kwargs):\n    raise ValueError('I am still working on it')"
-    second = next(c for c in source_nb.cells
-                  if c.metadata.get("nbgrader", {}).get("grade_id") == ids[1])
+    second = next(
+        c for c in source_nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == ids[1]
+    )
     name = re.search(r"def (\w+)\(", second.source).group(1)
     return {ids[0]: None, ids[1]: broken.format(name=name)}
 
@@ -145,8 +155,10 @@ def run_demo(course, names=None):
                 answers = _bob_answers(source_nbs[filename]) if student == "bob" else None
                 notebooks[filename] = student_notebook(release_nb, source_nbs[filename], answers)
             submit(course, student, name, notebooks)
-        print(f"[{name}] submitted/alice (the solution), submitted/bob (one answer blank, one "
-              "raising ValueError)")
+        print(
+            f"[{name}] submitted/alice (the solution), submitted/bob (one answer blank, one "
+            "raising ValueError)"
+        )
         start = time.perf_counter()
         nbgrader(course, "autograde", name, "--force")
         elapsed = time.perf_counter() - start
@@ -163,8 +175,11 @@ def run_demo(course, names=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m cvlib.tools.demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m cvlib.tools.demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("directory", help="scratch course directory (deleted and re-created)")
     parser.add_argument("--assignment", action="append", help="only these assignments")
     args = parser.parse_args(argv)

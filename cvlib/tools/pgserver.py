@@ -29,13 +29,16 @@ class PostgresUnavailable(RuntimeError):
 
 def find_bindir():
     """The newest ``/usr/lib/postgresql/<version>/bin`` that has ``initdb``, or raise."""
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
     if not candidates:
         found = shutil.which("initdb")
         if found is None:
-            raise PostgresUnavailable("PostgreSQL is not installed (no initdb): install the Debian "
-                                      "package `postgresql`")
+            raise PostgresUnavailable(
+                "PostgreSQL is not installed (no initdb): install the Debian package `postgresql`"
+            )
         return Path(found).parent
     return Path(candidates[-1]).parent
 
@@ -66,21 +69,30 @@ class PostgresServer:
         if os.geteuid() == 0:
             runuser = shutil.which("runuser") or shutil.which("setpriv")
             if runuser is None:
-                raise PostgresUnavailable("running as root and neither runuser nor setpriv is "
-                                          "available to start PostgreSQL as `nobody`")
+                raise PostgresUnavailable(
+                    "running as root and neither runuser nor setpriv is "
+                    "available to start PostgreSQL as `nobody`"
+                )
             if runuser.endswith("runuser"):
                 self._as = [runuser, "-u", "nobody", "--"]
             else:
                 self._as = [runuser, "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
 
     def _run(self, *command, timeout=120):
-        result = subprocess.run([*self._as, *map(str, command)], capture_output=True, text=True,
-                                timeout=timeout, cwd=self.directory)
+        result = subprocess.run(
+            [*self._as, *map(str, command)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=self.directory,
+        )
         if result.returncode != 0:
             log = self.log.read_text()[-2000:] if self.log.exists() else ""
-            raise PostgresUnavailable(f"`{' '.join(map(str, command))}` failed "
-                                      f"({result.returncode}):\n{result.stdout}\n{result.stderr}"
-                                      f"\n{log}")
+            raise PostgresUnavailable(
+                f"`{' '.join(map(str, command))}` failed "
+                f"({result.returncode}):\n{result.stdout}\n{result.stderr}"
+                f"\n{log}"
+            )
         return result
 
     def start(self):
@@ -90,16 +102,37 @@ class PostgresServer:
             os.chmod(self.directory, 0o700)
             shutil.chown(self.directory, "nobody", "nogroup")
         if not (self.data / "PG_VERSION").exists():
-            self._run(self.bindir / "initdb", "-D", self.data, "-U", self.user, "--auth=trust",
-                      "--encoding=UTF8", "--no-instructions")
+            self._run(
+                self.bindir / "initdb",
+                "-D",
+                self.data,
+                "-U",
+                self.user,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-instructions",
+            )
         for attempt in range(3):
             self.port = free_port()
-            options = (f"-p {self.port} -h 127.0.0.1 -k {self.directory} -c fsync=off "
-                       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
-                       "-c shared_buffers=32MB")
+            options = (
+                f"-p {self.port} -h 127.0.0.1 -k {self.directory} -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+                "-c shared_buffers=32MB"
+            )
             try:
-                self._run(self.bindir / "pg_ctl", "-D", self.data, "-l", self.log, "-o", options,
-                          "-w", "-t", "60", "start")
+                self._run(
+                    self.bindir / "pg_ctl",
+                    "-D",
+                    self.data,
+                    "-l",
+                    self.log,
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                )
                 return self
             except PostgresUnavailable:
                 if attempt == 2:
@@ -121,8 +154,9 @@ class PostgresServer:
 
         if not name.replace("_", "").isalnum():
             raise ValueError(f"name: use letters, digits and underscores, got {name!r}")
-        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user=self.user,
-                                      dbname="postgres")
+        connection = psycopg2.connect(
+            host="127.0.0.1", port=self.port, user=self.user, dbname="postgres"
+        )
         try:
             connection.autocommit = True
             with connection.cursor() as cursor:
@@ -136,8 +170,16 @@ class PostgresServer:
         """Stop the server and delete its folder (when this object created it)."""
         if self.port is not None and (self.data / "postmaster.pid").exists():
             try:
-                self._run(self.bindir / "pg_ctl", "-D", self.data, "-m", "immediate", "-w",
-                          "stop", timeout=60)
+                self._run(
+                    self.bindir / "pg_ctl",
+                    "-D",
+                    self.data,
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                    timeout=60,
+                )
             except (PostgresUnavailable, subprocess.TimeoutExpired):
                 pass
         self.port = None
@@ -152,8 +194,11 @@ class PostgresServer:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m cvlib.tools.pgserver", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m cvlib.tools.pgserver",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--database", default="cnn_cv", help="database to create")
     args = parser.parse_args(argv)
     with PostgresServer() as server:

@@ -60,8 +60,11 @@ def generate(name, course, root=ROOT):
     """Copy ``solutions/<name>`` into ``course/source`` and run ``generate_assignment``."""
     source = Path(course) / "source" / name
     shutil.rmtree(source, ignore_errors=True)
-    shutil.copytree(Path(root) / "solutions" / name, source,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(
+        Path(root) / "solutions" / name,
+        source,
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+    )
     nbgrader(course, "generate_assignment", name, "--force")
     return Path(course) / "release" / name
 
@@ -83,8 +86,11 @@ def release(names=None, root=ROOT, out=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m cvlib.tools.release", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m cvlib.tools.release",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("names", nargs="*", help="assignments to regenerate (default: all)")
     args = parser.parse_args(argv)
     for target in release(args.names or None):

@@ -12,8 +12,9 @@ def new_figure(nrows=1, ncols=1, size=2.5, n=None):
     The figure is closed in pyplot so a notebook shows it once (as the value a viz function
     returns), never a second time when the cell ends. ``n`` keeps only the first ``n`` axes.
     """
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False, layout="constrained"
+    )
     plt.close(fig)
     axes = list(axes.ravel())
     if n is not None:
@@ -86,8 +87,9 @@ def to_image_list(images, name="images"):
     if isinstance(images, (list, tuple)):
         return [to_image(im, f"{name}[{i}]") for i, im in enumerate(images)]
     arr = to_numpy(images, name)
-    if arr.ndim == 4 or (arr.ndim == 3 and arr.shape[0] not in (1, 3, 4)
-                         and arr.shape[-1] not in (1, 3, 4)):  # (N, C, H, W) or (N, H, W)
+    if arr.ndim == 4 or (
+        arr.ndim == 3 and arr.shape[0] not in (1, 3, 4) and arr.shape[-1] not in (1, 3, 4)
+    ):  # (N, C, H, W) or (N, H, W)
         return [to_image(im, f"{name}[{i}]") for i, im in enumerate(arr)]
     if arr.ndim in (2, 3):
         return [to_image(arr, name)]

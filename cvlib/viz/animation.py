@@ -79,19 +79,30 @@ def conv_animation(image, kernel, stride=1, padding=0, interval=600, fmt="g"):
     h_out, w_out = (x.shape[0] - kh) // s + 1, (x.shape[1] - kw) // s + 1
     if h_out < 1 or w_out < 1:
         raise ValueError(f"`kernel` {k.shape} is larger than the padded image {x.shape}")
-    full = np.array([[np.sum(x[i * s:i * s + kh, j * s:j * s + kw] * k) for j in range(w_out)]
-                     for i in range(h_out)])  # (H_out, W_out)
+    full = np.array(
+        [
+            [np.sum(x[i * s : i * s + kh, j * s : j * s + kw] * k) for j in range(w_out)]
+            for i in range(h_out)
+        ]
+    )  # (H_out, W_out)
 
     fig, (ax_x, ax_k, ax_out) = new_figure(1, 3, size=3.0)
-    _panel(ax_x, x, f"input {x.shape[0]}x{x.shape[1]}" + (f" (padding {p})" if p else ""),
-           "Greys", x.min(), x.max() + 1e-9)
+    _panel(
+        ax_x,
+        x,
+        f"input {x.shape[0]}x{x.shape[1]}" + (f" (padding {p})" if p else ""),
+        "Greys",
+        x.min(),
+        x.max() + 1e-9,
+    )
     _annotate(ax_x, x, fmt)
     limit = max(float(np.abs(k).max()), 1e-9)
     _panel(ax_k, k, f"kernel {kh}x{kw}", "RdBu_r", -limit, limit)
     _annotate(ax_k, k, fmt)
     out = np.full_like(full, np.nan)
-    out_image = _panel(ax_out, out, f"output {h_out}x{w_out}", "viridis", full.min(),
-                       full.max() + 1e-9)
+    out_image = _panel(
+        ax_out, out, f"output {h_out}x{w_out}", "viridis", full.min(), full.max() + 1e-9
+    )
     window = Rectangle((-0.5, -0.5), kw, kh, fill=False, ec="red", lw=2.5)
     ax_x.add_patch(window)
     cell = Rectangle((-0.5, -0.5), 1, 1, fill=False, ec="red", lw=2.5)
@@ -113,12 +124,18 @@ def conv_animation(image, kernel, stride=1, padding=0, interval=600, fmt="g"):
         out[:] = np.nan
         return update(0)
 
-    return FuncAnimation(fig, update, frames=h_out * w_out, init_func=init, interval=interval,
-                         blit=False, repeat=True)
+    return FuncAnimation(
+        fig,
+        update,
+        frames=h_out * w_out,
+        init_func=init,
+        interval=interval,
+        blit=False,
+        repeat=True,
+    )
 
 
-def conv_animation_html(image, kernel, stride=1, padding=0, interval=600, fmt="g",
-                        as_string=False):
+def conv_animation_html(image, kernel, stride=1, padding=0, interval=600, fmt="g", as_string=False):
     """:func:`conv_animation` as self-contained HTML (JavaScript player, frames embedded as PNG).
 
     Parameters
@@ -139,8 +156,7 @@ def conv_animation_html(image, kernel, stride=1, padding=0, interval=600, fmt="g
     >>> "<script" in html
     True
     """
-    anim = conv_animation(image, kernel, stride=stride, padding=padding, interval=interval,
-                          fmt=fmt)
+    anim = conv_animation(image, kernel, stride=stride, padding=padding, interval=interval, fmt=fmt)
     html = anim.to_jshtml(default_mode="once")
     if as_string:
         return html

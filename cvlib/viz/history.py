@@ -98,6 +98,13 @@ def plot_confusion(confusion, class_names=None, normalize=False, title="confusio
         for j in range(k):
             value = confusion[i, j]
             text = f"{value:.2f}" if normalize else f"{int(value)}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                    color="white" if value > limit else "black")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if value > limit else "black",
+            )
     return fig

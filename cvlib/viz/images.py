@@ -53,8 +53,9 @@ def _class_name(label, class_names):
     return class_names[label] if class_names is not None else str(label)
 
 
-def draw_boxes(image, boxes, labels=None, scores=None, class_names=None, true_boxes=None,
-               title=None, size=4.0):
+def draw_boxes(
+    image, boxes, labels=None, scores=None, class_names=None, true_boxes=None, title=None, size=4.0
+):
     """Draw boxes (pixel ``xyxy``) on an image, with optional labels, scores and ground truth.
 
     Parameters
@@ -100,12 +101,22 @@ def draw_boxes(image, boxes, labels=None, scores=None, class_names=None, true_bo
         if scores is not None:
             text.append(f"{float(scores[i]):.2f}")
         if text:
-            ax.text(x1, y1, " ".join(text), color="white", fontsize=8, va="bottom",
-                    bbox={"facecolor": colour, "alpha": 0.8, "pad": 1, "lw": 0})
+            ax.text(
+                x1,
+                y1,
+                " ".join(text),
+                color="white",
+                fontsize=8,
+                va="bottom",
+                bbox={"facecolor": colour, "alpha": 0.8, "pad": 1, "lw": 0},
+            )
     if true_boxes is not None:
         for x1, y1, x2, y2 in to_numpy(true_boxes, "true_boxes").reshape(-1, 4):
-            ax.add_patch(mpatches.Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, lw=1.5,
-                                            ec="white", ls="--"))
+            ax.add_patch(
+                mpatches.Rectangle(
+                    (x1, y1), x2 - x1, y2 - y1, fill=False, lw=1.5, ec="white", ls="--"
+                )
+            )
     return fig
 
 
@@ -153,7 +164,8 @@ def overlay_mask(image, mask, true_mask=None, class_names=None, alpha=0.5, size=
         imshow(ax, image, title)
         ax.imshow(rgba)
     if class_names is not None:
-        handles = [mpatches.Patch(color=colours(i % 10), label=name)
-                   for i, name in enumerate(class_names)]
+        handles = [
+            mpatches.Patch(color=colours(i % 10), label=name) for i, name in enumerate(class_names)
+        ]
         axes[-1].legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.7)
     return fig

@@ -17,8 +17,15 @@ def _draw(ax, a, title, fmt):
     signed = a.size > 0 and a.min() < 0
     ax.imshow(a, cmap="RdBu_r" if signed else "Greys", vmin=-lim if signed else 0, vmax=lim)
     for (i, j), v in np.ndenumerate(a):
-        ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=8,
-                color="black" if abs(v) < 0.6 * lim else "white")
+        ax.text(
+            j,
+            i,
+            format(v, fmt),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="black" if abs(v) < 0.6 * lim else "white",
+        )
     if title is not None:
         ax.set_title(title, fontsize=10)
     ax.set_xlabel("column")
