@@ -39,6 +39,7 @@ _SUBMODULES = {
     "bench",
     "tools",
     "depth",
+    "shapes_classifier",
 }
 
 
