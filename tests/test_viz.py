@@ -168,6 +168,9 @@ def test_conv_animation_frames_and_html():
     # padded 7x7, kernel 3, stride 2: a 3x3 output, so 9 frames
     assert anim.to_jshtml().count("data:image/png") == 9
     html = viz.conv_animation_html(image, np.ones((3, 3)), stride=2, padding=1, as_string=True)
+    # the player is self-contained: no stylesheet or font from another host, no icon-font markup
+    assert "http" not in html.lower().replace("http-equiv", "")
+    assert 'class="fa' not in html and "\u25b6" in html
     assert html.count("data:image/png") == 9
     assert "<script" in html
     assert viz.conv_animation_html(np.eye(3), np.ones((2, 2))).data.count("data:image/png") == 4

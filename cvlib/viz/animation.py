@@ -5,6 +5,8 @@ it into self-contained HTML and JavaScript (``to_jshtml``), so a static site sho
 ffmpeg or a running kernel.
 """
 
+import re
+
 import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.patches import Rectangle
@@ -135,6 +137,27 @@ def conv_animation(image, kernel, stride=1, padding=0, interval=600, fmt="g"):
     )
 
 
+# matplotlib's player loads Font Awesome from a CDN for its button icons; the course site must
+# work offline, so the link goes and each icon becomes a plain text symbol.
+_ICONS = {
+    "fa fa-minus": "\u2212",
+    "fa fa-fast-backward": "\u23ee",
+    "fa fa-step-backward": "|\u25c1",
+    "fa fa-play fa-flip-horizontal": "\u25c0",
+    "fa fa-pause": "\u275a\u275a",
+    "fa fa-play": "\u25b6",
+    "fa fa-step-forward": "\u25b7|",
+    "fa fa-fast-forward": "\u23ed",
+    "fa fa-plus": "+",
+}
+
+
+def _offline(html):
+    """Drop the player's external stylesheet and draw its icons as text."""
+    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
+    return re.sub(r'<i class="(fa [^"]+)"></i>', lambda m: _ICONS.get(m.group(1), m.group(1)), html)
+
+
 def conv_animation_html(image, kernel, stride=1, padding=0, interval=600, fmt="g", as_string=False):
     """:func:`conv_animation` as self-contained HTML (JavaScript player, frames embedded as PNG).
 
@@ -157,7 +180,7 @@ def conv_animation_html(image, kernel, stride=1, padding=0, interval=600, fmt="g
     True
     """
     anim = conv_animation(image, kernel, stride=stride, padding=padding, interval=interval, fmt=fmt)
-    html = anim.to_jshtml(default_mode="once")
+    html = _offline(anim.to_jshtml(default_mode="once"))
     if as_string:
         return html
     from IPython.display import HTML
