@@ -67,8 +67,9 @@ class ShapesCNN(CourseCNN):
         return super().forward(x)
 
 
-def train_shapes_classifier(model, images, labels, epochs=8, lr=1e-2, batch_size=32, seed=0,
-                            progress=True):
+def train_shapes_classifier(
+    model, images, labels, epochs=8, lr=1e-2, batch_size=32, seed=0, progress=True
+):
     """Adam with a one-cycle schedule on cross-entropy; returns the mean loss of each epoch.
 
     Parameters
@@ -83,15 +84,21 @@ def train_shapes_classifier(model, images, labels, epochs=8, lr=1e-2, batch_size
     batch_size, seed, progress : training settings (``seed`` fixes the shuffling)
     """
     if len(images) != len(labels):
-        raise ValueError(f"`images` and `labels` must have the same length, got {len(images)} "
-                         f"and {len(labels)}")
+        raise ValueError(
+            f"`images` and `labels` must have the same length, got {len(images)} and {len(labels)}"
+        )
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}")
-    loader = DataLoader(TensorDataset(images.float(), labels.long()), batch_size=batch_size,
-                        shuffle=True, generator=torch.Generator().manual_seed(seed))
+    loader = DataLoader(
+        TensorDataset(images.float(), labels.long()),
+        batch_size=batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr,
-                                                    total_steps=epochs * len(loader))
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=epochs * len(loader)
+    )
     silent = not progress or bool(os.environ.get("NBGRADER_EXECUTION"))
     losses = []
     model.train()
@@ -109,8 +116,9 @@ def train_shapes_classifier(model, images, labels, epochs=8, lr=1e-2, batch_size
     return losses
 
 
-def shapes_classifier_experiment(n_train=3000, n_test=300, size=32, epochs=8, lr=1e-2, seed=0,
-                                 progress=False, num_threads=1):
+def shapes_classifier_experiment(
+    n_train=3000, n_test=300, size=32, epochs=8, lr=1e-2, seed=0, progress=False, num_threads=1
+):
     """Train :class:`ShapesCNN` on one-shape images; score it on images from another seed.
 
     The training images are ``shapes(n_train, size, seed=seed)``, the test images
@@ -132,10 +140,16 @@ def shapes_classifier_experiment(n_train=3000, n_test=300, size=32, epochs=8, lr
     model = ShapesCNN(num_classes=len(train.classes), in_channels=train.images.shape[1])
     with torch_threads(num_threads):
         start = time.perf_counter()
-        losses = train_shapes_classifier(model, train.images, train.labels, epochs=epochs, lr=lr,
-                                         seed=seed, progress=progress)
+        losses = train_shapes_classifier(
+            model, train.images, train.labels, epochs=epochs, lr=lr, seed=seed, progress=progress
+        )
         with torch.no_grad():
             predictions = model(test.images).argmax(dim=1)  # (n_test,)
-    return {"accuracy": (predictions == test.labels).double().mean().item(),
-            "predictions": predictions, "losses": losses,
-            "seconds": time.perf_counter() - start, "model": model, "test": test}
+    return {
+        "accuracy": (predictions == test.labels).double().mean().item(),
+        "predictions": predictions,
+        "losses": losses,
+        "seconds": time.perf_counter() - start,
+        "model": model,
+        "test": test,
+    }
