@@ -16,17 +16,16 @@ With the defaults of :func:`shapes_classifier_experiment` (3000 images of 32x32,
 torch thread) the test accuracy is about 97 % in 10-20 s of CPU time.
 """
 
-import os
 import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
-from tqdm.auto import tqdm
+from torch.utils.data import TensorDataset
 
 from cvlib.detection._threads import torch_threads
 from cvlib.models.course_cnn import CourseCNN
+from cvlib.train import fit_one_cycle
 
 __all__ = ["ShapesCNN", "shapes_classifier_experiment", "train_shapes_classifier"]
 
@@ -89,29 +88,18 @@ def train_shapes_classifier(
         )
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}")
-    loader = DataLoader(
-        TensorDataset(images.float(), labels.long()),
-        batch_size=batch_size,
-        shuffle=True,
-        generator=torch.Generator().manual_seed(seed),
+    data = TensorDataset(images.float(), labels.long())
+    losses = fit_one_cycle(
+        model,
+        data,
+        lambda m, x, y: F.cross_entropy(m(x), y),
+        epochs,
+        lr,
+        batch_size,
+        seed,
+        "shapes classifier",
+        progress,
     )
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=lr, total_steps=epochs * len(loader)
-    )
-    silent = not progress or bool(os.environ.get("NBGRADER_EXECUTION"))
-    losses = []
-    model.train()
-    for _ in tqdm(range(epochs), desc="shapes classifier", disable=silent):
-        total = 0.0
-        for x, y in loader:
-            loss = F.cross_entropy(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            total += loss.item() * len(x)
-        losses.append(total / len(images))
     model.eval()
     return losses
 

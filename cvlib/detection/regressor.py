@@ -6,14 +6,14 @@ localisation). Boxes are regressed in coordinates divided by the image size, so 
 box: ``L = CE(logits, y) + box_weight * SmoothL1(box_pred, box_true)``.
 """
 
-import os
 import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
-from tqdm.auto import tqdm
+from torch.utils.data import TensorDataset
+
+from cvlib.train import fit_one_cycle
 
 from ._threads import torch_threads
 from .boxes import box_iou
@@ -147,28 +147,14 @@ def train_regressor(
         raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}")
     size = images.shape[-1]
     data = TensorDataset(images.float(), labels.long(), boxes.float() / size)
-    loader = DataLoader(
-        data, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed)
+
+    def batch_loss(model, x, y, b):
+        logits, box_pred = model(x)
+        return localisation_loss(logits, box_pred, y, b, box_weight)[0]
+
+    return fit_one_cycle(
+        model, data, batch_loss, epochs, lr, batch_size, seed, "box regressor", progress
     )
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=lr, total_steps=epochs * len(loader)
-    )
-    silent = not progress or bool(os.environ.get("NBGRADER_EXECUTION"))
-    losses = []
-    model.train()
-    for _ in tqdm(range(epochs), desc="box regressor", disable=silent):
-        total = 0.0
-        for x, y, b in loader:
-            logits, box_pred = model(x)
-            loss, _, _ = localisation_loss(logits, box_pred, y, b, box_weight)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            total += loss.item() * len(x)
-        losses.append(total / len(data))
-    return losses
 
 
 @torch.no_grad()

@@ -1,14 +1,13 @@
 """Train and evaluate a segmentation network on image/mask pairs; the course's FCN experiment."""
 
-import os
 import time
 
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, TensorDataset
-from tqdm.auto import tqdm
+from torch.utils.data import TensorDataset
 
 from cvlib.detection._threads import torch_threads
+from cvlib.train import fit_one_cycle
 
 from .fcn import fcn_small
 from .metrics import iou_per_class, mean_iou, pixel_accuracy
@@ -65,29 +64,13 @@ def train_segmenter(
     images, masks = _pairs(images, masks)
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}")
-    generator = torch.Generator().manual_seed(seed)
-    loader = DataLoader(
-        TensorDataset(images, masks), batch_size=batch_size, shuffle=True, generator=generator
-    )
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=lr, total_steps=epochs * len(loader)
-    )
     weight = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
-    silent = not progress or bool(os.environ.get("NBGRADER_EXECUTION"))
-    losses = []
-    model.train()
-    for _ in tqdm(range(epochs), desc="FCN", disable=silent):
-        total = 0.0
-        for x, y in loader:
-            loss = F.cross_entropy(model(x), y, weight=weight)  # scores (B, K, H, W) vs (B, H, W)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            total += loss.item() * len(x)
-        losses.append(total / len(images))
-    return losses
+
+    def batch_loss(model, x, y):
+        return F.cross_entropy(model(x), y, weight=weight)  # scores (B, K, H, W) vs (B, H, W)
+
+    data = TensorDataset(images, masks)
+    return fit_one_cycle(model, data, batch_loss, epochs, lr, batch_size, seed, "FCN", progress)
 
 
 @torch.no_grad()
