@@ -4,17 +4,21 @@
 
 1. runs ``jupyter-book build . -W -n --keep-going`` with the executables of the running Python
    environment, so any warning (a broken reference, a missing file, a failing cell) fails the build;
-2. prints every executed notebook's execution time as a table with the total, and fails when a
-   chapter takes more than ``--chapter-budget`` seconds (90) or the whole site more than
-   ``--total-budget`` seconds (600).
+2. prints every executed notebook's execution time as a table with the total.
+
+Time budgets (``--chapter-budget`` seconds per chapter, ``--total-budget`` for the site) are
+*reported* by default: a slow laptop still gets its site, with a note on the chapters that ran
+long. They are *enforced* (the build fails) only when asked, with ``--enforce-budgets`` or
+``CVLIB_BOOK_BUDGETS=1`` in the environment, which is what CI (``.ci/run``) sets. Only notebooks
+executed in this build are judged: a chapter served from the execution cache was judged when it ran,
+so one slow run on a busy machine can never make every later build fail.
 
 Where the times come from: myst-nb executes each notebook through jupyter-cache
 (``execute_notebooks: cache`` in ``_config.yml``) and stores the run time of the execution in the
 cache record (``_build/.jupyter_cache``, field ``execution_seconds``). For every document it copies
 that record's data into the Sphinx environment (``_build/.doctrees/environment.pickle``,
 ``env.nb_metadata[docname]["exec_data"]``). Reading the environment gives exactly the documents of
-this build, in the order of the table of contents; a chapter served from the cache reports the time
-of the run that filled the cache, which is what the budget is about.
+this build, in the order of the table of contents.
 
 Examples
 --------
@@ -22,11 +26,14 @@ Examples
 '83.5'
 >>> over_budget([ChapterTime("book/03-convolution", 95.0, True)], 90, 600)
 ['book/03-convolution took 95.0 s, more than the 90 s allowed for one chapter']
+>>> over_budget([ChapterTime("book/03-convolution", 95.0, False)], 90, 600)  # from the cache
+[]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import shutil
 import subprocess
@@ -37,8 +44,9 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CHAPTER_BUDGET = 90.0  # seconds, one chapter on 2 CPU cores
-TOTAL_BUDGET = 600.0  # seconds, the whole site
+CHAPTER_BUDGET = 60.0  # seconds, one chapter on 2 CPU cores
+TOTAL_BUDGET = 300.0  # seconds, the whole site
+ENFORCE_ENV = "CVLIB_BOOK_BUDGETS"  # "1": fail the build over budget (CI sets it)
 
 
 @dataclass(frozen=True)
@@ -129,15 +137,21 @@ def chapter_times(build_dir: Path, since: float | None = None) -> list[ChapterTi
 
 
 def over_budget(rows: list[ChapterTime], chapter_budget: float, total_budget: float) -> list[str]:
-    """One message per broken budget (empty when all is well)."""
+    """One message per broken budget, judging only the notebooks executed in this build.
+
+    A chapter served from the cache keeps the time of the run that filled the cache; it was
+    judged then. The total is judged when every chapter ran in this build (a fresh build, as in
+    CI), since a sum of old and new times measures no one run.
+    """
+    fresh = [row for row in rows if row.fresh and row.seconds is not None]
     problems = [
         f"{row.docname} took {row.seconds:.1f} s, more than the {chapter_budget:g} s allowed "
         "for one chapter"
-        for row in rows
-        if row.seconds is not None and row.seconds > chapter_budget
+        for row in fresh
+        if row.seconds > chapter_budget
     ]
-    total = sum(row.seconds or 0.0 for row in rows)
-    if total > total_budget:
+    total = sum(row.seconds for row in fresh)
+    if rows and len(fresh) == len(rows) and total > total_budget:
         problems.append(
             f"the chapters took {total:.1f} s together, more than the {total_budget:g} s allowed"
         )
@@ -162,6 +176,15 @@ def format_table(rows: list[ChapterTime]) -> str:
     return "\n".join(lines)
 
 
+def budgets_enforced(flag: bool, environ=os.environ) -> bool:
+    """True with ``--enforce-budgets`` or ``CVLIB_BOOK_BUDGETS=1`` (CI).
+
+    >>> budgets_enforced(False, {}), budgets_enforced(False, {"CVLIB_BOOK_BUDGETS": "1"})
+    (False, True)
+    """
+    return flag or environ.get(ENFORCE_ENV, "").strip() not in ("", "0")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cvlib.tools.build_book", description=__doc__)
     parser.add_argument("--root", type=Path, default=ROOT, help="the folder with _config.yml")
@@ -172,9 +195,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--chapter-budget", type=float, default=CHAPTER_BUDGET)
     parser.add_argument("--total-budget", type=float, default=TOTAL_BUDGET)
+    parser.add_argument(
+        "--enforce-budgets",
+        action="store_true",
+        help=f"fail when a chapter run in this build is over budget (also: {ENFORCE_ENV}=1)",
+    )
     args = parser.parse_args(argv)
     root = args.root.resolve()
     build_dir = root / "_build"
+    enforce = budgets_enforced(args.enforce_budgets)
 
     started = None
     if not args.report_only:
@@ -194,18 +223,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nbuild_book: site built in {elapsed:.0f} s: {build_dir / 'html' / 'index.html'}")
 
     rows = chapter_times(build_dir, since=started)
+    mode = "enforced" if enforce else f"reported, not enforced; {ENFORCE_ENV}=1 enforces them"
     print(
         f"\nExecution time per notebook (jupyter-cache records; budget {args.chapter_budget:g} s "
-        f"each, {args.total_budget:g} s in total; measured on a shared machine, so indicative)"
+        f"each, {args.total_budget:g} s in total, {mode})"
     )
     print(format_table(rows))
     problems = over_budget(rows, args.chapter_budget, args.total_budget)
-    if problems:
+    if problems and enforce:
         print("\nbuild_book: FAILED: over the time budget:", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         return 1
-    print("\nbuild_book: OK: strict build passed and every chapter is within its time budget.")
+    if problems:
+        print("\nbuild_book: OK: the site is built. Slower than the budgets (a slow or busy machine?):")
+        for problem in problems:
+            print(f"  - {problem}")
+        return 0
+    print("\nbuild_book: OK: strict build passed and every chapter run is within its time budget.")
     return 0
 
 

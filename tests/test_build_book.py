@@ -1,0 +1,96 @@
+"""The book builder's time budgets: reported by default, enforced on request, never sticky.
+
+A fake ``jupyter-book`` (``subprocess.run`` replaced) writes the Sphinx environment a real build
+would leave, with the execution records myst-nb stores, so ``build_book.main`` runs end to end:
+a fresh slow chapter fails only when budgets are enforced, and a slow run served from the
+cache never fails a later build.
+"""
+
+import pickle
+import subprocess
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from cvlib.tools import build_book
+
+
+def write_environment(root, runtimes, mtime):
+    """The pickled Sphinx environment of a build whose notebooks ran for ``runtimes`` seconds."""
+    docs = list(runtimes)
+    env = SimpleNamespace(
+        config=SimpleNamespace(root_doc="book/intro"),
+        toctree_includes={"book/intro": docs[1:]},
+        all_docs={doc: 0 for doc in docs},
+        nb_metadata={
+            doc: {"exec_data": {"runtime": seconds, "mtime": mtime, "method": "cache"}}
+            for doc, seconds in runtimes.items()
+        },
+    )
+    path = root / "_build" / ".doctrees" / "environment.pickle"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(env))
+
+
+@pytest.fixture
+def fake_build(tmp_path, monkeypatch):
+    """Run ``main`` against a fake jupyter-book; ``runtimes`` and ``cached`` set what it records."""
+    state = {"runtimes": {}, "cached": False}
+
+    def run(command, cwd):
+        # A cached record keeps the time stamp of the run that filled the cache (an hour ago).
+        mtime = time.time() - 3600 if state["cached"] else time.time() + 1
+        write_environment(tmp_path, state["runtimes"], mtime)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(build_book, "jupyter_book_command", lambda root: ["jupyter-book"])
+    monkeypatch.setattr(build_book.subprocess, "run", run)
+    monkeypatch.delenv(build_book.ENFORCE_ENV, raising=False)
+
+    def main(*args, runtimes, cached=False):
+        state.update(runtimes=runtimes, cached=cached)
+        return build_book.main(["--root", str(tmp_path), *args])
+
+    return main
+
+
+SLOW = {"book/intro": 2.0, "book/11-beyond-classification": 96.0}
+FAST = {"book/intro": 2.0, "book/11-beyond-classification": 30.0}
+
+
+def test_a_slow_chapter_is_reported_not_fatal_by_default(fake_build, capsys):
+    assert fake_build(runtimes=SLOW) == 0
+    out = capsys.readouterr().out
+    assert "book/11-beyond-classification took 96.0 s" in out
+    assert "not enforced" in out
+
+
+def test_enforced_budgets_fail_a_fresh_slow_chapter(fake_build, capsys, monkeypatch):
+    assert fake_build("--enforce-budgets", runtimes=SLOW) == 1
+    assert "over the time budget" in capsys.readouterr().err
+    monkeypatch.setenv(build_book.ENFORCE_ENV, "1")  # what .ci/run sets
+    assert fake_build(runtimes=SLOW) == 1
+    assert fake_build(runtimes=FAST) == 0
+
+
+def test_a_slow_run_in_the_cache_does_not_stick(fake_build, monkeypatch, capsys):
+    monkeypatch.setenv(build_book.ENFORCE_ENV, "1")
+    assert fake_build(runtimes=SLOW) == 1  # the slow run itself fails under enforcement
+    # The next build serves that notebook from the cache: its old time is shown, not judged.
+    assert fake_build(runtimes=SLOW, cached=True) == 0
+    assert "from the cache (executed" in capsys.readouterr().out
+
+
+def test_total_budget_judged_on_a_fresh_build_only():
+    rows = [build_book.ChapterTime(f"book/{i:02d}", 50.0, True) for i in range(7)]
+    assert build_book.over_budget(rows, 60, 300) == [
+        "the chapters took 350.0 s together, more than the 300 s allowed"
+    ]
+    mixed = [*rows[:-1], build_book.ChapterTime("book/06", 50.0, False)]
+    assert build_book.over_budget(mixed, 60, 300) == []
+
+
+def test_defaults_are_the_course_budgets():
+    assert (build_book.CHAPTER_BUDGET, build_book.TOTAL_BUDGET) == (60.0, 300.0)
+    assert build_book.budgets_enforced(False, {build_book.ENFORCE_ENV: "0"}) is False
