@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cvlib.models import plain_small, resnet_small
-from cvlib.train import evaluate, set_seed, train_one_epoch
+from cvlib.train import evaluate, run_parallel, set_seed, train_one_epoch
 
 __all__ = [
     "DepthRun",
@@ -238,6 +238,7 @@ def depth_run(model, train_loader, test_loader, probe, epochs=3, lr=1e-3, name="
             nn.CrossEntropyLoss(),
             torch.device("cpu"),
             progress=False,
+            channels_last=True,
         )
         run.train_loss.append(loss)
         run.train_acc.append(acc)
@@ -266,14 +267,28 @@ def depth_experiment(
     dataset = train_loader.dataset
     probe_size = min(256, len(dataset))
     probe = next(iter(torch.utils.data.DataLoader(dataset, batch_size=probe_size)))
-    runs = []
-    for depth in depths:
-        for name, build in (("resnet_small", resnet_small), ("plain_small", plain_small)):
-            set_seed(seed)
-            model = build(depth, num_classes=num_classes, in_channels=in_channels)
-            runs.append(
-                depth_run(
-                    model, train_loader, test_loader, probe, epochs, lr, name=name, depth=depth
-                )
-            )
-    return runs
+    jobs = [
+        dict(
+            name=name,
+            depth=depth,
+            train_loader=train_loader,
+            test_loader=test_loader,
+            probe=probe,
+            epochs=epochs,
+            lr=lr,
+            seed=seed,
+            in_channels=in_channels,
+            num_classes=num_classes,
+        )
+        for depth in depths
+        for name in ("resnet_small", "plain_small")
+    ]
+    return run_parallel(_depth_job, jobs)  # one process per core; each run seeds itself
+
+
+def _depth_job(name, depth, train_loader, test_loader, probe, epochs, lr, seed, **sizes):
+    """One run of :func:`depth_experiment`, seeded on its own (same result in any process)."""
+    build = {"resnet_small": resnet_small, "plain_small": plain_small}[name]
+    set_seed(seed)
+    model = build(depth, **sizes)
+    return depth_run(model, train_loader, test_loader, probe, epochs, lr, name=name, depth=depth)

@@ -24,7 +24,7 @@ from cvlib import augment as A
 from cvlib import transfer
 from cvlib.data import digits
 from cvlib.models.course_cnn import CourseCNN
-from cvlib.train import evaluate, fit, set_seed
+from cvlib.train import evaluate, fit, run_parallel, set_seed
 
 __all__ = [
     "SOURCE_CLASSES",
@@ -154,7 +154,16 @@ def epochs_for(steps, n_train, batch_size=32):
 def _train(model, train_set, test_set, epochs, lr, seed, batch_size=32, optimizer=None):
     g = torch.Generator().manual_seed(seed)
     loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=g)
-    fit(model, loader, epochs=epochs, lr=lr, optimizer=optimizer, device="cpu", progress=False)
+    fit(
+        model,
+        loader,
+        epochs=epochs,
+        lr=lr,
+        optimizer=optimizer,
+        device="cpu",
+        progress=False,
+        channels_last=True,
+    )
     return evaluate(model, DataLoader(test_set, batch_size=256), device="cpu").accuracy
 
 
@@ -169,7 +178,6 @@ def perturbed(dataset, seed=1234):
 METHODS = ("none", "augmented")
 
 
-@torch_threads(1)
 def augmentation_experiment(
     n_train=200, seeds=(0, 1, 2), epochs=50, lr=3e-3, transform=None, methods=METHODS
 ):
@@ -194,26 +202,42 @@ def augmentation_experiment(
         raise ValueError(f"`methods` must be distinct names from {METHODS}, got {methods!r}")
     methods = [m for m in METHODS if m in methods]  # (keep the table's usual order)
     start = time.perf_counter()
-    full = digits(size=SIZE, split="train")
-    pool = TensorDataset(full.images, full.labels)
-    test = TensorDataset(*_tensors(digits(size=SIZE, split="test")))
-    moved = perturbed(test)
-    per_class = n_train // 10
+    jobs = [
+        dict(seed=seed, method=m, n_train=n_train, epochs=epochs, lr=lr, transform=transform)
+        for seed in seeds
+        for m in methods
+    ]
+    runs = iter(run_parallel(_augmentation_run, jobs))  # one process per core
     acc = {f"{m}, {t} test": [] for t in ("clean", "moved") for m in methods}
-    for seed in seeds:
-        train = few_shot(pool, per_class, seed)
-        data = {"none": train, "augmented": A.Augmented(train, transform or default_augmentation())}
+    for _ in seeds:
         for method in methods:
-            set_seed(seed)
-            model = CourseCNN(10)
-            acc[f"{method}, clean test"].append(_train(model, data[method], test, epochs, lr, seed))
-            loader = DataLoader(moved, batch_size=256)
-            acc[f"{method}, moved test"].append(evaluate(model, loader, device="cpu").accuracy)
+            clean, moved = next(runs)
+            acc[f"{method}, clean test"].append(clean)
+            acc[f"{method}, moved test"].append(moved)
+    n_test = len(digits(size=SIZE, split="test"))
     setting = (
-        f"CourseCNN, {per_class * 10} training digits, {epochs} epochs, test on "
-        f"{len(test)} (clean, and rotated <= 15 deg / shifted <= 3 px)"
+        f"CourseCNN, {n_train // 10 * 10} training digits, {epochs} epochs, test on "
+        f"{n_test} (clean, and rotated <= 15 deg / shifted <= 3 px)"
     )
     return ExperimentResult(acc, tuple(seeds), setting, time.perf_counter() - start)
+
+
+def _augmentation_run(seed, method, n_train, epochs, lr, transform):
+    """One run of :func:`augmentation_experiment`: (clean, moved) test accuracy.
+
+    Seeded on its own, so it gives the same numbers in any process and in any order.
+    """
+    with torch_threads(1):
+        full = digits(size=SIZE, split="train")
+        test = TensorDataset(*_tensors(digits(size=SIZE, split="test")))
+        train = few_shot(TensorDataset(full.images, full.labels), n_train // 10, seed)
+        if method == "augmented":
+            train = A.Augmented(train, transform or default_augmentation())
+        set_seed(seed)
+        model = CourseCNN(10)
+        clean = _train(model, train, test, epochs, lr, seed)
+        moved = evaluate(model, DataLoader(perturbed(test), batch_size=256), device="cpu")
+    return clean, moved.accuracy
 
 
 def _tensors(dataset):
@@ -228,7 +252,6 @@ def _fit_head_on_features(base, train, test, epochs, lr, seed, num_classes):
     return _train(head, train_f, test_f, epochs, lr, seed, batch_size=16)
 
 
-@torch_threads(1)
 def transfer_experiment(per_class=10, seeds=(0, 1, 2), steps=150):
     """Digits 5-9 from ``per_class`` labelled images each: scratch vs the two transfer routes.
 
@@ -246,25 +269,38 @@ def transfer_experiment(per_class=10, seeds=(0, 1, 2), steps=150):
     if not isinstance(per_class, int) or not 1 <= per_class <= 100:
         raise ValueError(f"`per_class` must be an int in [1, 100], got {per_class!r}")
     start = time.perf_counter()
-    pool = class_subset(digits(size=SIZE, split="train"), TARGET_CLASSES)
     test = class_subset(digits(size=SIZE, split="test"), TARGET_CLASSES)
-    k = len(TARGET_CLASSES)
-    epochs = epochs_for(steps, per_class * k)
-    acc = {"scratch": [], "feature extraction": [], "fine-tuning": []}
-    for seed in seeds:
-        train = few_shot(pool, per_class, seed)
-        set_seed(seed)
-        acc["scratch"].append(_train(CourseCNN(k), train, test, epochs, 3e-3, seed))
-        base = transfer.load_pretrained().features
-        acc["feature extraction"].append(
-            _fit_head_on_features(base, train, test, 4 * epochs, 1e-2, seed, k)
-        )
-        set_seed(seed)
-        acc["fine-tuning"].append(
-            _train(transfer.load_pretrained(num_classes=k), train, test, epochs, 1e-3, seed)
-        )
+    epochs = epochs_for(steps, per_class * len(TARGET_CLASSES))
+    methods = ("scratch", "feature extraction", "fine-tuning")
+    jobs = [
+        dict(seed=seed, method=m, per_class=per_class, epochs=epochs)
+        for seed in seeds
+        for m in methods
+    ]
+    runs = iter(run_parallel(_transfer_run, jobs))  # one process per core
+    acc = {m: [] for m in methods}
+    for _ in seeds:
+        for method in methods:
+            acc[method].append(next(runs))
     setting = (
         f"digits 5-9, {per_class} labelled images per class, {epochs} epochs "
         f"(~{steps} steps), test on {len(test)}; pretrained on digits 0-4"
     )
     return ExperimentResult(acc, tuple(seeds), setting, time.perf_counter() - start)
+
+
+def _transfer_run(seed, method, per_class, epochs):
+    """One run of :func:`transfer_experiment`: the test accuracy of ``method`` with ``seed``."""
+    with torch_threads(1):
+        pool = class_subset(digits(size=SIZE, split="train"), TARGET_CLASSES)
+        test = class_subset(digits(size=SIZE, split="test"), TARGET_CLASSES)
+        k = len(TARGET_CLASSES)
+        train = few_shot(pool, per_class, seed)
+        if method == "scratch":
+            set_seed(seed)
+            return _train(CourseCNN(k), train, test, epochs, 3e-3, seed)
+        if method == "feature extraction":
+            base = transfer.load_pretrained().features
+            return _fit_head_on_features(base, train, test, 4 * epochs, 1e-2, seed, k)
+        set_seed(seed)
+        return _train(transfer.load_pretrained(num_classes=k), train, test, epochs, 1e-3, seed)

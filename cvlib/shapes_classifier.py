@@ -99,6 +99,7 @@ def train_shapes_classifier(
         seed,
         "shapes classifier",
         progress,
+        channels_last=True,
     )
     model.eval()
     return losses

@@ -94,3 +94,28 @@ def test_total_budget_judged_on_a_fresh_build_only():
 def test_defaults_are_the_course_budgets():
     assert (build_book.CHAPTER_BUDGET, build_book.TOTAL_BUDGET) == (60.0, 300.0)
     assert build_book.budgets_enforced(False, {build_book.ENFORCE_ENV: "0"}) is False
+
+
+def test_a_changed_library_empties_the_execution_cache(tmp_path):
+    (tmp_path / "cvlib").mkdir()
+    (tmp_path / "cvlib" / "conv.py").write_text("x = 1\n")
+    build = tmp_path / "_build"
+    cache, doctrees = build / ".jupyter_cache", build / ".doctrees"
+
+    def fill():
+        cache.mkdir(parents=True)
+        doctrees.mkdir()  # Sphinx re-reads only changed sources: its environment goes too
+
+    fill()
+    first = build_book.library_fingerprint(tmp_path)
+    assert build_book.clear_stale_cache(build, first)  # caches without a stamp are not trusted
+    assert not cache.exists() and not doctrees.exists()
+    fill()
+    build_book.stamp_cache(build, first)
+    assert not build_book.clear_stale_cache(build, first)  # same library: the caches stay
+    assert cache.exists() and doctrees.exists()
+    (tmp_path / "cvlib" / "conv.py").write_text("x = 2\n")
+    second = build_book.library_fingerprint(tmp_path)
+    assert second != first
+    assert build_book.clear_stale_cache(build, second)
+    assert not cache.exists() and not doctrees.exists()

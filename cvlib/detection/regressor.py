@@ -153,7 +153,16 @@ def train_regressor(
         return localisation_loss(logits, box_pred, y, b, box_weight)[0]
 
     return fit_one_cycle(
-        model, data, batch_loss, epochs, lr, batch_size, seed, "box regressor", progress
+        model,
+        data,
+        batch_loss,
+        epochs,
+        lr,
+        batch_size,
+        seed,
+        "box regressor",
+        progress,
+        channels_last=True,
     )
 
 

@@ -70,7 +70,9 @@ def train_segmenter(
         return F.cross_entropy(model(x), y, weight=weight)  # scores (B, K, H, W) vs (B, H, W)
 
     data = TensorDataset(images, masks)
-    return fit_one_cycle(model, data, batch_loss, epochs, lr, batch_size, seed, "FCN", progress)
+    return fit_one_cycle(
+        model, data, batch_loss, epochs, lr, batch_size, seed, "FCN", progress, channels_last=True
+    )
 
 
 @torch.no_grad()

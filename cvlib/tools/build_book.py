@@ -20,6 +20,11 @@ that record's data into the Sphinx environment (``_build/.doctrees/environment.p
 ``env.nb_metadata[docname]["exec_data"]``). Reading the environment gives exactly the documents of
 this build, in the order of the table of contents.
 
+jupyter-cache re-executes a notebook when its code cells change, but not when the library they
+call changes, which would leave figures on the site that the current cvlib no longer computes.
+So the cache carries a fingerprint of ``cvlib/`` and ``requirements-lock.txt``; when it differs,
+the cache is emptied first and every chapter runs again.
+
 Examples
 --------
 >>> format_seconds(83.456)
@@ -33,6 +38,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import pickle
 import shutil
@@ -87,6 +93,45 @@ def jupyter_book_command(root: Path) -> list[str]:
             )
         exe = Path(found)
     return [str(exe), "build", str(root), "--builder", "html", "-W", "-n", "--keep-going"]
+
+
+FINGERPRINT_FILE = ".cvlib-fingerprint"  # in _build/: which library filled the caches
+
+
+def library_fingerprint(root: Path) -> str:
+    """SHA-256 of every file the chapters' results depend on besides the chapters themselves."""
+    files = sorted(
+        path
+        for path in (root / "cvlib").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    )
+    lock = root / "requirements-lock.txt"
+    digest = hashlib.sha256()
+    for path in [*files, lock] if lock.exists() else files:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def clear_stale_cache(build_dir: Path, fingerprint: str) -> bool:
+    """Empty the caches of a build made with another library; True if there were any.
+
+    Both go: the execution cache (``.jupyter_cache``) and Sphinx's environment (``.doctrees``),
+    since Sphinx re-reads, and so re-executes, only the documents whose source changed.
+    """
+    stamp = build_dir / FINGERPRINT_FILE
+    caches = [build_dir / ".jupyter_cache", build_dir / ".doctrees"]
+    if stamp.exists() and stamp.read_text() == fingerprint:
+        return False
+    stale = [cache for cache in caches if cache.exists()]
+    for cache in stale:
+        shutil.rmtree(cache)
+    return bool(stale)
+
+
+def stamp_cache(build_dir: Path, fingerprint: str) -> None:
+    """Record that the caches in ``build_dir`` now hold this library's results."""
+    if build_dir.exists():
+        (build_dir / FINGERPRINT_FILE).write_text(fingerprint)
 
 
 def load_environment(build_dir: Path):
@@ -208,10 +253,16 @@ def main(argv: list[str] | None = None) -> int:
     started = None
     if not args.report_only:
         command = jupyter_book_command(root)
+        fingerprint = library_fingerprint(root)
+        if clear_stale_cache(build_dir, fingerprint):
+            print(
+                "build_book: cvlib or the lock file changed: every chapter runs again", flush=True
+            )
         print("build_book: " + " ".join(command), flush=True)
         started = time.time()
         code = subprocess.run(command, cwd=root).returncode
         elapsed = time.time() - started
+        stamp_cache(build_dir, fingerprint)  # the cache's entries now come from this library
         if code != 0:
             print(
                 f"\nbuild_book: FAILED: jupyter-book exited with status {code} after "
@@ -236,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return 1
     if problems:
-        print("\nbuild_book: OK: the site is built. Slower than the budgets (a slow or busy machine?):")
+        print("\nbuild_book: OK: the site is built, but slower than the budgets (a busy machine?):")
         for problem in problems:
             print(f"  - {problem}")
         return 0
