@@ -1,14 +1,20 @@
 """cvlib: the shared library of the course *Convolutional Neural Networks for Computer Vision*.
 
-Data flows one way, from arrays to models to experiments to pictures:
+Data flows one way, from arrays to models to experiments to pictures. Each layer is a place in
+the folder tree, and a module imports only its own layer or lower ones
+(``tests/test_architecture.py`` checks it):
 
-- numpy core, what students rewrite: :mod:`cvlib.conv`, :mod:`cvlib.pool`, :mod:`cvlib.layers`,
-  :mod:`cvlib.gradcheck`, :mod:`cvlib.kernels` (imports numpy only);
-- the PyTorch side: :mod:`cvlib.nn` (the numpy core inside autograd), :mod:`cvlib.models`,
-  :func:`cvlib.summary`, :mod:`cvlib.data`;
-- experiments: :mod:`cvlib.train`, :mod:`cvlib.augment`, :mod:`cvlib.transfer`,
-  :mod:`cvlib.detection`, :mod:`cvlib.segmentation`;
-- pictures and grading: :mod:`cvlib.viz`, :mod:`cvlib.grading`.
+0. the numpy core, what students rewrite, at the top level: :mod:`cvlib.conv`,
+   :mod:`cvlib.pool`, :mod:`cvlib.layers`, :mod:`cvlib.gradcheck`, :mod:`cvlib.kernels`,
+   :mod:`cvlib.tiny_cnn` (numpy only);
+1. the base of the PyTorch side: :mod:`cvlib.nn` (the numpy core inside autograd, shared blocks),
+   :mod:`cvlib.models` (every network, with the shipped weights), :mod:`cvlib.data`;
+2. tasks: :mod:`cvlib.train` (the training loops, transfer learning), :mod:`cvlib.augment`,
+   :mod:`cvlib.detection`, :mod:`cvlib.segmentation`, :mod:`cvlib.probes` (the model summary
+   :func:`cvlib.summary`, gradient statistics, feature maps, saliency, Grad-CAM);
+3. :mod:`cvlib.experiments` (one module per measurement the book reports) and :mod:`cvlib.bench`;
+4. :mod:`cvlib.viz` (pictures), :mod:`cvlib.grading` (the assignments' checks),
+   :mod:`cvlib.tools` (repository tooling).
 
 Submodules are imported on first use, so ``import cvlib`` stays light (no torch) and
 ``cvlib.conv.conv2d`` works without an explicit ``import cvlib.conv``.
@@ -24,34 +30,32 @@ _SUBMODULES = {
     "layers",
     "gradcheck",
     "kernels",
+    "tiny_cnn",
     "nn",
     "models",
     "data",
     "train",
     "augment",
-    "transfer",
-    "pretrain",
-    "experiments",
     "detection",
     "segmentation",
+    "probes",
+    "experiments",
+    "bench",
     "viz",
     "grading",
-    "bench",
     "tools",
-    "depth",
-    "shapes_classifier",
 }
 
 
 def summary(model, input_size, **kwargs):
-    """Layer-by-layer table of a PyTorch model; see :func:`cvlib.modelsummary.summary`."""
-    from .modelsummary import summary as _summary
+    """Layer-by-layer table of a PyTorch model; see :func:`cvlib.probes.summary`."""
+    from .probes.summary import summary as _summary
 
     return _summary(model, input_size, **kwargs)
 
 
 def __getattr__(name):
-    if name in _SUBMODULES or name == "modelsummary":
+    if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'cvlib' has no attribute {name!r}")
 

@@ -26,7 +26,7 @@ class FlatGrid:
     ----------
     in_shape : tuple
         ``(N, C, H, W)`` of the unpadded input.
-    geom : cvlib._conv_setup.Geometry
+    geom : cvlib._geometry.Geometry
         Kernel, dilation, pads and output size (the stride must be ``(1, 1)``).
     """
 

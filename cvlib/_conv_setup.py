@@ -1,52 +1,17 @@
 """Argument checking and shape bookkeeping shared by the functions of :mod:`cvlib.conv`."""
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from cvlib._geometry import geometry, resolve_padding
 from cvlib._validate import check_array, pair
-from cvlib._windows import output_size
-
-
-@dataclass(frozen=True)
-class Geometry:
-    """Everything about a convolution's windows, as pairs ``(height, width)``."""
-
-    kernel: tuple
-    stride: tuple
-    dilation: tuple
-    pads: tuple  # (top, bottom, left, right)
-    out: tuple  # (H_out, W_out)
-
-
-def resolve_padding(padding, kernel, stride, dilation):
-    """Turn ``padding`` (int, pair, "same", "valid") into ``(top, bottom, left, right)``.
-
-    ``"same"`` pads ``dilation*(k - 1)`` in total per dimension, ``total // 2`` before and the rest
-    after, exactly as PyTorch does; it needs stride 1.
-    """
-    if isinstance(padding, str):
-        if padding == "valid":
-            return (0, 0, 0, 0)
-        if padding != "same":
-            raise ValueError(
-                f'`padding` must be an int, a pair, "same" or "valid", got {padding!r}'
-            )
-        if stride != (1, 1):
-            raise ValueError(
-                f'`padding="same"` needs stride 1 (as in PyTorch), got stride {stride}'
-            )
-        total_h, total_w = dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1)
-        return (total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2)
-    ph, pw = pair(padding, "padding")
-    return (ph, ph, pw, pw)
 
 
 def prepare(x, weight, bias, stride, padding, dilation):
     """Validate the arguments of a convolution and bring them to the batched 4-D form.
 
     Returns ``(x4, w4, bias, geometry, unbatch)``: ``x4 (N, C, H, W)`` and ``w4 (C_out, C, kH, kW)``
-    in a common float dtype, ``bias (C_out,)`` or None, a :class:`Geometry`, and ``unbatch``, which
+    in a common float dtype, ``bias (C_out,)`` or None, a :class:`~cvlib._geometry.Geometry`, and
+    ``unbatch``, which
     turns a 4-D result back into the caller's form.
     """
     x = check_array(x, "x", ndims=(2, 3, 4))
@@ -71,22 +36,12 @@ def prepare(x, weight, bias, stride, padding, dilation):
     stride = pair(stride, "stride", minimum=1)
     dilation = pair(dilation, "dilation", minimum=1)
     pads = resolve_padding(padding, kernel, stride, dilation)
-    h_pad, w_pad = x4.shape[2] + pads[0] + pads[1], x4.shape[3] + pads[2] + pads[3]
-    out = (
-        output_size(h_pad, kernel[0], stride[0], dilation[0], 0),
-        output_size(w_pad, kernel[1], stride[1], dilation[1], 0),
-    )
-    if min(out) < 1:
-        raise ValueError(
-            f"`weight` kernel {kernel} with dilation {dilation} is larger than the padded "
-            f"input ({h_pad}, {w_pad})"
-        )
-    geometry = Geometry(kernel, stride, dilation, pads, out)
+    geom = geometry(x4.shape[2:], kernel, stride, dilation, pads, "the `weight` kernel")
 
     def unbatch(y):
         return y.reshape(y.shape[4 - x.ndim :])
 
-    return x4, w4, bias, geometry, unbatch
+    return x4, w4, bias, geom, unbatch
 
 
-__all__ = ["Geometry", "prepare", "resolve_padding"]
+__all__ = ["prepare"]

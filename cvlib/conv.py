@@ -20,9 +20,9 @@ boolean arrays are computed in float64.
 import numpy as np
 
 from cvlib import _conv_flat
-from cvlib._conv_setup import prepare, resolve_padding
+from cvlib._conv_setup import prepare
+from cvlib._geometry import crop_edges, geometry, pad_edges, resolve_padding
 from cvlib._validate import check_array, check_shape, pair
-from cvlib._windows import crop_edges, output_size, pad_edges, window_slices
 
 __all__ = ["conv2d", "conv2d_backward", "conv2d_naive", "conv_output_size", "im2col", "pad2d"]
 
@@ -72,16 +72,8 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
     kernel = pair(kernel_size, "kernel_size", minimum=1)
     stride = pair(stride, "stride", minimum=1)
     dilation = pair(dilation, "dilation", minimum=1)
-    top, bottom, left, right = resolve_padding(padding, kernel, stride, dilation)
-    out = tuple(
-        output_size(n[a], kernel[a], stride[a], dilation[a], (top + bottom, left + right)[a])
-        for a in range(2)
-    )
-    if min(out) < 1:
-        raise ValueError(
-            f"`kernel_size` {kernel} with dilation {dilation} does not fit in the padded "
-            f"input of size ({n[0] + top + bottom}, {n[1] + left + right})"
-        )
+    pads = resolve_padding(padding, kernel, stride, dilation)
+    out = geometry(n, kernel, stride, dilation, pads).out
     return out if is_pair else out[0]
 
 
@@ -165,7 +157,7 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     xp = pad_edges(x4, geom.pads)  # (N, C, H_pad, W_pad)
     n, c = x4.shape[:2]
     cols = np.empty((n, c, *geom.kernel, *geom.out), dtype=x4.dtype)
-    for i, j, rows, columns in window_slices(*_windows_of(geom)):
+    for i, j, rows, columns in geom.slices():
         cols[:, :, i, j] = xp[:, :, rows, columns]  # (N, C, H_out, W_out)
     cols = cols.reshape(n, c * kernel[0] * kernel[1], -1)  # (N, C*kH*kW, H_out*W_out)
     return cols if x.ndim == 4 else cols[0]
@@ -316,10 +308,6 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1):
     return unbatch(dx4), dweight_t.T.reshape(np.shape(weight)), dout4.sum(axis=(0, 2))
 
 
-def _windows_of(geom):
-    return geom.kernel, geom.stride, geom.dilation, geom.out
-
-
 def _correlate(xp, w4, geom):
     """``(N, C_out, H_out, W_out)`` correlation of an already padded ``xp`` with ``w4``."""
     n, c_out = xp.shape[0], w4.shape[0]
@@ -339,7 +327,7 @@ def _col2im_add(dxp, dcols, geom):
     """
     n, c = dxp.shape[:2]
     dcols = dcols.reshape(c, *geom.kernel, n, *geom.out)  # (C, kH, kW, n, H_out, W_out)
-    for i, j, rows, cols in window_slices(*_windows_of(geom)):
+    for i, j, rows, cols in geom.slices():
         dxp[:, :, rows, cols] += dcols[:, i, j].transpose(1, 0, 2, 3)
 
 
@@ -358,6 +346,6 @@ def _im2col_chunks(xp, geom):
         n1 = min(n0 + step, n)
         cols = buffer[: c * kh * kw * (n1 - n0) * h_out * w_out]
         cols = cols.reshape(c, kh, kw, n1 - n0, h_out, w_out)
-        for i, j, rows, cols_ in window_slices(*_windows_of(geom)):
+        for i, j, rows, cols_ in geom.slices():
             cols[:, i, j] = xp[n0:n1, :, rows, cols_].transpose(1, 0, 2, 3)  # (C, n, H_out, W_out)
         yield n0, n1, cols.reshape(c * kh * kw, -1)

@@ -13,14 +13,10 @@ Conventions are PyTorch's (``torch.nn.functional.max_pool2d`` and ``avg_pool2d``
 The loops run over the ``kH*kW`` offsets inside a window, each a whole-array operation.
 """
 
-from collections import namedtuple
-
 import numpy as np
 
+from cvlib._geometry import crop_edges, geometry, pad_edges
 from cvlib._validate import check_array, check_shape, pair
-from cvlib._windows import crop_edges, output_size, pad_edges, window_slices
-
-_Pool = namedtuple("_Pool", "kernel stride pads out")  # pairs; pads (top, bottom, left, right)
 
 __all__ = ["avg_pool2d", "avg_pool2d_backward", "max_pool2d", "max_pool2d_backward", "min_pool2d"]
 
@@ -88,7 +84,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """
     xp, geom = _prepare(x, kernel_size, stride, padding, 0.0)
     out = np.zeros((*xp.shape[:-2], *geom.out), dtype=xp.dtype)
-    for _, _, rows, cols in window_slices(geom.kernel, geom.stride, (1, 1), geom.out):
+    for _, _, rows, cols in geom.slices():
         out += xp[..., rows, cols]
     return out / (geom.kernel[0] * geom.kernel[1])
 
@@ -120,7 +116,7 @@ def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
     out, index = _max_with_index(xp, geom)
     dout = _check_dout(dout, out.shape, xp.dtype)
     dxp = np.zeros(xp.shape, dtype=xp.dtype)
-    for i, j, rows, cols in window_slices(geom.kernel, geom.stride, (1, 1), geom.out):
+    for i, j, rows, cols in geom.slices():
         dxp[..., rows, cols] += np.where(index == i * geom.kernel[1] + j, dout, 0.0)
     return np.ascontiguousarray(crop_edges(dxp, geom.pads))
 
@@ -148,7 +144,7 @@ def avg_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
     (kh, kw) = geom.kernel
     share = _check_dout(dout, (*xp.shape[:-2], *geom.out), xp.dtype) / (kh * kw)
     dxp = np.zeros(xp.shape, dtype=xp.dtype)
-    for _, _, rows, cols in window_slices(geom.kernel, geom.stride, (1, 1), geom.out):
+    for _, _, rows, cols in geom.slices():
         dxp[..., rows, cols] += share
     return np.ascontiguousarray(crop_edges(dxp, geom.pads))
 
@@ -159,7 +155,7 @@ for _f in (max_pool2d, min_pool2d, avg_pool2d):
 
 
 def _prepare(x, kernel_size, stride, padding, fill):
-    """Validate, pad with ``fill``; return ``(x_pad, _Pool(kernel, stride, pads, out))``."""
+    """Validate, pad with ``fill``; return ``(x_pad, geometry)``."""
     x = check_array(x, "x", ndims=(2, 3, 4))
     kernel = pair(kernel_size, "kernel_size", minimum=1)
     stride = kernel if stride is None else pair(stride, "stride", minimum=1)
@@ -168,17 +164,9 @@ def _prepare(x, kernel_size, stride, padding, fill):
         raise ValueError(
             f"`padding` must be at most half of `kernel_size` {kernel}, got {(ph, pw)}"
         )
-    h, w = x.shape[-2:]
-    out = (
-        output_size(h, kernel[0], stride[0], 1, 2 * ph),
-        output_size(w, kernel[1], stride[1], 1, 2 * pw),
-    )
-    if min(out) < 1:
-        raise ValueError(
-            f"`kernel_size` {kernel} is larger than the padded input ({h + 2 * ph}, {w + 2 * pw})"
-        )
     pads = (ph, ph, pw, pw)
-    return pad_edges(x, pads, fill), _Pool(kernel, stride, pads, out)
+    geom = geometry(x.shape[-2:], kernel, stride, (1, 1), pads)
+    return pad_edges(x, pads, fill), geom
 
 
 def _max_with_index(xp, geom):
@@ -186,7 +174,7 @@ def _max_with_index(xp, geom):
     kernel, stride, out_hw = geom.kernel, geom.stride, geom.out
     best = np.full((*xp.shape[:-2], *out_hw), -np.inf, dtype=xp.dtype)
     index = np.zeros(best.shape, dtype=np.intp)
-    for i, j, rows, cols in window_slices(kernel, stride, (1, 1), out_hw):
+    for i, j, rows, cols in geom.slices():
         candidate = xp[..., rows, cols]
         better = (candidate > best) | (np.isnan(candidate) & ~np.isnan(best))
         np.copyto(best, candidate, where=better)

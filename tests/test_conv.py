@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from cvlib.conv import conv2d, conv2d_backward, conv2d_naive, conv_output_size, pad2d
 from cvlib.gradcheck import numerical_gradient, rel_error
 
-torch.set_num_threads(1)
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 TOL = 1e-10
 

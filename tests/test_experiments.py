@@ -1,17 +1,48 @@
-"""cvlib.experiments: the augmentation experiment's ``methods`` option, on tiny settings."""
+"""cvlib.experiments: settings, the measurements on tiny settings, and the book's targets.
+
+The slow tests run each measurement with its default settings (what ``python -m cvlib.bench``
+reports) and assert the targets the book's prose relies on. Experiments choose their own thread
+count (one torch thread, or one worker process per core), so no fixture sets threads here.
+"""
+
+import platform
 
 import pytest
+import torch
 
 from cvlib import augment as A
-from cvlib.experiments import augmentation_experiment
+from cvlib.data import digits
+from cvlib.data import shapes as shapes_data
+from cvlib.experiments import augmentation, depth, pretrain, rcnn, regressor, segmentation, shapes
+from cvlib.experiments.settings import resolve
+from cvlib.experiments.transfer import epochs_for
+from cvlib.models import ShapesCNN, plain_small, resnet_small
+from cvlib.probes import first_layer_grad_norm
+from cvlib.train import set_seed
 
 TINY = dict(n_train=10, seeds=(0, 1), epochs=1)
 
 
+# --- settings ---------------------------------------------------------------------------------
+
+
+def test_settings_take_overrides_and_name_unknown_fields():
+    s = resolve(augmentation.Settings, None, {"epochs": 3})
+    assert s == augmentation.Settings(epochs=3)
+    assert resolve(augmentation.Settings, s, {"n_train": 50}).epochs == 3
+    with pytest.raises(TypeError, match=r"unknown setting.*'epoch'"):
+        augmentation.run(epoch=3)
+    with pytest.raises(TypeError, match="`settings` must be a Settings"):
+        augmentation.run(settings=regressor.Settings())
+
+
+# --- augmentation -----------------------------------------------------------------------------
+
+
 def test_augmented_only_reproduces_the_full_experiment():
     flip = A.RandomVerticalFlip(p=0.5)
-    full = augmentation_experiment(**TINY, transform=flip)
-    only = augmentation_experiment(**TINY, transform=flip, methods=("augmented",))
+    full = augmentation.run(**TINY, transform=flip)
+    only = augmentation.run(**TINY, transform=flip, methods=("augmented",))
     assert list(full.accuracies) == [
         "none, clean test",
         "augmented, clean test",
@@ -25,12 +56,124 @@ def test_augmented_only_reproduces_the_full_experiment():
 
 
 def test_baseline_only_matches_and_ignores_the_transform():
-    full = augmentation_experiment(**TINY)
-    none = augmentation_experiment(**TINY, methods=["none"], transform=A.RandomVerticalFlip(p=1))
+    full = augmentation.run(**TINY)
+    none = augmentation.run(**TINY, methods=("none",), transform=A.RandomVerticalFlip(p=1))
     assert none.accuracies == {k: v for k, v in full.accuracies.items() if k.startswith("none")}
 
 
 @pytest.mark.parametrize("methods", [(), "none", ("none", "none"), ("flipped",)])
 def test_bad_methods_are_refused(methods):
     with pytest.raises(ValueError, match="methods"):
-        augmentation_experiment(**TINY, methods=methods)
+        augmentation.run(**TINY, methods=methods)
+
+
+def test_equal_step_budget():
+    assert epochs_for(150, 25) == 150  # one batch per epoch
+    assert epochs_for(150, 100) == 38  # four batches per epoch
+
+
+# --- depth ------------------------------------------------------------------------------------
+
+
+def test_depth_run_records_every_epoch_and_learns():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(128, 1, 8, 8, generator=g)
+    y = (x.mean(dim=(1, 2, 3)) > x.mean()).long()  # learnable: bright vs dark
+    data = torch.utils.data.TensorDataset(x, y)
+    loader = torch.utils.data.DataLoader(data, batch_size=32, shuffle=True)
+    set_seed(0)
+    run = depth.depth_run(resnet_small(8, in_channels=1), loader, loader, (x, y), 3, 3e-3)
+    assert len(run.train_acc) == len(run.test_acc) == 3 and len(run.grad_norm) == 4
+    assert run.train_loss[-1] < run.train_loss[0]
+
+
+def test_depth_experiment_pairs_residual_and_plain():
+    runs = depth.run(depths=(8,), epochs=1)
+    assert [(r.name, r.depth) for r in runs] == [("resnet_small", 8), ("plain_small", 8)]
+    train = digits(size=8, split="train")
+    probe = train.images[:256], train.labels[:256]
+    set_seed(0)
+    plain = plain_small(8, num_classes=10, in_channels=1)
+    assert runs[1].grad_norm[0] == pytest.approx(first_layer_grad_norm(plain, *probe), rel=1e-5)
+
+
+# --- shapes classifier ------------------------------------------------------------------------
+
+
+def test_shapes_training_lowers_the_loss_and_validates():
+    data = shapes_data(96, size=16, seed=0)
+    torch.manual_seed(0)
+    model = ShapesCNN()
+    losses = shapes.train(model, data.images, data.labels, epochs=3, progress=False)
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert not model.training
+    with pytest.raises(ValueError, match="epochs"):
+        shapes.train(model, data.images, data.labels, epochs=0)
+    with pytest.raises(ValueError, match="labels"):
+        shapes.train(model, data.images, data.labels[:5])
+
+
+def test_shapes_experiment_restores_threads_and_reports():
+    before = torch.get_num_threads()
+    r = shapes.run(n_train=64, n_test=32, size=16, epochs=1)
+    assert torch.get_num_threads() == before
+    assert len(r.predictions) == 32 and 0.0 <= r.accuracy <= 1.0
+    assert r.accuracy == pytest.approx((r.predictions == r.test.labels).double().mean().item())
+
+
+@pytest.mark.slow
+def test_default_shapes_experiment_reaches_95_percent():
+    assert shapes.run().accuracy >= 0.95
+
+
+# --- chapter 11 -------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_regressor_classifies_and_localises_held_out_shapes():
+    # ~20 s of CPU: the experiment the book runs, with its default settings.
+    r = regressor.run()
+    assert r.accuracy >= 0.95
+    assert r.mean_iou >= 0.75 and r.iou_above_half >= 0.95
+    assert r.mean_iou > r.baseline_iou + 0.5
+    assert r.losses[-1] < 0.1 * r.losses[0]
+
+
+@pytest.mark.slow
+def test_rcnn_finds_shapes_in_multi_object_images():
+    # ~25 s of CPU: up to two shapes per held-out image, matched at IoU 0.5 with the right class.
+    r = rcnn.run()
+    assert r.crop_accuracy > 0.98
+    assert r.precision >= 0.8 and r.recall >= 0.8
+
+
+@pytest.mark.slow
+def test_fcn_labels_the_pixels_of_held_out_shapes():
+    # ~25 s of CPU on one thread: the experiment the book runs, with its default settings.
+    r = segmentation.run()
+    assert r.mean_iou >= 0.9
+    assert min(r.iou_per_class) >= 0.85  # every class, background and each shape
+    assert r.pixel_accuracy > r.background_share + 0.05
+
+
+# --- the shipped weights ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_pretrain_recipe_reproduces_the_shipped_weights(tmp_path):
+    """The model card's claim: running the recipe again gives the shipped file, to the bit, on
+    the kind of machine and torch version that made it (recorded in the checkpoint)."""
+    shipped = torch.load(pretrain.DEFAULT_OUT, weights_only=True)
+    result = pretrain.run(progress=False)
+    out = pretrain.save(result, tmp_path / "course_cnn.pt")
+    again = torch.load(out, weights_only=True)
+    assert "Source accuracy" in (tmp_path / "MODEL_CARD.md").read_text()
+    assert result.accuracy >= 0.99
+    same_platform = (shipped["meta"]["machine"], shipped["meta"]["torch"]) == (
+        platform.machine(),
+        torch.__version__.split("+")[0],
+    )
+    if same_platform:  # elsewhere float rounding may differ; the accuracy above still holds
+        assert shipped["state_dict"].keys() == again["state_dict"].keys()
+        for key, value in shipped["state_dict"].items():
+            assert torch.equal(value, again["state_dict"][key]), key

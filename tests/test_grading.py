@@ -10,8 +10,7 @@ import cvlib.gradcheck
 import cvlib.kernels
 import cvlib.layers
 import cvlib.pool
-from cvlib import grading
-from cvlib.grading import tiny_cnn
+from cvlib import grading, tiny_cnn
 
 conv, pool, layers = cvlib.conv, cvlib.pool, cvlib.layers
 

@@ -14,9 +14,7 @@ from cvlib.detection.boxes import box_iou as cvlib_box_iou
 from cvlib.detection.boxes import nms as cvlib_nms
 from cvlib.grading.heldout import heldout_digits, heldout_shapes, perturb
 from cvlib.models.lenet import LeNet5
-from cvlib.transfer import load_pretrained
-
-torch.set_num_threads(1)
+from cvlib.train.transfer import load_pretrained
 
 
 def fails(check, *args, match, **kwargs):
@@ -250,7 +248,7 @@ def test_prepare_transfer_passes_and_mistakes_fail():
 def _head_fitted_by_least_squares():
     """The pretrained base with a head solved in closed form on digits 5-9 (no training loop)."""
     from cvlib.data import digits
-    from cvlib.experiments import class_subset
+    from cvlib.data import class_subset
 
     model = load_pretrained(num_classes=5).eval()
     images, labels = class_subset(digits(size=28, split="train"), (5, 6, 7, 8, 9)).tensors

@@ -10,8 +10,6 @@ from torch import nn
 import cvlib.models as cm
 from cvlib.models import _hub
 
-torch.set_num_threads(2)
-
 
 def n_params(model):
     return sum(p.numel() for p in model.parameters())
@@ -242,3 +240,90 @@ def test_small_resnet_options_and_bad_depth():
     for depth in (10, 5, 20.0):
         with pytest.raises(ValueError, match="`depth`"):
             cm.resnet_small(depth)
+
+
+# --- the course's own networks ----------------------------------------------------------------
+
+
+def test_deep_mlp_init_scales():
+    torch.manual_seed(0)
+    net = cm.deep_mlp(3, in_features=400, width=400, init="kaiming")
+    assert net[1].weight.std().item() == pytest.approx((2 / 400) ** 0.5, rel=0.05)
+    torch.manual_seed(0)
+    small = cm.deep_mlp(3, in_features=400, width=400, init="small")
+    assert small[1].weight.std().item() == pytest.approx(0.01, rel=0.05)
+    torch.manual_seed(0)  # LeCun: sqrt(1/n_in); Glorot: sqrt(2/(n_in + n_out)) (wide -> narrow)
+    lecun = cm.deep_mlp(2, in_features=900, width=100, init="lecun")
+    glorot = cm.deep_mlp(2, in_features=900, width=100, init="xavier")
+    assert lecun[1].weight.std().item() == pytest.approx((1 / 900) ** 0.5, rel=0.05)
+    assert glorot[1].weight.std().item() == pytest.approx((2 / 1000) ** 0.5, rel=0.05)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"depth": 1}, "`depth`"),
+        ({"depth": 3, "activation": "gelu"}, "`activation`"),
+        ({"depth": 3, "init": "orthogonal"}, "`init`"),
+    ],
+)
+def test_deep_mlp_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        cm.deep_mlp(**kwargs)
+
+
+def test_shapes_cnn_layers_match_course_cnn_except_the_pool():
+    model, base = cm.ShapesCNN(), cm.CourseCNN(num_classes=3, in_channels=3)
+    names = [n for n, _ in model.named_modules()]
+    assert names == [n for n, _ in base.named_modules()]
+    assert isinstance(model.features[10], nn.ReLU)  # the Grad-CAM layer of chapter 12
+    assert isinstance(model.features[11], nn.AdaptiveMaxPool2d)
+
+
+def test_shapes_cnn_forward_equals_course_cnn_on_centred_max_pooled_input():
+    torch.manual_seed(0)
+    model = cm.ShapesCNN().eval()
+    x = torch.rand(4, 3, 16, 16)
+    centred = x - x.mean(dim=(2, 3), keepdim=True)
+    reference = model.head(model.features[:11](centred).amax(dim=(2, 3)))  # independent path
+    assert torch.allclose(model(x), reference, atol=1e-6)
+    shift = torch.rand(4, 3, 1, 1)  # per-image, per-channel constant shifts vanish
+    assert torch.allclose(model(x), model(x + shift), atol=1e-5)
+
+
+def test_course_cnn_shipped_weights_load_offline():
+    model = cm.course_cnn(weights="digits-0-4")
+    assert model.head.out_features == 5 and not model.training
+    again = cm.course_cnn(weights="digits-0-4")
+    assert all(
+        torch.equal(p, q) for p, q in zip(model.parameters(), again.parameters(), strict=True)
+    )
+    assert cm.course_cnn().head.out_features == 10
+    with pytest.raises(ValueError, match="weights"):
+        cm.course_cnn(weights="imagenet")
+    with pytest.raises(ValueError, match="num_classes=5"):
+        cm.course_cnn(num_classes=10, weights="digits-0-4")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [cm.BoxRegressor, cm.ProposalClassifier, cm.fcn_small, cm.ShapesCNN],
+    ids=lambda b: b.__name__,
+)
+def test_shapes_networks_ignore_a_uniform_colour_shift(build):
+    """The networks reading the shapes data centre each image: a tint changes no output."""
+    torch.manual_seed(0)
+    model = build().eval()
+    x = torch.rand(
+        2,
+        3,
+        16 if build is cm.ProposalClassifier else 32,
+        16 if build is cm.ProposalClassifier else 32,
+    )
+    out, shifted = model(x), model(x + torch.rand(2, 3, 1, 1))
+    for a, b in zip(
+        out if isinstance(out, tuple) else (out,),
+        shifted if isinstance(shifted, tuple) else (shifted,),
+        strict=True,
+    ):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)

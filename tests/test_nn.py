@@ -7,8 +7,6 @@ from torch import nn
 
 import cvlib.nn as cnn
 
-torch.set_num_threads(2)
-
 CONV_CASES = [
     dict(in_channels=3, out_channels=4, kernel_size=3),
     dict(in_channels=2, out_channels=5, kernel_size=(3, 2), stride=2, padding=1),

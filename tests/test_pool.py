@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from cvlib.gradcheck import numerical_gradient, rel_error
 from cvlib.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward, min_pool2d
 
-torch.set_num_threads(1)
 TOL = 1e-10
 F = torch.nn.functional
 

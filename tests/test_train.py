@@ -2,10 +2,6 @@
 
 import random
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import numpy as np
 import pytest
 import torch
@@ -24,13 +20,8 @@ def _mlp():
 
 @pytest.fixture(scope="module")
 def loaders():
-    # one thread: for models this small, a second thread only adds synchronisation, which
-    # costs a lot on a machine shared with other jobs
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     train, test = digits(split="train"), digits(split="test")
-    yield DataLoader(train, batch_size=64, shuffle=True), DataLoader(test, batch_size=100)
-    torch.set_num_threads(threads)
+    return DataLoader(train, batch_size=64, shuffle=True), DataLoader(test, batch_size=100)
 
 
 def test_set_seed_repeats_python_numpy_and_torch():
@@ -125,17 +116,39 @@ def test_progress_bars_write_to_stderr_unless_silenced(loaders, capfd, monkeypat
     assert captured.err == "" and captured.out == ""
 
 
-def test_history_plot_draws_loss_and_accuracy():
-    history = History(
-        train_loss=[1.0, 0.5],
-        train_acc=[0.5, 0.8],
-        val_loss=[1.1, 0.7],
-        val_acc=[0.4, 0.7],
-        epoch_time=[0.1, 0.1],
+def test_on_epoch_end_sees_every_epoch_after_validation(loaders):
+    train_loader, test_loader = loaders
+    seen = []
+    set_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
+    fit(
+        model,
+        train_loader,
+        test_loader,
+        epochs=3,
+        device="cpu",
+        progress=False,
+        on_epoch_end=lambda m, h: seen.append((m is model, len(h.train_loss), len(h.val_acc))),
     )
-    fig = history.plot(title="digits")
-    assert len(fig.axes) == 2
-    assert [len(ax.lines) for ax in fig.axes] == [2, 2]
+    assert seen == [(True, 1, 1), (True, 2, 2), (True, 3, 3)]
+
+
+def test_eval_mode_and_torch_threads_restore_on_error():
+    from cvlib.train import eval_mode, torch_threads
+
+    model = nn.Dropout().train()
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="inside"):
+        with eval_mode(model), torch_threads(1):
+            assert not model.training and torch.get_num_threads() == 1
+            raise RuntimeError("inside")
+    assert model.training and torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="num_threads"):
+        with torch_threads(0):
+            pass
+    with pytest.raises(TypeError, match="model"):
+        with eval_mode("net"):
+            pass
 
 
 def test_device_auto_and_bad_arguments(loaders):

@@ -5,6 +5,9 @@ image with its own random draw) that returns an image; labels never pass through
 dataset with :class:`Augmented` to augment its images on the fly. Deterministic operations live
 in :mod:`cvlib.augment.functional` (``hflip``, ``rotate``, ``adjust_contrast``, ...).
 
+The digit experiments' own recipes are :func:`default_augmentation` and :func:`perturbed`
+(:mod:`cvlib.augment.presets`).
+
 Reproducibility: every random transform takes ``seed=`` or ``generator=``; ``Compose`` passes its
 own generator to every step.
 
@@ -27,6 +30,7 @@ from .geometric import (
     RandomVerticalFlip,
 )
 from .photometric import ColorJitter, GaussianNoise, RandomErasing, RandomSharpness
+from .presets import default_augmentation, perturbed
 
 __all__ = [
     "Augmented",
@@ -42,6 +46,8 @@ __all__ = [
     "RandomSharpness",
     "RandomTransform",
     "RandomVerticalFlip",
+    "default_augmentation",
     "functional",
     "make_generator",
+    "perturbed",
 ]

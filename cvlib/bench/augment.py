@@ -8,7 +8,7 @@ import argparse
 
 import torch
 
-from cvlib.experiments import augmentation_experiment
+from cvlib.experiments import augmentation
 
 
 def main(argv=None):
@@ -18,9 +18,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
-    result = augmentation_experiment(
-        n_train=args.n_train, seeds=tuple(args.seeds), epochs=args.epochs
-    )
+    result = augmentation.run(n_train=args.n_train, seeds=tuple(args.seeds), epochs=args.epochs)
     print(result.table())
     for test in ("clean", "moved"):
         gain = result.mean(f"augmented, {test} test") - result.mean(f"none, {test} test")

@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader
 
 from cvlib.augment import RandomCrop
 from cvlib.data import digits
-from cvlib.depth import depth_experiment
+from cvlib.experiments import depth
 from cvlib.models import lenet5
 from cvlib.train import evaluate, fit, set_seed
 
@@ -124,8 +124,7 @@ def main(argv=None):
         f"{'model':<14}{'depth':>6}{'|grad conv1| at init':>22}{'final train loss':>18}"
         f"{'test acc':>10}{'time':>9}"
     )
-    train_loader, test_loader = _loaders(8, batch_size=64)
-    for run in depth_experiment(train_loader, test_loader, args.depths, args.depth_epochs):
+    for run in depth.run(depths=tuple(args.depths), epochs=args.depth_epochs):
         print(
             f"{run.name:<14}{run.depth:>6}{run.grad_norm[0]:>22.4f}{run.train_loss[-1]:>18.4f}"
             f"{run.test_acc[-1]:>10.2%}{run.seconds:>8.1f}s"

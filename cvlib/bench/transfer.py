@@ -1,7 +1,7 @@
 """Transfer with few labels: ``python -m cvlib.bench transfer``.
 
 Digits 5-9 from at most 20 labelled images per class: training the course CNN from scratch vs
-feature extraction and fine-tuning from ``cvlib.transfer.load_pretrained()`` (pretrained on digits
+feature extraction and fine-tuning from ``cvlib.train.transfer.load_pretrained()`` (pretrained on digits
 0-4). Prints test accuracy per method over several seeds. Options: ``--per-class 5 20 --steps 150
 --seeds 0 1 2``.
 """
@@ -10,7 +10,7 @@ import argparse
 
 import torch
 
-from cvlib.experiments import transfer_experiment
+from cvlib.experiments import transfer
 
 
 def main(argv=None):
@@ -22,7 +22,7 @@ def main(argv=None):
     torch.set_num_threads(2)
     results = []
     for per_class in args.per_class:
-        result = transfer_experiment(per_class=per_class, seeds=tuple(args.seeds), steps=args.steps)
+        result = transfer.run(per_class=per_class, seeds=tuple(args.seeds), steps=args.steps)
         print(result.table(), "\n")
         results.append(result)
     print("(timings indicative: the CPU is shared)")

@@ -4,23 +4,29 @@ Offline, built in: :func:`digits` (scikit-learn's real 8x8 handwritten digits), 
 (synthetic circles, squares and triangles with boxes and masks), :func:`xo` (the X-or-O case
 study), :func:`sample_images` (photographs shipped with scikit-image).
 Downloaded once into a cache folder: :func:`mnist`, :func:`fashion_mnist`, :func:`cifar10`.
+Parts of a data set: :func:`class_subset`, :func:`few_shot` (:mod:`cvlib.data.subsets`).
 """
 
 from ._base import ImageDataset
 from .digits import digits, upsample
 from .photos import sample_images
-from .shapes import ShapesDataset, shapes
+from .shapes import TEST_SEED_OFFSET, ShapesDataset, shapes
+from .subsets import class_subset, few_shot, relabel
 from .torchvision_sets import cifar10, data_root, fashion_mnist, mnist
 from .xo import xo
 
 __all__ = [
+    "TEST_SEED_OFFSET",
     "ImageDataset",
     "ShapesDataset",
     "cifar10",
+    "class_subset",
     "data_root",
     "digits",
     "fashion_mnist",
+    "few_shot",
     "mnist",
+    "relabel",
     "sample_images",
     "shapes",
     "upsample",

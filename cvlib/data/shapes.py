@@ -11,10 +11,12 @@ import torch
 from skimage.draw import disk, polygon
 from torch.utils.data import Dataset
 
-__all__ = ["CLASSES", "TASKS", "ShapesDataset", "shapes"]
+__all__ = ["CLASSES", "TASKS", "TEST_SEED_OFFSET", "ShapesDataset", "shapes"]
 
 CLASSES = ("circle", "square", "triangle")
 TASKS = ("classify", "detect", "segment")
+#: An experiment trained on ``shapes(..., seed=s)`` is tested on ``shapes(..., seed=s + 1000)``.
+TEST_SEED_OFFSET = 1000
 
 
 class ShapesDataset(Dataset):
@@ -50,6 +52,10 @@ class ShapesDataset(Dataset):
         if self.task == "detect":
             return image, {"boxes": self.boxes[index], "labels": self.box_labels[index]}
         return image, self.masks[index]  # (size, size)
+
+    def first_boxes(self):
+        """``(N, 4)`` float pixel boxes: the first object's box in every image (localisation)."""
+        return torch.stack([b[0] for b in self.boxes]).float()
 
     def with_task(self, task):
         """A view of the same tensors (nothing is copied) for another task."""

@@ -1,36 +1,22 @@
-"""Object detection on small images: boxes, IoU, NMS, a box regressor, an R-CNN-style pipeline.
+"""Object detection on small images: boxes, proposals, a box regressor, an R-CNN-style pipeline.
 
 - :mod:`cvlib.detection.boxes`: ``box_area``, ``box_iou``, ``encode_boxes``, ``decode_boxes``,
   ``nms``;
-- :mod:`cvlib.detection.regressor`: single-object localisation (class head + box head),
-  :func:`regressor_experiment`;
-- :mod:`cvlib.detection.rcnn`: proposals, crop and warp, classify, refine, NMS,
-  :func:`rcnn_experiment`.
+- :mod:`cvlib.detection.proposals`: sliding windows, their labels, crop and warp;
+- :mod:`cvlib.detection.regressor`: single-object localisation (class head + box head);
+- :mod:`cvlib.detection.rcnn`: train the crop classifier, detect, evaluate.
+
+The networks are :class:`cvlib.models.BoxRegressor` and :class:`cvlib.models.ProposalClassifier`;
+the chapter's measurements are :mod:`cvlib.experiments.regressor` and
+:mod:`cvlib.experiments.rcnn`.
 """
 
 from .boxes import box_area, box_iou, decode_boxes, encode_boxes, nms
-from .rcnn import (
-    ProposalClassifier,
-    crop_and_warp,
-    detect,
-    evaluate_detector,
-    label_proposals,
-    rcnn_experiment,
-    sliding_window_proposals,
-    train_rcnn,
-)
-from .regressor import (
-    BoxRegressor,
-    evaluate_regressor,
-    localisation_loss,
-    predict_boxes,
-    regressor_experiment,
-    train_regressor,
-)
+from .proposals import crop_and_warp, label_proposals, sliding_window_proposals
+from .rcnn import detect, evaluate_detector, train_rcnn
+from .regressor import evaluate_regressor, localisation_loss, predict_boxes, train_regressor
 
 __all__ = [
-    "BoxRegressor",
-    "ProposalClassifier",
     "box_area",
     "box_iou",
     "crop_and_warp",
@@ -43,8 +29,6 @@ __all__ = [
     "localisation_loss",
     "nms",
     "predict_boxes",
-    "rcnn_experiment",
-    "regressor_experiment",
     "sliding_window_proposals",
     "train_rcnn",
     "train_regressor",

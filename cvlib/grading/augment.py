@@ -6,7 +6,8 @@
   ``cvlib.augment.RandomCrop(size, padding)(img, generator=...)`` drawing from generators with
   the same seed, so the student's random choices must be the same draws in the same order;
 - :func:`check_prepare_transfer` compares which parameters train, and which weights were kept,
-  with :func:`cvlib.transfer.replace_head` and :func:`cvlib.transfer.unfreeze_last`;
+  with :func:`cvlib.train.transfer.replace_head` and
+  :func:`cvlib.train.transfer.unfreeze_last`;
 - :func:`check_transfer_result` scores the fine-tuned and the from-scratch models on held-out
   digits 5-9.
 """
@@ -177,13 +178,13 @@ def check_random_crop(fn, seed=None, hidden=False):
 
 
 def _pretrained():
-    return reference("cvlib.transfer").load_pretrained()
+    return reference("cvlib.train.transfer").load_pretrained()
 
 
 def check_prepare_transfer(fn, hidden=False):
     """Check ``fn(model, num_classes, n_trainable)``: new head, only the last layers trainable."""
     __tracebackhide__ = True
-    transfer = reference("cvlib.transfer")
+    transfer = reference("cvlib.train.transfer")
     name = getattr(fn, "__name__", "prepare_transfer")
     cases = [(5, 1), (5, 3)] + ([(2, 5), (7, 2), (4, 7)] if hidden else [])
     for k, n in cases:

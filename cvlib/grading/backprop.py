@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from . import tiny_cnn
+from cvlib import tiny_cnn
+
 from ._compare import as_float, as_float_array, compare_arrays, matches
 from ._student import call, fail, new_seed, reference, with_references
 from .conv import _name

@@ -229,7 +229,7 @@ def check_box_regressor(model, threshold, heldout=True, size=32):
         images, boxes = heldout_shapes(size=size)
     else:
         data = reference("cvlib.data.shapes").shapes(200, size=size, max_objects=1, seed=1)
-        images, boxes = data.images, torch.stack([b[0] for b in data.boxes]).float()
+        images, boxes = data.images, data.first_boxes()
     pred = predicted_boxes(model, images)
     iou = reference("cvlib.detection.boxes").box_iou(pred, boxes).diagonal()  # (N,)
     mean = iou.mean().item()

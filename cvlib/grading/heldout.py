@@ -54,7 +54,7 @@ def heldout_digits(size=32, classes=None, seed=HELDOUT_SEED):
     """``(images, labels)``: the perturbed test split of the digits (optionally some classes only).
 
     With ``classes`` (e.g. ``(5, 6, 7, 8, 9)``) only those digits are kept and relabelled
-    ``0 .. len(classes) - 1`` in the given order, as :func:`cvlib.experiments.class_subset` does.
+    ``0 .. len(classes) - 1`` in the given order, as :func:`cvlib.data.class_subset` does.
     ``seed=None`` returns the test split unperturbed (what the visible tests score).
 
     Shape
@@ -64,11 +64,8 @@ def heldout_digits(size=32, classes=None, seed=HELDOUT_SEED):
     data = reference("cvlib.data.digits").digits(size=size, split="test")
     images, labels = data.images.clone(), data.labels.clone()
     if classes is not None:
-        classes = torch.tensor(list(classes))
-        keep = torch.isin(labels, classes)
-        remap = torch.full((10,), -1, dtype=torch.int64)
-        remap[classes] = torch.arange(len(classes))
-        images, labels = images[keep], remap[labels[keep]]
+        keep, labels = reference("cvlib.data.subsets").relabel(labels, classes)
+        images = images[keep]
     return (images if seed is None else perturb(images, seed)), labels
 
 
@@ -80,5 +77,5 @@ def heldout_shapes(n=300, size=32, seed=HELDOUT_SEED):
     images : (n, 3, size, size); boxes : (n, 4) pixel ``xyxy``
     """
     data = reference("cvlib.data.shapes").shapes(n, size=size, max_objects=1, seed=seed)
-    boxes = torch.stack([b[0] for b in data.boxes]).float()  # (n, 4)
+    boxes = data.first_boxes()  # (n, 4)
     return data.images.clone(), boxes

@@ -68,7 +68,7 @@ def _build(model_fn, num_classes):
 def check_lenet(model_fn, hidden=False):
     """Check ``model_fn(num_classes=...)`` builds LeNet-5: layer output shapes and parameters."""
     __tracebackhide__ = True
-    summary = reference("cvlib.modelsummary").summary
+    summary = reference("cvlib.probes.summary").summary
     for k in (10, 3, 7) if hidden else (10,):
         name, model = _build(model_fn, k)
         text = f"{name}(num_classes={k})"

@@ -1,15 +1,24 @@
-"""The networks the course builds, written to be read (PyTorch ``nn.Module``s).
+"""Every network of the course, written to be read (PyTorch ``nn.Module``s).
 
-Every constructor takes ``num_classes``. The ImageNet architectures accept torchvision's
-``state_dict`` with ``strict=True`` and take ``weights="IMAGENET1K_V1"`` to download it (online
-only).
+Every constructor takes ``num_classes`` (then ``in_channels`` where the input may vary). The
+ImageNet architectures accept torchvision's ``state_dict`` with ``strict=True`` and take
+``weights="IMAGENET1K_V1"`` to download it (online only); the course CNN ships its own weights
+(``course_cnn(weights="digits-0-4")``).
+
+- classification: LeNet-5, AlexNet, VGG, GoogLeNet, ResNet, the lecture's quiz network, the
+  course CNN and its shapes variant, small residual and plain networks, plain dense stacks;
+- localisation and detection: :class:`BoxRegressor`, :class:`ProposalClassifier`;
+- segmentation: :class:`FCN`.
 """
 
 from .alexnet import AlexNet, alexnet
+from .box_nets import BoxRegressor, ProposalClassifier
 from .course_cnn import CourseCNN, course_cnn
+from .fcn import FCN, fcn_small
 from .googlenet import GoogLeNet, Inception, googlenet
 from .lecture import LectureCNN, lecture_cnn
 from .lenet import LeNet5, lenet5
+from .mlp import deep_mlp
 from .resnet import (
     BasicBlock,
     Bottleneck,
@@ -20,6 +29,7 @@ from .resnet import (
     resnet101,
     resnet152,
 )
+from .shapes_cnn import ShapesCNN
 from .small import SmallResNet, plain_small, resnet_small
 from .vgg import (
     VGG,
@@ -35,19 +45,25 @@ from .vgg import (
 )
 
 __all__ = [
+    "FCN",
     "VGG",
     "AlexNet",
     "BasicBlock",
     "Bottleneck",
+    "BoxRegressor",
     "CourseCNN",
     "GoogLeNet",
     "Inception",
     "LeNet5",
     "LectureCNN",
+    "ProposalClassifier",
     "ResNet",
+    "ShapesCNN",
     "SmallResNet",
     "alexnet",
     "course_cnn",
+    "deep_mlp",
+    "fcn_small",
     "googlenet",
     "lecture_cnn",
     "lenet5",

@@ -1,21 +1,24 @@
-"""The course's own small CNN, the one :func:`cvlib.transfer.load_pretrained` ships pretrained.
+"""The course's own small CNN, shipped with weights pretrained on digits 0-4.
 
 Three conv-BatchNorm-ReLU blocks and global average pooling make the *base* (``.features``,
 one 64-number vector per image whatever the image size); one Linear layer is the *head*
-(``.head``), the part transfer learning replaces.
+(``.head``), the part transfer learning replaces. ``course_cnn(weights="digits-0-4")`` loads the
+weights in ``cvlib/models/weights/course_cnn.pt`` (offline: they ship in the package);
+``weights/MODEL_CARD.md`` beside them says how they were made (``python -m
+cvlib.experiments.pretrain``).
 """
 
+from importlib import resources
+
+import torch
 from torch import nn
 
-__all__ = ["CourseCNN", "course_cnn"]
+from cvlib.nn import conv_bn_relu
 
+__all__ = ["WEIGHTS", "CourseCNN", "course_cnn"]
 
-def _block(in_channels, out_channels):
-    return [
-        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
-        nn.BatchNorm2d(out_channels),
-        nn.ReLU(inplace=True),
-    ]
+#: The shipped weights: name -> file in ``cvlib/models/weights``.
+WEIGHTS = {"digits-0-4": "course_cnn.pt"}
 
 
 class CourseCNN(nn.Module):
@@ -29,7 +32,8 @@ class CourseCNN(nn.Module):
     features : nn.Sequential
         The base; maps ``(N, in_channels, H, W)`` to ``(N, 64)``.
     head : nn.Linear
-        The classifier, ``64 -> num_classes``; :func:`cvlib.transfer.replace_head` swaps it.
+        The classifier, ``64 -> num_classes``; :func:`cvlib.train.transfer.replace_head` swaps
+        it.
 
     Shape
     -----
@@ -51,11 +55,11 @@ class CourseCNN(nn.Module):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name}` must be a positive int, got {value!r}")
         self.features = nn.Sequential(
-            *_block(in_channels, 16),  # (N, 16, H, W)
+            *conv_bn_relu(in_channels, 16),  # (N, 16, H, W)
             nn.MaxPool2d(2),  # (N, 16, H/2, W/2)
-            *_block(16, 32),  # (N, 32, H/2, W/2)
+            *conv_bn_relu(16, 32),  # (N, 32, H/2, W/2)
             nn.MaxPool2d(2),  # (N, 32, H/4, W/4)
-            *_block(32, 64),  # (N, 64, H/4, W/4)
+            *conv_bn_relu(32, 64),  # (N, 64, H/4, W/4)
             nn.AdaptiveAvgPool2d(1),  # (N, 64, 1, 1)
             nn.Flatten(),  # (N, 64)
         )
@@ -66,6 +70,40 @@ class CourseCNN(nn.Module):
         return self.head(x)  # (N, num_classes)
 
 
-def course_cnn(num_classes=10, in_channels=1):
-    """Build an untrained :class:`CourseCNN` (for pretrained weights see ``load_pretrained``)."""
-    return CourseCNN(num_classes=num_classes, in_channels=in_channels)
+def course_cnn(num_classes=None, in_channels=1, weights=None):
+    """A :class:`CourseCNN`, untrained or with shipped weights (``weights=`` as in torchvision).
+
+    Parameters
+    ----------
+    num_classes : int, optional
+        Default 10, or the classes the weights were trained for (5 for ``"digits-0-4"``).
+    in_channels : int, default 1
+    weights : {None, "digits-0-4"}
+        ``"digits-0-4"``: pretrained on scikit-learn's digits 0-4 at 28x28 (see the model card).
+        The model comes back in eval mode.
+
+    Examples
+    --------
+    >>> model = course_cnn(weights="digits-0-4")
+    >>> model.head.out_features, model.training
+    (5, False)
+    >>> course_cnn(3, in_channels=3)(torch.zeros(2, 3, 16, 16)).shape
+    torch.Size([2, 3])
+    """
+    if weights is None:
+        return CourseCNN(num_classes=num_classes or 10, in_channels=in_channels)
+    if weights not in WEIGHTS:
+        raise ValueError(f"`weights` must be None or one of {sorted(WEIGHTS)}, got {weights!r}")
+    ref = resources.files("cvlib.models") / "weights" / WEIGHTS[weights]
+    with resources.as_file(ref) as path:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    config = checkpoint["config"]
+    for name, value in (("num_classes", num_classes), ("in_channels", in_channels)):
+        if value is not None and value != config[name]:
+            raise ValueError(
+                f"the {weights!r} weights have {name}={config[name]}, got {name}={value}; "
+                "load them as they are and replace the head (cvlib.train.transfer.replace_head)"
+            )
+    model = CourseCNN(**config)
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval()

@@ -6,6 +6,8 @@ Predictions may be class maps ``(N, H, W)`` (or ``(H, W)``) of integers, or scor
 
 import torch
 
+from cvlib.train.evaluation import confusion_matrix as count_pairs
+
 __all__ = ["confusion_matrix", "iou_per_class", "mean_iou", "pixel_accuracy"]
 
 
@@ -48,7 +50,7 @@ def confusion_matrix(pred, target, num_classes):
     for t, name in ((pred, "pred"), (target, "target")):
         if t.numel() and (t.min() < 0 or t.max() >= k):
             raise ValueError(f"`{name}` has labels outside [0, {k})")
-    return torch.bincount(target * k + pred, minlength=k * k).reshape(k, k)
+    return count_pairs(target, pred, k)
 
 
 def pixel_accuracy(pred, target):

@@ -1,18 +1,14 @@
-"""Train and evaluate a segmentation network on image/mask pairs; the course's FCN experiment."""
-
-import time
+"""Train and evaluate a segmentation network (e.g. :class:`cvlib.models.FCN`) on image/mask pairs."""
 
 import torch
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 
-from cvlib.detection._threads import torch_threads
-from cvlib.train import fit_one_cycle
+from cvlib.train import eval_mode, fit_one_cycle
 
-from .fcn import fcn_small
 from .metrics import iou_per_class, mean_iou, pixel_accuracy
 
-__all__ = ["evaluate_segmenter", "fcn_experiment", "predict_masks", "train_segmenter"]
+__all__ = ["evaluate_segmenter", "predict_masks", "train_segmenter"]
 
 
 def _pairs(images, masks):
@@ -78,16 +74,13 @@ def train_segmenter(
 @torch.no_grad()
 def predict_masks(model, images, batch_size=64):
     """Class map ``(N, H, W)``: the argmax over the scores of ``model`` in eval mode."""
-    was_training = model.training
-    model.eval()
-    out = torch.cat(
-        [
-            model(images[i : i + batch_size].float()).argmax(dim=1)
-            for i in range(0, len(images), batch_size)
-        ]
-    )
-    model.train(was_training)
-    return out
+    with eval_mode(model):
+        return torch.cat(
+            [
+                model(images[i : i + batch_size].float()).argmax(dim=1)
+                for i in range(0, len(images), batch_size)
+            ]
+        )
 
 
 def evaluate_segmenter(model, images, masks=None, num_classes=4):
@@ -99,47 +92,3 @@ def evaluate_segmenter(model, images, masks=None, num_classes=4):
         "mean_iou": mean_iou(pred, masks, num_classes),
         "iou_per_class": iou_per_class(pred, masks, num_classes).tolist(),
     }
-
-
-def fcn_experiment(
-    n_train=1000,
-    n_test=200,
-    size=32,
-    max_objects=1,
-    epochs=12,
-    seed=0,
-    skip=True,
-    background_weight=1.0,
-    progress=False,
-    num_threads=1,
-):
-    """Train :func:`fcn_small` on generated shapes and score it on held-out shapes.
-
-    About 25-30 s of CPU time with the defaults (1000 training images of 32x32, 12 epochs).
-    ``skip=False`` drops the skip connections; ``background_weight`` below 1 weighs the many
-    background pixels down in the loss (1 is plain cross-entropy, enough with these settings).
-
-    ``num_threads`` torch threads are used meanwhile (``None``: leave the setting alone).
-
-    Returns
-    -------
-    dict
-        ``pixel_accuracy``, ``mean_iou``, ``iou_per_class`` (background, circle, square,
-        triangle) on the test images, ``background_share`` (the pixel accuracy of predicting
-        background everywhere, the baseline to beat), ``losses``, ``seconds``, ``model``.
-    """
-    from cvlib.data import shapes
-
-    torch.manual_seed(seed)
-    train = shapes(n_train, size=size, max_objects=max_objects, seed=seed, task="segment")
-    test = shapes(n_test, size=size, max_objects=max_objects, seed=seed + 1000, task="segment")
-    model = fcn_small(skip=skip)
-    with torch_threads(num_threads):  # small networks: one thread is faster
-        start = time.perf_counter()
-        weights = [background_weight, 1.0, 1.0, 1.0]
-        losses = train_segmenter(
-            model, train, epochs=epochs, seed=seed, class_weights=weights, progress=progress
-        )
-        scores = evaluate_segmenter(model, test)
-        scores["background_share"] = (test.masks == 0).double().mean().item()
-    return {**scores, "losses": losses, "seconds": time.perf_counter() - start, "model": model}

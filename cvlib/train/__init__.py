@@ -1,29 +1,30 @@
-"""Training: the loops, evaluation, seeds, devices, thread counts and parallel runs.
+"""Training: the loops, evaluation, seeds, devices, thread counts, parallel runs, transfer.
 
 One home for everything that trains a network, so the chapters, the experiments and the graders
-share one loop: :func:`fit` (epochs of :func:`train_one_epoch` with evaluation and a
-:class:`History`), :func:`fit_one_cycle` (Adam under a one-cycle schedule, any batch loss),
-:func:`evaluate` and :func:`predict`. :func:`run_parallel` and :class:`Workers` spread independent
-runs (seeds, experiments) over the machine's cores, one torch thread each.
+share one loop:
+
+- :mod:`~cvlib.train.loop`: :func:`fit` (epochs of :func:`train_one_epoch` with evaluation and a
+  :class:`History`) and :func:`fit_one_cycle` (Adam under a one-cycle schedule, any batch loss);
+- :mod:`~cvlib.train.evaluation`: :func:`evaluate`, :func:`predict`, :func:`confusion_matrix`;
+- :mod:`~cvlib.train.runtime`: :func:`set_seed`, :func:`resolve_device`, :func:`torch_threads`,
+  :func:`eval_mode`;
+- :mod:`~cvlib.train.parallel`: :func:`run_parallel` and :class:`Workers` spread independent runs
+  (seeds, experiments) over the machine's cores, one torch thread each;
+- :mod:`~cvlib.train.transfer`: freeze a pretrained base, swap its head, fine-tune.
 """
 
-from .loop import (
-    Evaluation,
-    History,
-    evaluate,
-    fit,
-    fit_one_cycle,
-    predict,
-    resolve_device,
-    set_seed,
-    train_one_epoch,
-)
+from . import transfer
+from .evaluation import Evaluation, confusion_matrix, evaluate, predict
+from .loop import History, fit, fit_one_cycle, train_one_epoch
 from .parallel import Workers, run_parallel
+from .runtime import eval_mode, resolve_device, set_seed, torch_threads
 
 __all__ = [
     "Evaluation",
     "History",
     "Workers",
+    "confusion_matrix",
+    "eval_mode",
     "evaluate",
     "fit",
     "fit_one_cycle",
@@ -31,5 +32,7 @@ __all__ = [
     "resolve_device",
     "run_parallel",
     "set_seed",
+    "torch_threads",
     "train_one_epoch",
+    "transfer",
 ]

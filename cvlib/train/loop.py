@@ -1,14 +1,13 @@
-"""Training loop, evaluation and prediction for classifiers, kept apart from models and plots.
+"""The training loops: one pass of gradient steps, epochs with evaluation, one-cycle Adam.
 
 The pieces stay separate so each can be read on its own: :func:`train_one_epoch` is one pass of
-gradient steps, :func:`evaluate` measures, :func:`fit` repeats the two and records a
-:class:`History`, and pictures come from :mod:`cvlib.viz` (``history.plot()``).
+gradient steps, :func:`~cvlib.train.evaluation.evaluate` measures, :func:`fit` repeats the two
+and records a :class:`History` (``cvlib.viz.plot_history`` draws it), and
+:func:`fit_one_cycle` is the short recipe of the detection, segmentation and shapes experiments.
 Progress bars use ``tqdm.auto`` and stay silent when ``NBGRADER_EXECUTION`` is set, because
 nbgrader gives no points to a test cell that writes to stderr.
 """
 
-import os
-import random
 import time
 from dataclasses import dataclass, field
 
@@ -16,39 +15,10 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = [
-    "Evaluation",
-    "History",
-    "evaluate",
-    "fit",
-    "predict",
-    "resolve_device",
-    "set_seed",
-    "train_one_epoch",
-]
+from .evaluation import check_loader, evaluate
+from .runtime import progress_bar, resolve_device
 
-
-def set_seed(seed):
-    """Seed Python's, numpy's and PyTorch's random generators (CPU and CUDA).
-
-    Examples
-    --------
-    >>> set_seed(0); a = torch.rand(2)
-    >>> set_seed(0); bool((a == torch.rand(2)).all())
-    True
-    """
-    if not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"`seed` must be an int, got {type(seed).__name__}")
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 (the legacy global generator is what old code uses)
-    torch.manual_seed(seed)  # also seeds every CUDA device
-
-
-def resolve_device(device="auto"):
-    """``"auto"`` -> CUDA when available, else CPU; anything else goes to ``torch.device``."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+__all__ = ["History", "fit", "fit_one_cycle", "train_one_epoch"]
 
 
 def _layout(x, channels_last):
@@ -62,14 +32,6 @@ def _layout(x, channels_last):
     return x
 
 
-def _progress(iterable, enabled, **kwargs):
-    """A tqdm.auto bar, disabled when asked or under nbgrader."""
-    from tqdm.auto import tqdm
-
-    silent = not enabled or bool(os.environ.get("NBGRADER_EXECUTION"))
-    return tqdm(iterable, disable=silent, leave=False, **kwargs)
-
-
 def fit_one_cycle(
     model,
     data,
@@ -81,11 +43,13 @@ def fit_one_cycle(
     desc=None,
     progress=True,
     channels_last=False,
+    generator=None,
 ):
     """Adam under a one-cycle learning rate for ``epochs`` passes over ``data``.
 
     The short recipe of the detection, segmentation and shapes experiments: batches shuffled by a
-    generator seeded with ``seed``, one scheduler step per batch. ``batch_loss(model, *batch)``
+    generator seeded with ``seed`` (or by ``generator``, which then goes on from its state), one
+    scheduler step per batch. ``batch_loss(model, *batch)``
     returns the batch's mean loss. The model is left in training mode. With ``channels_last``
     the model and every 4-D batch tensor are kept in channels-last memory order (faster on a CPU;
     the model must not call ``.view`` on its activations).
@@ -97,9 +61,9 @@ def fit_one_cycle(
     """
     from torch.utils.data import DataLoader
 
-    loader = DataLoader(
-        data, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed)
-    )
+    if generator is None:
+        generator = torch.Generator().manual_seed(seed)
+    loader = DataLoader(data, batch_size=batch_size, shuffle=True, generator=generator)
     if channels_last:
         model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -108,7 +72,7 @@ def fit_one_cycle(
     )
     losses = []
     model.train()
-    for _ in _progress(range(epochs), progress, desc=desc):
+    for _ in progress_bar(range(epochs), progress, desc=desc):
         total = 0.0
         for batch in loader:
             loss = batch_loss(model, *(_layout(t, channels_last) for t in batch))
@@ -135,25 +99,6 @@ class History:
     val_acc: list = field(default_factory=list)
     epoch_time: list = field(default_factory=list)
 
-    def plot(self, title=None):
-        """Loss and accuracy curves; see :func:`cvlib.viz.plot_history`."""
-        from cvlib.viz import plot_history
-
-        return plot_history(self, title=title)
-
-
-@dataclass
-class Evaluation:
-    """Result of :func:`evaluate`.
-
-    ``confusion[i, j]`` counts the examples of true class ``i`` predicted as class ``j``
-    (rows: truth, columns: prediction, as in ``sklearn.metrics.confusion_matrix``).
-    """
-
-    accuracy: float
-    loss: float
-    confusion: np.ndarray
-
 
 def train_one_epoch(model, loader, optimizer, loss_fn, device, progress=True, channels_last=False):
     """One pass over ``loader`` with a gradient step per batch; returns (mean loss, accuracy).
@@ -166,7 +111,7 @@ def train_one_epoch(model, loader, optimizer, loss_fn, device, progress=True, ch
     """
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
-    for images, labels in _progress(loader, progress, desc="train", unit="batch"):
+    for images, labels in progress_bar(loader, progress, desc="train", unit="batch"):
         images, labels = _layout(images.to(device), channels_last), labels.to(device)
         logits = model(images)  # (B, num_classes)
         loss = loss_fn(logits, labels)
@@ -181,11 +126,6 @@ def train_one_epoch(model, loader, optimizer, loss_fn, device, progress=True, ch
     return total_loss / seen, correct / seen
 
 
-def _check_loader(loader, name):
-    if not hasattr(loader, "__iter__"):
-        raise TypeError(f"`{name}` must be an iterable of (images, labels), e.g. a DataLoader")
-
-
 def fit(
     model,
     train_loader,
@@ -198,6 +138,7 @@ def fit(
     device="auto",
     progress=True,
     channels_last=False,
+    on_epoch_end=None,
 ):
     """Train ``model`` for ``epochs`` passes over ``train_loader``.
 
@@ -225,6 +166,9 @@ def fit(
         same shapes and values, laid out NHWC, which PyTorch's CPU kernels run 1.2-1.7x faster.
         The model must not call ``.view`` on its activations (``reshape`` and ``flatten`` are
         fine).
+    on_epoch_end : callable, optional
+        ``on_epoch_end(model, history)`` after every epoch (after the validation), e.g. to
+        record a measurement of the model as it trains.
 
     Returns
     -------
@@ -243,9 +187,9 @@ def fit(
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}")
-    _check_loader(train_loader, "train_loader")
+    check_loader(train_loader, "train_loader")
     if val_loader is not None:
-        _check_loader(val_loader, "val_loader")
+        check_loader(val_loader, "val_loader")
     if not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"`epochs` must be a positive integer, got {epochs!r}")
     if optimizer is None and not lr > 0:
@@ -259,7 +203,7 @@ def fit(
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     history = History()
-    for _ in _progress(range(epochs), progress, desc="epochs", unit="epoch"):
+    for _ in progress_bar(range(epochs), progress, desc="epochs", unit="epoch"):
         start = time.perf_counter()
         loss, acc = train_one_epoch(
             model, train_loader, optimizer, loss_fn, device, progress, channels_last
@@ -273,65 +217,8 @@ def fit(
             history.val_loss.append(result.loss)
             history.val_acc.append(result.accuracy)
         history.epoch_time.append(time.perf_counter() - start)
+        if on_epoch_end is not None:
+            on_epoch_end(model, history)
     return history
 
 
-@torch.no_grad()
-def _logits_and_labels(model, loader, device, progress):
-    model.eval()
-    model.to(device)
-    all_logits, all_labels = [], []
-    for batch in _progress(loader, progress, desc="eval", unit="batch"):
-        images, labels = batch if isinstance(batch, (list, tuple)) else (batch, None)
-        all_logits.append(model(images.to(device)).cpu())  # (B, num_classes)
-        if labels is not None:
-            all_labels.append(torch.as_tensor(labels))
-    if not all_logits:
-        raise ValueError("`loader` yielded no batches; is the data set empty?")
-    logits = torch.cat(all_logits)  # (N, num_classes)
-    return logits, (torch.cat(all_labels) if all_labels else None)
-
-
-def evaluate(model, loader, loss_fn=None, device="auto", num_classes=None, progress=False):
-    """Accuracy, mean loss and confusion matrix of ``model`` on ``loader``.
-
-    Parameters
-    ----------
-    num_classes : int, optional
-        Size of the confusion matrix; default the number of logits.
-
-    Returns
-    -------
-    Evaluation
-        ``confusion`` is a (num_classes, num_classes) int64 array summing to N.
-    """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}")
-    _check_loader(loader, "loader")
-    logits, labels = _logits_and_labels(model, loader, resolve_device(device), progress)
-    if labels is None:
-        raise ValueError("`loader` must yield (images, labels) pairs to be evaluated")
-    loss_fn = loss_fn or nn.CrossEntropyLoss()
-    k = num_classes or logits.shape[1]
-    predictions = logits.argmax(1)  # (N,)
-    flat = (labels * k + predictions).numpy()
-    confusion = np.bincount(flat, minlength=k * k).reshape(k, k).astype(np.int64)
-    return Evaluation(
-        accuracy=float((predictions == labels).float().mean()),
-        loss=float(loss_fn(logits, labels)),
-        confusion=confusion,
-    )
-
-
-def predict(model, loader, device="auto", progress=False):
-    """Predicted class of every example in ``loader`` (labels in the batches are ignored).
-
-    Shape
-    -----
-    returns : (N,) int64 tensor
-    """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}")
-    _check_loader(loader, "loader")
-    logits, _ = _logits_and_labels(model, loader, resolve_device(device), progress)
-    return logits.argmax(1)

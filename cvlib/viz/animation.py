@@ -11,6 +11,8 @@ import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.patches import Rectangle
 
+from cvlib.conv import conv2d
+
 from ._figure import new_figure, to_numpy
 
 __all__ = ["conv_animation", "conv_animation_html"]
@@ -76,17 +78,10 @@ def conv_animation(image, kernel, stride=1, padding=0, interval=600, fmt="g"):
     if int(padding) < 0:
         raise ValueError(f"`padding` must be a non-negative integer, got {padding}")
     s, p = int(stride), int(padding)
-    x = np.pad(x, p)  # (H + 2p, W + 2p)
+    full = conv2d(x, k, stride=s, padding=p)  # (H_out, W_out), the values the frames reveal
+    x = np.pad(x, p)  # (H + 2p, W + 2p), drawn with its padding
     kh, kw = k.shape
-    h_out, w_out = (x.shape[0] - kh) // s + 1, (x.shape[1] - kw) // s + 1
-    if h_out < 1 or w_out < 1:
-        raise ValueError(f"`kernel` {k.shape} is larger than the padded image {x.shape}")
-    full = np.array(
-        [
-            [np.sum(x[i * s : i * s + kh, j * s : j * s + kw] * k) for j in range(w_out)]
-            for i in range(h_out)
-        ]
-    )  # (H_out, W_out)
+    h_out, w_out = full.shape
 
     fig, (ax_x, ax_k, ax_out) = new_figure(1, 3, size=3.0)
     _panel(

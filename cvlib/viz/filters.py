@@ -1,4 +1,4 @@
-"""What a CNN has learnt: its filters and the feature maps they produce."""
+"""What a CNN has learnt, drawn: its filters and the feature maps they produce."""
 
 import numpy as np
 import torch
@@ -6,7 +6,9 @@ from torch import nn
 
 from ._figure import grid_shape, imshow, new_figure, to_image, to_numpy
 
-__all__ = ["feature_maps", "show_feature_maps", "show_filters"]
+from cvlib.probes import feature_maps
+
+__all__ = ["show_feature_maps", "show_filters"]
 
 
 def show_filters(weight, channel=None, ncols=None, size=1.2, title=None):
@@ -58,64 +60,6 @@ def show_filters(weight, channel=None, ncols=None, size=1.2, title=None):
             imshow(ax, k, f"{i}", cmap="RdBu_r", vmin=-limit, vmax=limit)
     fig.suptitle(title or f"{w.shape[0]} filters of size {w.shape[2]}x{w.shape[3]}")
     return fig
-
-
-def _module(model, layer):
-    modules = dict(model.named_modules())
-    if layer not in modules:
-        names = [name for name in modules if name]
-        raise ValueError(f"`layer` {layer!r} is not a module of the model; choose from {names}")
-    return modules[layer]
-
-
-def _batch(image):
-    x = image if isinstance(image, torch.Tensor) else torch.as_tensor(np.asarray(image))
-    x = x.float()
-    if x.ndim == 2:
-        x = x[None]  # (1, H, W)
-    if x.ndim == 3:
-        x = x[None]  # (1, C, H, W)
-    if x.ndim != 4 or x.shape[0] != 1:
-        shape = tuple(x.shape)
-        raise ValueError(f"`image` must be one image (C, H, W) or (1, C, H, W), got {shape}")
-    return x
-
-
-def feature_maps(model, image, layer):
-    """Output of the module named ``layer`` when ``model`` runs on one image (a forward hook).
-
-    Parameters
-    ----------
-    model : nn.Module
-    image : Tensor, shape (C, H, W) or (1, C, H, W)
-    layer : str
-        A name from ``model.named_modules()``, e.g. ``"features.0"``.
-
-    Returns
-    -------
-    Tensor, shape (C_layer, H_layer, W_layer)
-
-    Examples
-    --------
-    >>> model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU())
-    >>> feature_maps(model, torch.zeros(1, 8, 8), "1").shape
-    torch.Size([4, 6, 6])
-    """
-    module = _module(model, layer)
-    captured = []
-    handle = module.register_forward_hook(lambda m, inputs, output: captured.append(output))
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(_batch(image))
-    finally:
-        handle.remove()
-        model.train(was_training)
-    out = captured[0]
-    if not isinstance(out, torch.Tensor) or out.ndim != 4:
-        raise ValueError(f"`layer` {layer!r} must output a (1, C, H, W) tensor")
-    return out[0]  # (C_layer, H_layer, W_layer)
 
 
 def show_feature_maps(model, image, layer, max_maps=16, ncols=None, size=1.5):

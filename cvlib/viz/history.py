@@ -1,10 +1,10 @@
-"""Training curves and confusion matrices."""
+"""Training curves, confusion matrices, and accuracies repeated over seeds."""
 
 import numpy as np
 
 from ._figure import new_figure, to_numpy
 
-__all__ = ["plot_confusion", "plot_history"]
+__all__ = ["plot_confusion", "plot_history", "plot_seed_results"]
 
 
 def _series(history, name):
@@ -108,3 +108,44 @@ def plot_confusion(confusion, class_names=None, normalize=False, title="confusio
                 color="white" if value > limit else "black",
             )
     return fig
+
+
+def plot_seed_results(result, ax=None):
+    """Bar chart of mean test accuracy per method, one-std error bars, each seed as a dot.
+
+    Parameters
+    ----------
+    result : cvlib.experiments.SeedResults (or anything with ``accuracies``, ``mean``, ``std``
+        and ``setting``)
+    ax : matplotlib Axes, optional
+        Draw there; default a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from cvlib.experiments import SeedResults
+    >>> r = SeedResults({"a": [0.5, 0.7], "b": [0.9, 0.8]}, seeds=(0, 1), setting="toy")
+    >>> [t.get_text() for t in plot_seed_results(r).get_xticklabels()]
+    ['a', 'b']
+    """
+    if not hasattr(result, "accuracies"):
+        raise TypeError(f"`result` must have `accuracies`, got {type(result).__name__}")
+    if ax is None:
+        ax = new_figure(1, 1, size=4)[1][0]
+    methods = list(result.accuracies)
+    ax.bar(
+        methods,
+        [result.mean(m) for m in methods],
+        yerr=[result.std(m) for m in methods],
+        capsize=4,
+        color="#9ecae1",
+    )
+    for i, m in enumerate(methods):
+        ax.plot([i] * len(result.accuracies[m]), result.accuracies[m], "k.", alpha=0.6)
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1)
+    ax.set_title(result.setting, fontsize=9)
+    return ax

@@ -19,6 +19,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from cvlib.models import course_cnn
+
+from .runtime import eval_mode
+
 __all__ = [
     "FrozenBase",
     "TrainableSummary",
@@ -128,7 +132,7 @@ def replace_head(model, num_classes):
 
     Examples
     --------
-    >>> from cvlib.models.lenet import lenet5
+    >>> from cvlib.models import lenet5
     >>> replace_head(lenet5(), 3)(torch.zeros(2, 1, 32, 32)).shape
     torch.Size([2, 3])
     """
@@ -231,17 +235,13 @@ def extract_features(base, loader, flatten=True):
     features ``(N, D)`` with ``flatten`` (else the base's output shape), labels ``(N,)``.
     """
     _check_module(base, "base")
-    was_training = base.training
-    base.eval()
     device = next(base.parameters(), torch.empty(0)).device
     features, labels = [], []
-    try:
+    with eval_mode(base):
         for images, targets in loader:
             out = base(images.to(device))  # (B, ...)
             features.append(out.flatten(1) if flatten else out)
             labels.append(torch.as_tensor(targets))
-    finally:
-        base.train(was_training)
     if not features:
         raise ValueError("`loader` gave no batches")
     return torch.utils.data.TensorDataset(torch.cat(features).cpu(), torch.cat(labels))
@@ -284,12 +284,13 @@ def with_frozen_base(base, head):
     return nn.Sequential(OrderedDict(base=FrozenBase(base), head=head))
 
 
-def load_pretrained(num_classes=None, progress=False):
-    """The course CNN pretrained by ``python -m cvlib.pretrain``, loaded offline from the package.
+def load_pretrained(num_classes=None):
+    """The course CNN pretrained on digits 0-4 (``course_cnn(weights="digits-0-4")``), in eval mode.
 
-    The weights ship in ``cvlib/weights/course_cnn.pt``; ``cvlib/weights/MODEL_CARD.md`` says what
-    they were trained on. With ``num_classes`` the head is replaced by a fresh one (for transfer to
-    a new task); without it the model predicts the source classes.
+    The weights ship in the package (``cvlib/models/weights/course_cnn.pt``, made by
+    ``python -m cvlib.experiments.pretrain``; ``MODEL_CARD.md`` beside it says what they were
+    trained on). With ``num_classes`` the head is replaced by a fresh one (for transfer to a new
+    task); without it the model predicts the source classes.
 
     Examples
     --------
@@ -297,16 +298,7 @@ def load_pretrained(num_classes=None, progress=False):
     >>> model(torch.zeros(2, 1, 28, 28)).shape
     torch.Size([2, 5])
     """
-    from importlib import resources
-
-    from cvlib.models.course_cnn import CourseCNN
-
-    ref = resources.files("cvlib") / "weights" / "course_cnn.pt"
-    with resources.as_file(ref) as path:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    model = CourseCNN(**checkpoint["config"])
-    model.load_state_dict(checkpoint["state_dict"])
-    model.eval()
+    model = course_cnn(weights="digits-0-4")
     if num_classes is not None:
         replace_head(model, num_classes)
     return model

@@ -11,9 +11,7 @@ from torch import nn
 
 import cvlib
 import cvlib.models as cm
-from cvlib.modelsummary import summary
-
-torch.set_num_threads(2)
+from cvlib.probes import summary
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The tiny CNN of assignment 2, written with the numpy core: the reference for a training step.
+"""The tiny CNN of assignment 2, written with the numpy core: one training step, by hand.
 
 Architecture (input ``x`` of shape (N, C, H, W) with even H and W, ``F`` filters, ``K`` classes)::
 
@@ -7,9 +7,32 @@ Architecture (input ``x`` of shape (N, C, H, W) with even H and W, ``F`` filters
 
 ``params`` is the tuple ``(conv_weight, conv_bias, fc_weight, fc_bias)`` with shapes
 ``(F, C, 3, 3)``, ``(F,)``, ``(K, F*H*W/4)``, ``(K,)`` (PyTorch's layouts).
+
+The layer functions come from :mod:`cvlib.conv`, :mod:`cvlib.pool` and :mod:`cvlib.layers` unless
+other modules with the same functions are passed (the graders pass fresh copies, or a student's).
+
+Examples
+--------
+>>> x, target = np.random.default_rng(0).random((2, 1, 4, 4)), np.array([0, 2])
+>>> params = init_params(1, 3, 4)
+>>> loss, new = sgd_step(x, target, params, lr=0.1)
+>>> round(loss, 3) == round(loss_and_grads(x, target, params)[0], 3), len(new)
+(True, 4)
 """
 
 import numpy as np
+
+__all__ = ["init_params", "loss_and_grads", "sgd_step"]
+
+
+def _core(conv, pool, layers):
+    if conv is None or pool is None or layers is None:
+        from cvlib import conv as conv_
+        from cvlib import layers as layers_
+        from cvlib import pool as pool_
+
+        conv, pool, layers = conv or conv_, pool or pool_, layers or layers_
+    return conv, pool, layers
 
 
 def init_params(in_channels, num_classes, size, filters=4, seed=0):
@@ -27,12 +50,13 @@ def init_params(in_channels, num_classes, size, filters=4, seed=0):
     return conv_weight, np.zeros(filters), fc_weight, np.zeros(num_classes)
 
 
-def loss_and_grads(x, target, params, conv, pool, layers):
+def loss_and_grads(x, target, params, conv=None, pool=None, layers=None):
     """Loss of the tiny CNN and the gradients of the 4 parameters, with the given core modules.
 
-    ``conv``, ``pool`` and ``layers`` are the modules to use (the graders pass fresh copies of
-    :mod:`cvlib.conv`, :mod:`cvlib.pool` and :mod:`cvlib.layers`).
+    ``conv``, ``pool`` and ``layers`` are the modules to use (default: :mod:`cvlib.conv`,
+    :mod:`cvlib.pool` and :mod:`cvlib.layers`).
     """
+    conv, pool, layers = _core(conv, pool, layers)
     conv_weight, conv_bias, fc_weight, fc_bias = params
     a = conv.conv2d(x, conv_weight, conv_bias, padding=1)  # (N, F, H, W)
     r = layers.relu(a)  # (N, F, H, W)
@@ -49,7 +73,7 @@ def loss_and_grads(x, target, params, conv, pool, layers):
     return float(loss), (dconv_weight, dconv_bias, dfc_weight, dfc_bias)
 
 
-def sgd_step(x, target, params, lr, conv, pool, layers):
+def sgd_step(x, target, params, lr, conv=None, pool=None, layers=None):
     """One step of plain gradient descent: ``(loss before the step, new params)``."""
     loss, grads = loss_and_grads(x, target, params, conv, pool, layers)
     return loss, tuple(p - lr * g for p, g in zip(params, grads, strict=True))

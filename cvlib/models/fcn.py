@@ -14,16 +14,9 @@ convolution (as U-Net does) instead of adding class scores (FCN-8s).
 import torch
 from torch import nn
 
+from cvlib.nn import centre_images, conv_bn_relu
+
 __all__ = ["FCN", "fcn_small"]
-
-
-def conv_bn_relu(in_channels, out_channels):
-    """3x3 convolution (padding 1, keeps the size), batch norm, ReLU."""
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
-        nn.BatchNorm2d(out_channels),
-        nn.ReLU(inplace=True),
-    )
 
 
 def double_conv(in_channels, out_channels):
@@ -38,9 +31,9 @@ class FCN(nn.Module):
 
     Parameters
     ----------
-    in_channels : int
     num_classes : int
         Including background (4 for :func:`cvlib.data.shapes`: background + 3 shapes).
+    in_channels : int
     width : int
         Channels of the first stage; the next stages have ``2 * width`` and ``4 * width``.
     skip : bool
@@ -60,7 +53,7 @@ class FCN(nn.Module):
     torch.Size([2, 4, 30, 37])
     """
 
-    def __init__(self, in_channels=3, num_classes=4, width=16, skip=True):
+    def __init__(self, num_classes=4, in_channels=3, width=16, skip=True):
         super().__init__()
         if in_channels < 1 or num_classes < 1 or width < 1:
             raise ValueError("`in_channels`, `num_classes` and `width` must be positive")
@@ -79,7 +72,7 @@ class FCN(nn.Module):
     def forward(self, x):
         if x.ndim != 4 or min(x.shape[-2:]) < 4:
             raise ValueError(f"`x` must be (N, C, H, W) with H, W >= 4, got {tuple(x.shape)}")
-        x = x - x.mean(dim=(2, 3), keepdim=True)  # (N, C, H, W), each image centred
+        x = centre_images(x)  # (N, C, H, W)
         f1 = self.stage1(x)  # (N, w, H, W)
         f2 = self.stage2(self.pool(f1))  # (N, 2w, H/2, W/2)
         f3 = self.stage3(self.pool(f2))  # (N, 4w, H/4, W/4)
@@ -101,4 +94,4 @@ def fcn_small(num_classes=4, in_channels=3, skip=True):
     >>> sum(p.numel() for p in fcn_small().parameters())
     105796
     """
-    return FCN(in_channels=in_channels, num_classes=num_classes, width=16, skip=skip)
+    return FCN(num_classes=num_classes, in_channels=in_channels, width=16, skip=skip)

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from cvlib.experiments import augmentation_experiment
-from cvlib.train import Workers, fit_one_cycle, run_parallel
+from cvlib.experiments import augmentation
+from cvlib.train import Workers, fit_one_cycle, run_parallel, torch_threads
 from cvlib.train.parallel import default_workers
 
 
@@ -59,7 +59,7 @@ def test_channels_last_computes_the_same_gradients():
 def test_parallel_runs_equal_a_serial_loop_bit_for_bit():
     jobs = [dict(seed=s, channels_last=True) for s in (0, 1, 2)]
     parallel = run_parallel(seeded_training, jobs, workers=2)
-    with torch_threads_one():  # what every worker uses
+    with torch_threads(1):  # what every worker uses
         serial = [seeded_training(**job) for job in jobs]
     for run, ref in zip(parallel, serial, strict=True):
         for a, b in zip(run, ref, strict=True):
@@ -72,23 +72,14 @@ def test_an_experiment_gives_the_same_figures_in_worker_processes(monkeypatch):
     monkeypatch.delenv("CVLIB_WORKERS", raising=False)
     if default_workers(4) < 2:
         pytest.fail("this test needs at least two cores to run worker processes")
-    parallel = augmentation_experiment(**settings)
+    parallel = augmentation.run(**settings)
     monkeypatch.setenv("CVLIB_WORKERS", "1")
-    serial = augmentation_experiment(**settings)
+    serial = augmentation.run(**settings)
     assert parallel.accuracies == serial.accuracies
 
 
 def fail(message):
     raise ValueError(message)
-
-
-class torch_threads_one:
-    def __enter__(self):
-        self.before = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.before)
 
 
 def test_workers_futures_carry_results_and_errors(monkeypatch):
