@@ -160,7 +160,7 @@ def test_load_pretrained_offline_from_package_data():
 
     path = resources.files("cvlib.models") / "weights" / "course_cnn.pt"
     assert path.is_file() and path.stat().st_size <= 5 * 1024 * 1024
-    assert (resources.files("cvlib") / "weights" / "MODEL_CARD.md").is_file()
+    assert (resources.files("cvlib.models") / "weights" / "MODEL_CARD.md").is_file()
     source = T.load_pretrained()
     assert isinstance(source, CourseCNN) and source.head.out_features == 5
     assert not source.training
