@@ -171,7 +171,7 @@ def _prepare(x, kernel_size, stride, padding, fill):
 
 def _max_with_index(xp, geom):
     """Window maxima and, per window, the flat offset ``i*kW + j`` of the first maximum."""
-    kernel, stride, out_hw = geom.kernel, geom.stride, geom.out
+    kernel, out_hw = geom.kernel, geom.out
     best = np.full((*xp.shape[:-2], *out_hw), -np.inf, dtype=xp.dtype)
     index = np.zeros(best.shape, dtype=np.intp)
     for i, j, rows, cols in geom.slices():

@@ -247,8 +247,7 @@ def test_prepare_transfer_passes_and_mistakes_fail():
 
 def _head_fitted_by_least_squares():
     """The pretrained base with a head solved in closed form on digits 5-9 (no training loop)."""
-    from cvlib.data import digits
-    from cvlib.data import class_subset
+    from cvlib.data import class_subset, digits
 
     model = load_pretrained(num_classes=5).eval()
     images, labels = class_subset(digits(size=28, split="train"), (5, 6, 7, 8, 9)).tensors

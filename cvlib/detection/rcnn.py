@@ -2,8 +2,9 @@
 
 1. Proposals: square sliding windows at a few scales (:mod:`cvlib.detection.proposals`).
 2. Each proposal is cropped and warped to a fixed ``crop_size`` (:func:`crop_and_warp`).
-3. A small CNN (:class:`cvlib.models.ProposalClassifier`) scores every crop for background + each class, and regresses offsets
-   (:func:`~cvlib.detection.boxes.encode_boxes`) that refine the proposal.
+3. A small CNN (:class:`cvlib.models.ProposalClassifier`) scores every crop for background + each
+   class, and regresses offsets (:func:`~cvlib.detection.boxes.encode_boxes`) that refine the
+   proposal.
 4. Overlapping detections are pruned by :func:`~cvlib.detection.boxes.nms` (across classes by
    default, within each class with ``per_class=True``).
 

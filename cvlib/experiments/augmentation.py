@@ -65,7 +65,9 @@ def run(settings=None, **overrides):
     methods = [m for m in METHODS if m in s.methods]  # (keep the table's usual order)
     start = time.perf_counter()
     jobs = [
-        dict(seed=seed, method=m, n_train=s.n_train, epochs=s.epochs, lr=s.lr, transform=s.transform)
+        dict(
+            seed=seed, method=m, n_train=s.n_train, epochs=s.epochs, lr=s.lr, transform=s.transform
+        )
         for seed in s.seeds
         for m in methods
     ]

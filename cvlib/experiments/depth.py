@@ -98,9 +98,7 @@ def run(settings=None, **overrides):
     images. One process per core.
     """
     s = resolve(Settings, settings, overrides)
-    jobs = [
-        dict(name=name, depth=depth, settings=s) for depth in s.depths for name in NETWORKS
-    ]
+    jobs = [dict(name=name, depth=depth, settings=s) for depth in s.depths for name in NETWORKS]
     return run_parallel(run_one, jobs)
 
 

@@ -6,7 +6,7 @@ does not change what it is) and the box from the **flattened** maps (which keep 
 :mod:`cvlib.detection` trains and uses them.
 """
 
-import torch
+import torch  # noqa: F401 (the doctests use it)
 from torch import nn
 
 from cvlib.nn import centre_images, conv_bn_relu

@@ -1,7 +1,8 @@
 """What a layer of a network computes for one image: its feature maps (a forward hook)."""
 
+import numpy as np
 import torch
-from torch import nn
+from torch import nn  # noqa: F401 (the doctest uses it)
 
 from cvlib.train import eval_mode
 

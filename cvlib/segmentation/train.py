@@ -1,4 +1,4 @@
-"""Train and evaluate a segmentation network (e.g. :class:`cvlib.models.FCN`) on image/mask pairs."""
+"""Train and evaluate a segmentation network (:class:`cvlib.models.FCN`) on image/mask pairs."""
 
 import torch
 import torch.nn.functional as F

@@ -220,5 +220,3 @@ def fit(
         if on_epoch_end is not None:
             on_epoch_end(model, history)
     return history
-
-

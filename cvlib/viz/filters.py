@@ -1,12 +1,12 @@
 """What a CNN has learnt, drawn: its filters and the feature maps they produce."""
 
 import numpy as np
-import torch
+import torch  # noqa: F401 (the doctests use it)
 from torch import nn
 
-from ._figure import grid_shape, imshow, new_figure, to_image, to_numpy
-
 from cvlib.probes import feature_maps
+
+from ._figure import grid_shape, imshow, new_figure, to_image, to_numpy
 
 __all__ = ["show_feature_maps", "show_filters"]
 

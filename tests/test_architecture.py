@@ -1,0 +1,228 @@
+"""The shape of cvlib, read from its source with ``ast``: layers, private names, loops, sizes.
+
+The layers, lowest first (README, "The library's layers"); a module imports its own layer or
+lower ones only, lazily imported modules included:
+
+0. the numpy core, ``cvlib/*.py`` at the top level (numpy and the standard library only);
+1. ``cvlib/nn``, ``cvlib/models``, ``cvlib/data``;
+2. ``cvlib/train``, ``cvlib/augment``, ``cvlib/detection``, ``cvlib/segmentation``,
+   ``cvlib/probes``;
+3. ``cvlib/experiments``, ``cvlib/bench``;
+4. ``cvlib/viz``, ``cvlib/grading``, ``cvlib/tools``.
+
+``cvlib/__init__.py`` is the facade: it imports nothing of cvlib when loaded, and hands out the
+submodules on first use (``cvlib.conv``, ``cvlib.summary``).
+"""
+
+import ast
+import importlib.metadata
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CVLIB = ROOT / "cvlib"
+LAYERS = {
+    "nn": 1,
+    "models": 1,
+    "data": 1,
+    "train": 2,
+    "augment": 2,
+    "detection": 2,
+    "segmentation": 2,
+    "probes": 2,
+    "experiments": 3,
+    "bench": 3,
+    "viz": 4,
+    "grading": 4,
+    "tools": 4,
+}
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60  # the body, docstring excluded: one screen
+
+
+def modules():
+    """``(dotted name, path)`` of every module of cvlib."""
+    for path in sorted(CVLIB.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        yield ".".join(parts), path
+
+
+def package_of(name):
+    """``"cvlib"`` for the core, else ``cvlib.<package>``."""
+    parts = name.split(".")
+    return "cvlib" if len(parts) < 2 or parts[1] not in LAYERS else ".".join(parts[:2])
+
+
+def layer_of(name):
+    parts = name.split(".")
+    return LAYERS.get(parts[1], 0) if len(parts) > 1 else 0
+
+
+def imports(name, path):
+    """Every ``(imported module, imported names, line)`` of a module, relative ones resolved."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    is_package = path.name == "__init__.py"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, [], node.lineno
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = name.split(".")
+                base = base if is_package else base[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module
+            yield module, [alias.name for alias in node.names], node.lineno
+
+
+def cvlib_targets(module, names):
+    """The cvlib modules an import reaches: ``from cvlib import conv`` reaches ``cvlib.conv``."""
+    if module == "cvlib":
+        return [f"cvlib.{n}" for n in names]
+    targets = [module]
+    for n in names:  # ``from cvlib.train import transfer`` reaches the submodule too
+        if (CVLIB.parent / f"{module}.{n}".replace(".", "/")).with_suffix(".py").exists():
+            targets.append(f"{module}.{n}")
+    return targets
+
+
+def test_no_module_imports_a_higher_layer():
+    breaks = []
+    for name, path in modules():
+        if name == "cvlib":
+            continue
+        for module, names, line in imports(name, path):
+            if not module.startswith("cvlib"):
+                continue
+            for target in cvlib_targets(module, names):
+                if layer_of(target) > layer_of(name):
+                    breaks.append(
+                        f"{name}:{line} (layer {layer_of(name)}) imports {target} "
+                        f"(layer {layer_of(target)})"
+                    )
+    assert breaks == []
+
+
+def test_the_numpy_core_imports_numpy_and_the_standard_library_only():
+    allowed = set(sys.stdlib_module_names) | {"numpy", "cvlib"}
+    found = [
+        f"{name}:{line} imports {module}"
+        for name, path in modules()
+        if layer_of(name) == 0 and name != "cvlib"
+        for module, _, line in imports(name, path)
+        if module.split(".")[0] not in allowed or (module.startswith("cvlib.") and layer_of(module))
+    ]
+    assert found == []
+
+
+def test_the_facade_imports_no_cvlib_module_when_loaded():
+    tree = ast.parse((CVLIB / "__init__.py").read_text())
+    top_level = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    assert all(
+        isinstance(n, ast.Import) and n.names[0].name in sys.stdlib_module_names for n in top_level
+    )
+
+
+def test_no_private_name_is_imported_across_packages():
+    found = []
+    for name, path in modules():
+        for module, names, line in imports(name, path):
+            if not module.startswith("cvlib") or package_of(module) == package_of(name):
+                continue
+            private = [p for p in module.split(".") if p.startswith("_")]
+            private += [n for n in names if n.startswith("_")]
+            if private:
+                found.append(f"{name}:{line} imports {private} from {module}")
+    assert found == []
+
+
+def _loops_with_gradient_steps(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.For | ast.While | ast.AsyncFor):
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Attribute)
+                    and inner.func.attr in ("backward", "step")
+                ):
+                    yield node.lineno
+                    break
+
+
+def test_training_loops_live_in_cvlib_train():
+    """A loop that calls ``.backward()`` or ``.step()`` is a training loop: one home for them."""
+    found = [
+        f"{name}:{line}"
+        for name, path in modules()
+        if package_of(name) != "cvlib.train"
+        for line in _loops_with_gradient_steps(ast.parse(path.read_text()))
+    ]
+    assert found == []
+
+
+def _declared_distributions():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        requirements += extra
+    return {
+        re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0].lower().replace("_", "-") for r in requirements
+    }
+
+
+@pytest.mark.parametrize("folder", ["cvlib", "tests"])
+def test_every_third_party_import_is_a_declared_dependency(folder):
+    declared = _declared_distributions() | {"cvlib"}
+    providers = importlib.metadata.packages_distributions()
+    local = {p.stem for p in (ROOT / "tests").glob("*.py")}
+    missing = set()
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                tops = [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                tops = [node.module.split(".")[0]]
+            else:
+                continue
+            for top in tops:
+                if top in sys.stdlib_module_names or top in local or top == "cvlib":
+                    continue
+                dists = {d.lower().replace("_", "-") for d in providers.get(top, [top])}
+                if not dists & declared:
+                    missing.add(f"{top} ({', '.join(sorted(dists))}) in {path.relative_to(ROOT)}")
+    assert sorted(missing) == []
+
+
+def test_modules_are_small_and_functions_fit_on_a_screen():
+    long_modules = [
+        f"{name}: {n} lines"
+        for name, path in modules()
+        if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    ]
+    long_functions = []
+    for name, path in modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                body = node.body
+                if (
+                    body
+                    and isinstance(body[0], ast.Expr)
+                    and isinstance(body[0].value, ast.Constant)
+                ):
+                    body = body[1:]  # the docstring does not count
+                if body and (n := body[-1].end_lineno - body[0].lineno + 1) > MAX_FUNCTION_LINES:
+                    long_functions.append(f"{name}.{node.name}: {n} lines")
+    assert long_modules == [] and long_functions == []
+
+
+def test_the_layer_table_names_every_package():
+    packages = {p.name for p in CVLIB.iterdir() if (p / "__init__.py").exists()}
+    assert packages == set(LAYERS)
