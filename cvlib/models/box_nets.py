@@ -9,9 +9,19 @@ does not change what it is) and the box from the **flattened** maps (which keep 
 import torch  # noqa: F401 (the doctests use it)
 from torch import nn
 
-from cvlib.nn import centre_images, conv_bn_relu
+from cvlib.nn import centre_images, conv_bn_relu, double_conv
 
 __all__ = ["BoxRegressor", "ProposalClassifier"]
+
+
+def _two_stages(in_channels):
+    """Two :func:`double_conv` stages (16 then 32 channels), each followed by a 2x2 max pool."""
+    return [
+        *double_conv(in_channels, 16),
+        nn.MaxPool2d(2),  # (N, 16, S/2, .)
+        *double_conv(16, 32),
+        nn.MaxPool2d(2),  # (N, 32, S/4, .)
+    ]
 
 
 class BoxRegressor(nn.Module):
@@ -48,12 +58,7 @@ class BoxRegressor(nn.Module):
         if image_size % 8:
             raise ValueError(f"`image_size` must be a multiple of 8, got {image_size}")
         self.features = nn.Sequential(
-            conv_bn_relu(in_channels, 16),
-            conv_bn_relu(16, 16),
-            nn.MaxPool2d(2),  # (N, 16, S/2, .)
-            conv_bn_relu(16, 32),
-            conv_bn_relu(32, 32),
-            nn.MaxPool2d(2),  # (N, 32, S/4, .)
+            *_two_stages(in_channels),  # (N, 32, S/4, .)
             conv_bn_relu(32, 64),
             nn.MaxPool2d(2),  # (N, 64, S/8, .)
         )
@@ -93,14 +98,7 @@ class ProposalClassifier(nn.Module):
         super().__init__()
         if crop_size % 4:
             raise ValueError(f"`crop_size` must be a multiple of 4, got {crop_size}")
-        self.features = nn.Sequential(
-            conv_bn_relu(in_channels, 16),
-            conv_bn_relu(16, 16),
-            nn.MaxPool2d(2),  # (P, 16, s/2, .)
-            conv_bn_relu(16, 32),
-            conv_bn_relu(32, 32),
-            nn.MaxPool2d(2),  # (P, 32, s/4, .)
-        )
+        self.features = nn.Sequential(*_two_stages(in_channels))  # (P, 32, s/4, s/4)
         self.classifier = nn.Linear(32, num_classes + 1)
         self.box_head = nn.Sequential(
             nn.Flatten(), nn.Linear(32 * (crop_size // 4) ** 2, 64), nn.ReLU(), nn.Linear(64, 4)

@@ -14,16 +14,9 @@ convolution (as U-Net does) instead of adding class scores (FCN-8s).
 import torch
 from torch import nn
 
-from cvlib.nn import centre_images, conv_bn_relu
+from cvlib.nn import centre_images, conv_bn_relu, double_conv
 
 __all__ = ["FCN", "fcn_small"]
-
-
-def double_conv(in_channels, out_channels):
-    """Two :func:`conv_bn_relu` in a row: one encoder stage."""
-    return nn.Sequential(
-        conv_bn_relu(in_channels, out_channels), conv_bn_relu(out_channels, out_channels)
-    )
 
 
 class FCN(nn.Module):

@@ -2,11 +2,12 @@
 
 - :mod:`cvlib.nn.autograd`: :class:`Conv2d` and :class:`MaxPool2d`, drop-in replacements for
   ``torch.nn``'s layers that compute with :mod:`cvlib.conv` and :mod:`cvlib.pool`;
-- :mod:`cvlib.nn.blocks`: :func:`conv_bn_relu`, :func:`centre_images` / :class:`CentreImages`.
+- :mod:`cvlib.nn.blocks`: :func:`conv_bn_relu`, :func:`double_conv`, :func:`centre_images` /
+  :class:`CentreImages`.
 """
 
 from .autograd import Conv2d, Conv2dFunction, MaxPool2d, MaxPool2dFunction
-from .blocks import CentreImages, centre_images, conv_bn_relu
+from .blocks import CentreImages, centre_images, conv_bn_relu, double_conv
 
 __all__ = [
     "CentreImages",
@@ -16,4 +17,5 @@ __all__ = [
     "MaxPool2dFunction",
     "centre_images",
     "conv_bn_relu",
+    "double_conv",
 ]

@@ -1,7 +1,8 @@
 """Building blocks that several of the course's networks share.
 
 - :func:`conv_bn_relu`: a 3x3 convolution without bias, batch normalisation and ReLU, the unit
-  of the course CNN, the shapes networks and the FCN (batch norm lets a few epochs suffice);
+  of the course CNN, the shapes networks and the FCN (batch norm lets a few epochs suffice), and
+  :func:`double_conv`, two of them in a row;
 - :class:`CentreImages` and :func:`centre_images`: subtract each image's mean colour. The shapes
   data have random colours: only the contrast between a shape and its background carries
   information, so the networks that read them see images with their mean removed.
@@ -9,7 +10,7 @@
 
 from torch import nn
 
-__all__ = ["CentreImages", "centre_images", "conv_bn_relu"]
+__all__ = ["CentreImages", "centre_images", "conv_bn_relu", "double_conv"]
 
 
 def conv_bn_relu(in_channels, out_channels, kernel_size=3):
@@ -33,6 +34,24 @@ def conv_bn_relu(in_channels, out_channels, kernel_size=3):
         nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=False),
         nn.BatchNorm2d(out_channels),
         nn.ReLU(inplace=True),
+    )
+
+
+def double_conv(in_channels, out_channels):
+    """Two :func:`conv_bn_relu` in a row (an ``nn.Sequential`` of the two): one network stage.
+
+    Shape
+    -----
+    (N, in_channels, H, W) -> (N, out_channels, H, W)
+
+    Examples
+    --------
+    >>> import torch
+    >>> double_conv(3, 8)(torch.zeros(1, 3, 6, 6)).shape
+    torch.Size([1, 8, 6, 6])
+    """
+    return nn.Sequential(
+        conv_bn_relu(in_channels, out_channels), conv_bn_relu(out_channels, out_channels)
     )
 
 
