@@ -103,9 +103,7 @@ def batch_norm(
     return gamma * x_hat + beta, running_mean, running_var
 
 
-def batch_norm_backward(
-    dout, x, running_mean, running_var, weight=None, training=False, eps=1e-5
-):
+def batch_norm_backward(dout, x, running_mean, running_var, weight=None, training=False, eps=1e-5):
     """Gradients of :func:`batch_norm` with respect to ``x``, ``weight`` and ``bias``.
 
     With ``x_hat = (x - mean) / sqrt(var + eps)`` and ``g = dout * weight``, summing over the
