@@ -2,9 +2,10 @@
 
 The recipe (:class:`Recipe`): mini-batches of 32 in a new random order every epoch, SGD with
 momentum 0.9 and weight decay 5e-4, the learning rate falling from 0.1 to 0 along a half cosine
-(:func:`cosine_lr`), 10 epochs. Everything random comes from one ``numpy.random.default_rng(seed)``
-(initial weights, then the epochs' orders), so a seed fixes the run: the same seed gives the same
-network, to the bit, with the same numpy and the same number of BLAS threads.
+(:func:`cosine_lr`), 10 epochs. The seed fixes the run: it seeds the initial weights
+(:func:`cvlib.numpy_cnn.init_params`) and ``numpy.random.default_rng(seed)``, which draws each
+epoch's order; the same seed gives the same network, to the bit, with the same numpy and the
+same number of BLAS threads.
 
 Before a long run, two cheap checks catch most bugs: :func:`cvlib.numpy_cnn.gradient_check`
 (every gradient of the whole network against a numerical one) and :func:`overfit_tiny_batch`
@@ -93,12 +94,15 @@ def fit(x, target, recipe=None, seed=0, ops=REFERENCE, num_classes=10, progress=
     Returns
     -------
     Trained
+
+    Shape
+    -----
+    x : (N, C, H, W), target : (N,); ``len(losses) == epochs * ceil(N / batch_size)``
     """
     recipe = Recipe() if recipe is None else recipe
     x, target = _check_data(x, target)
-    rng = np.random.default_rng(seed)
-    init_seed = int(rng.integers(2**31))
-    params, stats = init_params(x.shape[1], num_classes, recipe.channels, seed=init_seed)
+    params, stats = init_params(x.shape[1], num_classes, recipe.channels, seed=seed)
+    rng = np.random.default_rng(seed)  # the order of the mini-batches
     steps_per_epoch = math.ceil(len(x) / recipe.batch_size)
     total, step, velocities, losses = recipe.epochs * steps_per_epoch, 0, None, []
     epochs = range(recipe.epochs)

@@ -202,6 +202,12 @@ def test_init_params_names_bad_arguments(kwargs, match):
         init_params(**kwargs)
 
 
+def test_forward_wants_params_and_stats():
+    params, stats = init_params(channels=(2, 2))
+    with pytest.raises(TypeError, match="`params` and `stats` must be a Params and a Stats"):
+        forward(tuple(params), stats, np.zeros((2, 1, 8, 8)), True)
+
+
 def test_predict_names_a_bad_batch_size():
     params, stats = init_params(channels=(2, 2))
     with pytest.raises(ValueError, match="`batch_size` must be a positive int"):
