@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from cvlib import batchnorm, conv
+from cvlib import batchnorm
+from cvlib.experiments.capstone import flipped_kernel_gradient
 from cvlib.numpy_cnn import Ops, init_params, loss_and_grads, predict
 from cvlib.numpy_training import Recipe, accuracy, cosine_lr, fit, overfit_tiny_batch
 from cvlib.optim import sgd
@@ -107,11 +108,6 @@ def test_accuracy_goes_one_image_at_a_time():
 
     accuracy(params, stats, x, target, Ops(batch_norm=sized))
     assert set(calls) == {1}
-
-
-def flipped_kernel_gradient(dout, x, weight, stride=1, padding=0):
-    dx, dweight, dbias = conv.conv2d_backward(dout, x, weight, stride=stride, padding=padding)
-    return dx, dweight[..., ::-1, ::-1], dbias
 
 
 def test_overfit_check_passes_and_catches_a_wrong_backward():
