@@ -9,18 +9,31 @@ and ``run(settings=None, **overrides)`` returning a result (:mod:`cvlib.experime
 - :mod:`~cvlib.experiments.regressor`, :mod:`~cvlib.experiments.rcnn`,
   :mod:`~cvlib.experiments.segmentation`: localisation, detection, segmentation (ch. 11);
 - :mod:`~cvlib.experiments.shapes`: the shapes classifier that chapter 12 looks inside;
-- :mod:`~cvlib.experiments.pretrain`: the recipe of the course CNN's shipped weights.
+- :mod:`~cvlib.experiments.pretrain`: the recipe of the course CNN's shipped weights;
+- :mod:`~cvlib.experiments.capstone`: assignment 6's numpy CNN, its training time and the
+  knock-outs its trained-network test relies on.
 
 Repeated runs (seeds, several experiments) go to worker processes, one per core
 (:func:`cvlib.train.run_parallel`); every run seeds itself, so the figures do not depend on it.
 """
 
-from . import augmentation, depth, pretrain, rcnn, regressor, segmentation, shapes, transfer
+from . import (
+    augmentation,
+    capstone,
+    depth,
+    pretrain,
+    rcnn,
+    regressor,
+    segmentation,
+    shapes,
+    transfer,
+)
 from .result import SeedResults
 
 __all__ = [
     "SeedResults",
     "augmentation",
+    "capstone",
     "depth",
     "pretrain",
     "rcnn",
