@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -57,8 +58,9 @@ KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3
 SETUP_CODE = """\
 # Set-up: run this cell first. Where the course library cvlib is missing (Colab, Kaggle, a fresh
 # Python) it installs it from the course repository, at the version this notebook was made from;
-# where cvlib is installed (a checkout, Binder, a JupyterHub) it does nothing. To install from
-# elsewhere (a mirror, a local copy), set the environment variable {env} to a pip requirement.
+# where cvlib is installed (a checkout, Binder, a JupyterHub) it does nothing. To install it
+# from elsewhere (a mirror, a local copy), set the environment variable {env} to a pip
+# requirement.
 import importlib
 import os
 import subprocess
@@ -68,7 +70,7 @@ from importlib.metadata import PackageNotFoundError, version
 try:
     import cvlib
 except ImportError:
-    requirement = os.environ.get("{env}") or {requirement!r}
+    requirement = os.environ.get("{env}") or {requirement}
     print("Installing the course library:", requirement)
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", requirement], check=True)
     importlib.invalidate_caches()
@@ -127,7 +129,8 @@ def setup_cell(requirement: str, stand_in_glue: bool = False) -> NotebookNode:
     """
     if not isinstance(requirement, str) or not requirement.strip():
         raise ValueError(f"`requirement` must be a non-empty pip requirement, got {requirement!r}")
-    source = SETUP_CODE.format(env=INSTALL_ENV, requirement=requirement, distribution=DISTRIBUTION)
+    quoted = json.dumps(requirement)  # a Python string literal in double quotes
+    source = SETUP_CODE.format(env=INSTALL_ENV, requirement=quoted, distribution=DISTRIBUTION)
     cell = nbformat.v4.new_code_cell(source + (GLUE_CODE if stand_in_glue else ""))
     cell.id = SETUP_CELL_ID
     cell.metadata["tags"] = [SETUP_CELL_ID]
