@@ -45,6 +45,9 @@ HOSTED_RUNTIME = [
     "ipykernel",
 ]
 TORCH = ["torch", "torchvision"]  # the 5 GB a pip cache would hold
+# pip skips compiling the installed files to bytecode (a minute of the install here; Python
+# compiles what it imports anyway). pip reads "0" for its --no-... switches as "yes, don't".
+NO_BYTECODE = {"PIP_NO_COMPILE": "0"}
 
 
 def dependency_closure(names: list[str]) -> list:
@@ -70,22 +73,30 @@ def dependency_closure(names: list[str]) -> list:
     return list(seen.values())
 
 
-def link_distributions(target: Path, names: list[str]) -> list[str]:
-    """Symlink the installed files of ``names`` and their dependencies into ``target``.
-
-    Returns the canonical names of the linked distributions.
-    """
+def link_distributions(target: Path, names: list[str]) -> Path:
+    """Symlink the files of ``names`` and of their dependencies into ``target``; return it."""
     target.mkdir(parents=True, exist_ok=True)
-    linked = []
     for dist in dependency_closure(names):
         site = Path(dist.locate_file(""))
         tops = {Path(f).parts[0] for f in dist.files or [] if not str(f).startswith("..")}
         for top in sorted(tops - {"__pycache__"}):
-            if top.endswith(".pth") or (target / top).exists():
-                continue
-            (target / top).symlink_to(site / top)
-        linked.append(canonicalize_name(dist.metadata["Name"]))
-    return sorted(linked)
+            if not top.endswith(".pth") and not (target / top).exists():
+                (target / top).symlink_to(site / top)
+    return target
+
+
+def linked_names(target: Path) -> set[str]:
+    """Canonical names of the distributions linked into ``target``."""
+    return {canonicalize_name(p.name.split("-")[0]) for p in target.glob("*.dist-info")}
+
+
+def link_into_venv(python: Path, linked: Path) -> None:
+    """Put the folder ``linked`` on the path of the environment of ``python`` (a ``.pth`` line)."""
+    if not Path(linked).is_dir():
+        raise ValueError(f"`linked` must be a folder of linked packages, got {linked!r}")
+    code = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    site = run_python(python, code, check=True).stdout.strip()
+    (Path(site) / "linked-runtime.pth").write_text(f"{linked}\n")
 
 
 def fresh_venv(path: Path, linked: Path | None = None) -> Path:
@@ -93,13 +104,7 @@ def fresh_venv(path: Path, linked: Path | None = None) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, timeout=300)
     python = path / "bin" / "python"
     if linked is not None:
-        site = subprocess.run(
-            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        (Path(site) / "linked-runtime.pth").write_text(f"{linked}\n")
+        link_into_venv(python, linked)
     return python
 
 

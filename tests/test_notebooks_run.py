@@ -24,6 +24,7 @@ from env_helpers import (
     fresh_venv,
     installed_here,
     link_distributions,
+    linked_names,
     outputs_text,
     run_notebook,
     run_python,
@@ -40,8 +41,10 @@ CHAPTERS = ["book/01-images", "book/05-classifier"]  # numpy and images; a CNN t
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
     """The folder of linked hosted-runtime packages, shared by the fresh environments."""
-    linked = tmp_path_factory.mktemp("runtime") / "site-packages"
-    names = link_distributions(linked, HOSTED_RUNTIME)
+    linked = link_distributions(
+        tmp_path_factory.mktemp("runtime") / "site-packages", HOSTED_RUNTIME
+    )
+    names = linked_names(linked)
     assert {"torch", "torchvision", "ipykernel"} <= set(names)
     assert not {"cnn-course-cvlib", "myst-nb", "jupytext"} & set(names)
     return linked
