@@ -99,3 +99,11 @@ def test_the_binder_environment_installs_and_runs_a_chapter(tmp_path):
     nbformat.write(jupytext.read(repo / CHAPTER), notebook)
     nb = run_notebook(notebook, python, clean_env())
     assert all(c.execution_count for c in nb.cells if c.cell_type == "code")
+
+
+def test_the_instructor_guide_names_the_hub_image_requirements():
+    guide = (ROOT / "book" / "instructors.md").read_text()
+    hub = guide.split("**Students work on JupyterHub", 1)[1].split("\n**", 1)[0]
+    for path in ("binder/runtime.txt", "binder/requirements.txt", "binder/postBuild"):
+        assert f"`{path}`" in hub and (ROOT / path).exists(), path
+    assert "cnn-course-cvlib" in hub and "nbgitpuller" in hub
