@@ -105,5 +105,5 @@ def test_the_instructor_guide_names_the_hub_image_requirements():
     guide = (ROOT / "book" / "instructors.md").read_text()
     hub = guide.split("**Students work on JupyterHub", 1)[1].split("\n**", 1)[0]
     for path in ("binder/runtime.txt", "binder/requirements.txt", "binder/postBuild"):
-        assert f"`{path}`" in hub and (ROOT / path).exists(), path
+        assert path in hub and (ROOT / path).exists(), path
     assert "cnn-course-cvlib" in hub and "nbgitpuller" in hub
