@@ -142,6 +142,23 @@ def installed_here(python: Path) -> dict[str, str]:
     return {canonicalize_name(name): version for name, version in json.loads(out).items()}
 
 
+def lock_versions() -> dict[str, str]:
+    """``{canonical name: version}`` of ``requirements-lock.txt``."""
+    lines = (ROOT / "requirements-lock.txt").read_text().splitlines()
+    pins = [Requirement(line) for line in lines if line and not line.startswith("#")]
+    return {canonicalize_name(req.name): str(req.specifier).removeprefix("==") for req in pins}
+
+
+def off_lock(installed: dict[str, str], allowed: set[str]) -> dict[str, str]:
+    """The installed distributions (but ``allowed``) not at the lock's version, or not in it."""
+    pinned = lock_versions()
+    return {
+        name: version
+        for name, version in installed.items()
+        if name not in allowed and pinned.get(name) != version
+    }
+
+
 def run_notebook(path: Path, python: Path, env: dict[str, str], timeout: int = 600):
     """Execute the notebook at ``path`` with a kernel of ``python``, in the notebook's folder.
 

@@ -27,6 +27,8 @@ from env_helpers import (
     fresh_venv,
     installed_here,
     link_distributions,
+    lock_versions,
+    off_lock,
     run_notebook,
 )
 from packaging.requirements import Requirement
@@ -37,12 +39,6 @@ pytestmark = pytest.mark.slow
 
 BINDER = ROOT / "binder"
 CHAPTER = "book/01-images.md"  # uses myst_nb.glue, scikit-image and torch
-
-
-def lock_versions() -> dict[str, str]:
-    lines = (ROOT / "requirements-lock.txt").read_text().splitlines()
-    pins = [Requirement(line) for line in lines if line and not line.startswith("#")]
-    return {canonicalize_name(req.name): str(req.specifier).removeprefix("==") for req in pins}
 
 
 def binder_lines() -> list[str]:
@@ -78,13 +74,8 @@ def test_the_binder_environment_installs_and_runs_a_chapter(tmp_path):
 
     installed = installed_here(python)
     assert "cnn-course-cvlib" in installed and {"myst-nb", "jupytext", "nbgrader"} <= set(installed)
-    pinned = lock_versions()
-    off_lock = {
-        name: version
-        for name, version in installed.items()
-        if name not in ("cnn-course-cvlib", "pip", "setuptools") and pinned.get(name) != version
-    }
-    assert not off_lock, f"installed at versions other than the lock's: {off_lock}"
+    off = off_lock(installed, allowed={"cnn-course-cvlib", "pip", "setuptools"})
+    assert not off, f"installed at versions other than the lock's: {off}"
 
     home = tmp_path / "home"
     home.mkdir()

@@ -24,8 +24,9 @@ from env_helpers import (
     link_distributions,
     link_into_venv,
     linked_names,
+    lock_versions,
+    off_lock,
 )
-from test_binder import lock_versions
 
 pytestmark = pytest.mark.slow
 
@@ -72,14 +73,10 @@ def test_following_the_readme_without_make_gives_the_course_environment(tmp_path
     bash("\n".join(rest))
 
     installed = installed_here(python)
-    pinned = lock_versions()
-    off_lock = {
-        name: version
-        for name, version in installed.items()
-        if name not in ("cnn-course-cvlib", "pip") and pinned.get(name) != version
-    }
-    assert not off_lock, f"installed at versions other than the lock's: {off_lock}"
-    assert set(pinned) - set(installed) <= linked_names(tmp_path / "torch")  # the lock, all of it
+    off = off_lock(installed, allowed={"cnn-course-cvlib", "pip"})
+    assert not off, f"installed at versions other than the lock's: {off}"
+    missing = set(lock_versions()) - set(installed)
+    assert missing <= linked_names(tmp_path / "torch"), missing  # the whole lock is there
 
     out = bash(
         "source .venv/bin/activate\n"
