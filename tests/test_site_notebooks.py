@@ -151,7 +151,10 @@ def test_a_tiny_site_gets_notebooks_with_the_text_its_pages_show(tmp_path):
 
 def test_myst_a_notebook_cannot_show_fails_the_strict_build(tmp_path):
     chapter = CHAPTER.replace("% a comment", "```{figure} cat.png\nA cat.\n```\n% a comment")
-    result, _ = sphinx_build(tiny_project(tmp_path / "src", chapter))
+    src = tiny_project(tmp_path / "src", chapter)
+    with (src / "conf.py").open("a") as conf:
+        conf.write('nb_execution_mode = "off"  # the text alone fails\n')
+    result, _ = sphinx_build(src)
     assert result.returncode != 0
     assert "no notebook for chapter" in result.stderr and "directive `figure`" in result.stderr
 
