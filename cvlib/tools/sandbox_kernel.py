@@ -94,14 +94,26 @@ class Watchdog(threading.Thread):
                 pass
 
     def sample(self):
-        """(resident MB, processes and threads) of the whole box."""
-        rss, tasks = 0, 0
-        for proc in self.processes():
+        """(resident MB, processes and threads) of the whole box.
+
+        Resident memory is the sum of RSS, cheap to read; only when that passes the limit is
+        it measured again as the sum of PSS, which counts a page shared by forked processes
+        once instead of once per process.
+        """
+        procs, rss, tasks = self.processes(), 0, 0
+        for proc in procs:
             try:
                 rss += proc.memory_info().rss
                 tasks += proc.num_threads()
             except psutil.NoSuchProcess:
                 continue
+        if self.limits.memory_mb and rss > self.limits.memory_mb * 2**20:
+            rss = 0
+            for proc in procs:
+                try:
+                    rss += proc.memory_full_info().pss
+                except psutil.NoSuchProcess:
+                    continue
         return rss / 2**20, tasks
 
     def run(self):
