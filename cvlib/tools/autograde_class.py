@@ -8,13 +8,14 @@ Run it in the course directory (the folder with ``nbgrader_config.py`` and ``sub
     python -m cvlib.tools.autograde_class a3_cnn --scheduler tcp://head:8786 --db "$DB_URL"
 
 Every submission in ``submitted/<student>/<assignment>/`` is one task of a Dask cluster: a
-local one by default (``--jobs`` workers in this process), or the cluster whose scheduler
+local one by default (``--jobs`` worker processes on this machine), or the cluster whose scheduler
 ``--scheduler`` names (``dask scheduler`` and ``dask worker --nthreads 1`` on each machine, or a
 Slurm/Kubernetes cluster from dask-jobqueue/dask-kubernetes). Each task runs ``nbgrader
-autograde --student S --force`` in its own process (:mod:`cvlib.tools.grade_submission`); the
-workers need this environment, the course folder at the same path (a shared file system) and a
-gradebook they all reach. A worker that dies mid-submission loses nothing: the scheduler grades
-that submission again on another worker, and nbgrader records each submission once.
+autograde --student S --force`` in the worker process (:mod:`cvlib.tools.grade_submission`),
+one at a time per process; the workers need this environment, the course folder at the same
+path (a shared file system) and a gradebook they all reach. A worker that dies mid-submission
+loses nothing: the scheduler grades that submission again on another worker, and nbgrader
+records each submission once.
 
 The gradebook: with the course's SQLite file (the default), one writer at a time, so one
 submission at a time on this machine; ``--jobs`` above 1 and ``--scheduler`` need PostgreSQL
@@ -25,7 +26,8 @@ network, nothing of the course but its own working copy, with limits on resident
 (``--memory`` MB), CPU seconds per process (``--cpu``), processes and threads
 (``--processes``) and wall clock (``--timeout`` s for the whole submission, besides nbgrader's
 ``c.Execute.timeout`` per cell). Without bubblewrap the grader refuses to start, unless told
-``--no-sandbox`` (then the kernels run with the grader's rights and only ``--timeout`` holds).
+``--no-sandbox`` (then the kernels run with the grader's rights, bounded by the per-cell
+timeout alone).
 A submission stopped by a limit is listed with that limit in the summary and told so in its
 feedback.
 
@@ -34,6 +36,7 @@ submission that did not grade cleanly and the class's scores read back from the 
 """
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -98,7 +101,7 @@ def autograde_class(
     students=None,
     db_url=None,
     jobs=None,
-    timeout=900,
+    timeout=None,
     limits=None,
     course_id=None,
     progress=True,
@@ -110,7 +113,8 @@ def autograde_class(
     ``db_url`` defaults to the course's SQLite ``gradebook.db``; ``jobs`` (local workers)
     defaults to 1 with SQLite and to the number of cores otherwise; ``scheduler`` is the address
     of a running Dask scheduler instead. ``limits`` (:class:`~cvlib.tools.sandbox.Limits`) box
-    each kernel, unless ``sandbox`` is False. The assignment must already be in the gradebook
+    each kernel, unless ``sandbox`` is False; ``timeout`` (seconds per submission) replaces
+    their ``wall_seconds``. The assignment must already be in the gradebook
     (``nbgrader generate_assignment`` or ``nbgrader db assignment add`` puts it there), so that
     the graders only ever add rows of their own student.
     """
@@ -119,7 +123,9 @@ def autograde_class(
     _check_options(url, jobs, timeout, scheduler)
     if limits is not None and not isinstance(limits, Limits):
         raise TypeError(f"`limits` must be a cvlib.tools.sandbox.Limits, got {limits!r}")
-    limits = limits or Limits(cpu_seconds=int(timeout or 0))
+    limits = limits or Limits()
+    if timeout:
+        limits = dataclasses.replace(limits, wall_seconds=int(timeout))
     students = list(students) if students is not None else students_of(course, assignment)
     _check_assignment(url, assignment, course_id)
     if sandbox and not scheduler:
@@ -131,7 +137,7 @@ def autograde_class(
     with connect(scheduler, jobs or default_jobs(url, scheduler)) as client:
         if sandbox and scheduler:
             check_workers(client)
-        results = grade_all(client, course, assignment, students, db_url, timeout, limits, sandbox)
+        results = grade_all(client, course, assignment, students, db_url, limits, sandbox)
         bar = tqdm(results, total=len(students), desc=f"autograde {assignment}", disable=quiet)
         outcomes = list(bar)
     scores = read_scores(url, assignment, course_id) if students else {}
@@ -210,7 +216,7 @@ def main(argv=None):
     parser.add_argument("--student", action="append", help="only these students")
     args = parser.parse_args(argv)
     cpu = args.cpu if args.cpu is not None else int(args.timeout)
-    limits = Limits(args.memory, cpu, int(args.timeout) + 60, args.processes)
+    limits = Limits(args.memory, cpu, int(args.timeout), args.processes)
     start = time.perf_counter()
     try:
         outcomes = autograde_class(
@@ -219,7 +225,7 @@ def main(argv=None):
             args.student,
             args.db,
             args.jobs,
-            args.timeout,
+            None,
             limits,
             sandbox=not args.no_sandbox,
             scheduler=args.scheduler,

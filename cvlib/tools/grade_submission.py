@@ -1,10 +1,14 @@
 """Grade one submission: the task that every grading worker runs (see ``autograde_class``).
 
-:func:`grade_one` runs ``nbgrader autograde ASSIGNMENT --student S --force`` in its own process,
-its kernel boxed by :mod:`cvlib.tools.sandbox` (a private kernel spec on ``JUPYTER_PATH``), under
-a wall-clock limit for the whole submission. It never raises: whatever happens becomes an
-:class:`Outcome`. The nbgrader process dies with the worker that started it (``PDEATHSIG``), and
-its box dies with it, so a worker that is killed leaves nothing running that could still write
+:func:`grade_one` runs nbgrader's autograder on one student (``NbGraderAPI.autograde``, what
+``nbgrader autograde ASSIGNMENT --student S --force`` does) inside the worker process, so that a
+worker pays nbgrader's start-up once, not once per submission; the kernel is boxed by
+:mod:`cvlib.tools.sandbox` (a private kernel spec put on ``JUPYTER_PATH`` for the call), whose
+wall-clock limit bounds the whole submission. A process grades one submission at a time (a
+lock: the call sets environment variables), so give workers one thread each and several
+processes (``dask worker --nthreads 1 --nworkers N``). It never raises: whatever happens becomes
+an :class:`Outcome`. The box dies with the worker that started it (bubblewrap's
+``--die-with-parent``), so a worker that is killed leaves nothing running that could still write
 to the gradebook when the engine grades that submission again elsewhere.
 
 When a limit stopped something, the student is told: a note opens the autograded notebook (and
@@ -12,17 +16,17 @@ so the feedback ``nbgrader generate_feedback`` makes from it); when nothing coul
 page ``feedback/<student>/<assignment>/<notebook>.html`` says which limit stopped it.
 """
 
-import ctypes
+import contextlib
 import html
 import json
 import os
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
+import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,8 +34,8 @@ import nbformat
 
 from cvlib.tools.sandbox import KERNEL_NAME, Limits, write_kernel_spec
 
-PR_SET_PDEATHSIG = 1
 NOTE_KEY = "cvlib_sandbox_note"
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @dataclass
@@ -41,7 +45,6 @@ class Outcome:
     student: str
     status: str  # "graded", "failed" (nbgrader reported an error) or "timeout"
     seconds: float
-    returncode: int | None = None
     message: str = ""
     score: float | None = None
     max_score: float | None = None
@@ -55,89 +58,83 @@ class Outcome:
         return sorted({event["limit"] for event in self.limits})
 
 
-def _die_with_parent():
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
-def _kill_tree(pid):
-    import psutil
-
-    try:
-        parent = psutil.Process(pid)
-        family = [*parent.children(recursive=True), parent]
-    except psutil.NoSuchProcess:
-        return
-    for proc in family:
-        try:
-            proc.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(family, timeout=10)
-
-
 def _last_error(text):
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     errors = [line for line in lines if "error" in line.lower() and "Please see" not in line]
     return (errors or lines or [""])[-1][:300]
 
 
-def nbgrader_command(assignment, student, db_url=None, sandbox=True):
-    """``python -m nbgrader autograde ...`` for one student (boxed kernel unless told)."""
-    command = [sys.executable, "-m", "nbgrader", "autograde", assignment]
-    command += ["--student", student, "--force", "--log-level=WARN"]
-    if sandbox:
-        command.append(f"--Execute.kernel_name={KERNEL_NAME}")
+@contextlib.contextmanager
+def _environment(**values):
+    old = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def nbgrader_api(course, db_url=None, sandbox=True):
+    """An ``NbGraderAPI`` configured as ``nbgrader`` run in ``course`` would be (its
+    ``nbgrader_config.py`` and the user's Jupyter config), with the boxed kernel unless told."""
+    from jupyter_core.application import JupyterApp
+    from nbgrader.apps import NbGrader, NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Application
+
+    app = NbGrader()
+    JupyterApp.load_config_file(app)  # the user's Jupyter config folders, as nbgrader does
+    Application.load_config_file(app, "nbgrader_config", path=str(course))  # not the cwd's
+    config = app.config
     if db_url:
-        command.append(f"--db={db_url}")
-    return command
+        config.CourseDirectory.db_url = db_url
+    if sandbox:
+        config.Execute.kernel_name = KERNEL_NAME
+    return NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(course)), config=config)
 
 
-def grade_one(course, assignment, student, db_url=None, timeout=900, limits=None, sandbox=True):
-    """Autograde one student in its own process; return an :class:`Outcome` (never raises)."""
+def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=True):
+    """Autograde one student in this process; return an :class:`Outcome` (never raises).
+
+    ``limits`` (:class:`~cvlib.tools.sandbox.Limits`) box the kernel; its ``wall_seconds``
+    bound the submission. Unboxed (``sandbox=False``) only nbgrader's per-cell timeout holds.
+    """
     limits = limits or Limits()
     scratch = Path(tempfile.mkdtemp(prefix="cvlib-grade-"))
     report = scratch / "limits.jsonl"
-    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-    env = dict(os.environ, PYTHONWARNINGS="ignore", PATH=path, CVLIB_SANDBOX_REPORT=str(report))
+    env = {
+        "CVLIB_SANDBOX_REPORT": str(report),
+        # nbgrader runs `alembic` (the gradebook's migrations) from PATH: use this environment's
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
+    }
     if sandbox:
         write_kernel_spec(scratch, limits)
-        env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(scratch), env.get("JUPYTER_PATH")]))
-    start = time.perf_counter()
-    try:
-        proc = subprocess.Popen(
-            nbgrader_command(assignment, student, db_url, sandbox),
-            cwd=course,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
+        env["JUPYTER_PATH"] = os.pathsep.join(
+            filter(None, [str(scratch), os.environ.get("JUPYTER_PATH")])
         )
+    with _ONE_AT_A_TIME:
+        start = time.perf_counter()
         try:
-            output, _ = proc.communicate(timeout=timeout or None)
-            status = "graded" if proc.returncode == 0 else "failed"
-            message = "" if status == "graded" else _last_error(output)
-        except subprocess.TimeoutExpired:
-            _kill_tree(proc.pid)
-            proc.communicate()
-            status, message = "timeout", f"killed after {timeout:g} s"
+            with _environment(**env), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy warnings
+                result = nbgrader_api(course, db_url, sandbox).autograde(
+                    assignment, student, force=True, create=True
+                )
+            status = "graded" if result["success"] else "failed"
+            text = result.get("log", "") + "\n" + (result.get("error") or "")
+            message = "" if status == "graded" else _last_error(text)
+        except Exception as error:  # a broken course folder or config: this submission fails
+            status, message = "failed", f"{type(error).__name__}: {error}"[:300]
+        seconds = time.perf_counter() - start
         events = _read_events(report)
-    except OSError as error:  # the course folder or nbgrader is missing
-        proc, status, message, events = None, "failed", str(error), []
-    finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    if status == "timeout":
-        events.append({"limit": "wall clock", "detail": f"the submission ran over {timeout:g} s"})
-    outcome = Outcome(
-        student,
-        status,
-        time.perf_counter() - start,
-        proc.returncode if proc is not None and status != "timeout" else None,
-        message,
-        limits=events,
-        worker=socket.gethostname(),
-    )
+    if any(e["limit"] == "wall clock" for e in events) and status != "graded":
+        status = "timeout"
+    outcome = Outcome(student, status, seconds, message, limits=events, worker=socket.gethostname())
     if events:
         outcome.message = "; ".join(filter(None, [message, *limit_lines(events)]))
         tell_student(Path(course), assignment, outcome)

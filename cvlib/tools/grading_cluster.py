@@ -1,8 +1,9 @@
 """Where the submissions are graded: a Dask distributed cluster, local or running elsewhere.
 
-:func:`connect` gives a ``distributed.Client``: to the scheduler at ``scheduler`` (``tcp://host:8786``
-of ``dask scheduler``, or of a Slurm or Kubernetes cluster made by dask-jobqueue or
-dask-kubernetes), or else to a cluster in this process with ``workers`` single-thread workers.
+:func:`connect` gives a ``distributed.Client``: to the scheduler at ``scheduler``
+(``tcp://host:8786`` of ``dask scheduler``, or of a Slurm or Kubernetes cluster made by
+dask-jobqueue or dask-kubernetes), or else to a local cluster on loopback of ``workers`` worker
+processes with one thread each.
 :func:`grade_all` sends one task per submission (:func:`cvlib.tools.grade_submission.grade_one`)
 and yields the outcomes as they arrive. The scheduler gives the task of a worker that died to
 another worker (up to ``distributed.scheduler.allowed-failures`` times, 3 by default); a task
@@ -20,20 +21,24 @@ from cvlib.tools.sandbox import SandboxUnavailable, check
 @contextlib.contextmanager
 def connect(scheduler=None, workers=1):
     """A ``distributed.Client`` to ``scheduler``, or to a local cluster of ``workers``."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
+    from distributed.deploy.subprocess import SubprocessCluster
 
     if scheduler:
         with Client(scheduler, timeout="60s") as client:
             yield client
         return
-    if workers < 1:
-        raise ValueError(f"`workers` must be at least 1, got {workers}")
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"`workers` must be an int >= 1, got {workers!r}")
+    # worker processes started as commands (`dask spec`), not forked from this one: no
+    # `if __name__ == "__main__"` needed in the caller's script, nothing of its state shared
     with (
-        LocalCluster(
+        SubprocessCluster(
             n_workers=workers,
             threads_per_worker=1,
-            processes=False,
             dashboard_address=None,
+            worker_class="distributed.Worker",
+            worker_kwargs={"memory_limit": 0},  # the box limits the kernels' memory
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
@@ -57,7 +62,7 @@ def check_workers(client):
         raise SandboxUnavailable(f"the sandbox does not work on these workers:\n{lines}")
 
 
-def grade_all(client, course, assignment, students, db_url, timeout, limits, sandbox):
+def grade_all(client, course, assignment, students, db_url, limits, sandbox):
     """Yield one :class:`Outcome` per student, in the order they finish."""
     from distributed import as_completed
 
@@ -69,7 +74,6 @@ def grade_all(client, course, assignment, students, db_url, timeout, limits, san
             assignment,
             student,
             db_url,
-            timeout,
             limits,
             sandbox,
             key=f"autograde-{assignment}-{student}-{run}",
@@ -82,6 +86,6 @@ def grade_all(client, course, assignment, students, db_url, timeout, limits, san
             yield future.result()
         except Exception as error:  # KilledWorker: it took its workers down every time
             message = f"{type(error).__name__}: {error}"
-            yield Outcome(futures[future], "failed", 0.0, None, message[:300])
+            yield Outcome(futures[future], "failed", 0.0, message[:300])
         finally:
             future.release()
