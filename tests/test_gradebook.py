@@ -147,6 +147,8 @@ def test_hostile_submissions_do_not_hurt_the_others_and_earn_nothing(postgres, s
     for student in ("honest-a", "honest-b"):  # graded as if alone
         assert by[student].status == "graded" and by[student].score == FULL, by[student]
     # The kernel died: nbgrader reports the submission as failed and no test after it scores.
+    assert "the kernel exited with code 3" in by["exit"].message
+    assert "the kernel was killed by signal 9" in by["kill"].message
     for student in ("exit", "kill"):
         assert by[student].status == "failed", by[student]
         assert by[student].grades.get("test_zero_pad", 0) == 0

@@ -22,7 +22,8 @@ from gradebook_helpers import sandbox as sandbox
 
 from cvlib.tools import release
 from cvlib.tools.autograde_class import autograde_class, summary
-from cvlib.tools.sandbox import Limits, box_command, kernel_env
+from cvlib.tools.sandbox import KERNEL_NAME, Limits, box_command, kernel_env
+from cvlib.tools.sandbox import main as sandbox_main
 
 pytestmark = pytest.mark.slow
 
@@ -172,6 +173,20 @@ def test_the_same_intrusions_work_without_the_box(tmp_path):
         assert f"INTRUSION {name}" in outputs(course, name)
     victim = course / "submitted" / "honest-a" / ASSIGNMENT / FILENAME
     assert victim.read_text().endswith("pwned")
+
+
+def test_nbgrader_autograde_by_hand_uses_the_same_box(sandbox, tmp_path, monkeypatch):
+    prefix = tmp_path / "prefix"
+    assert sandbox_main(["install", "--prefix", str(prefix), "--memory", "1024"]) == 0
+    monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
+    course = make_tiny_course(tmp_path / "course", checks="plain")
+    with open(course / "nbgrader_config.py", "a") as config:  # what the guide says to add
+        config.write(f"c.Execute.kernel_name = {KERNEL_NAME!r}\n")
+    attacks = hostile(course, tmp_path / "secret.txt", 9)
+    submit(course, "read-solutions", {"output_size": attacks["read-solutions"]})
+    release.nbgrader(course, "autograde", ASSIGNMENT)
+    text = outputs(course, "read-solutions")
+    assert "blocked read-solutions" in text and "INTRUSION" not in text, text
 
 
 def test_a_kernel_stopped_by_its_cpu_limit_is_reported_and_told(sandbox, tmp_path):

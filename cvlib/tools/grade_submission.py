@@ -132,6 +132,10 @@ def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=Tru
         seconds = time.perf_counter() - start
         events = _read_events(report)
         shutil.rmtree(scratch, ignore_errors=True)
+    deaths = [e["kernel"] for e in events if "kernel" in e]
+    events = [e for e in events if "limit" in e]
+    if deaths and status != "graded":
+        message = f"{deaths[0]}; {message}"
     if any(e["limit"] == "wall clock" for e in events) and status != "graded":
         status = "timeout"
     outcome = Outcome(student, status, seconds, message, limits=events, worker=socket.gethostname())

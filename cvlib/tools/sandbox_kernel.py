@@ -37,9 +37,11 @@ HARD_FACTOR = 1.5
 
 
 def report(event, log=None):
-    """Log ``event`` (a dict with ``limit`` and ``detail``) and append it to the report file."""
+    """Log ``event`` and append it to the report file: ``{"limit": ..., "detail": ...}`` for a
+    limit, ``{"kernel": ...}`` for a kernel that died of something else."""
     if log is not None:
-        log.warning("cvlib sandbox: %s limit: %s", event["limit"], event["detail"])
+        text = event.get("kernel") or f"{event['limit']} limit: {event['detail']}"
+        log.warning("cvlib sandbox: %s", text)
     path = os.environ.get("CVLIB_SANDBOX_REPORT")
     if path:
         with open(path, "a") as handle:
@@ -178,6 +180,7 @@ class SandboxProvisioner(LocalProvisioner):
     workdir = None
     watchdog = None
     _owner = None
+    _death_reported = False
 
     def limits(self):
         return Limits(self.memory_mb, self.cpu_seconds, self.wall_seconds, self.processes)
@@ -214,11 +217,21 @@ class SandboxProvisioner(LocalProvisioner):
         return ret
 
     def _ended(self, returncode):
-        if returncode in (SIGNAL_EXIT + signal.SIGXCPU, -signal.SIGXCPU) and self.watchdog:
+        if self.watchdog is None or self.watchdog.killed or returncode == 0:
+            return
+        if returncode in (SIGNAL_EXIT + signal.SIGXCPU, -signal.SIGXCPU):
             self.watchdog.event(
                 "cpu time",
                 f"the kernel used its {self.cpu_seconds} s of CPU time and was killed",
             )
+        elif not self._death_reported:  # not a limit: the student's code ended its kernel
+            self._death_reported = True
+            how = (
+                f"was killed by signal {returncode - SIGNAL_EXIT}"
+                if returncode > SIGNAL_EXIT
+                else f"exited with code {returncode}"
+            )
+            report({"kernel": f"the kernel {how} while running the notebook"}, self.log)
 
     async def send_signal(self, signum):
         if self.watchdog is None or self.process is None:
