@@ -159,6 +159,7 @@ def box_command(argv, workdir, box_dir, limits, env=None):
             command += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             command += ["--ro-bind", path, path]
+    command += ["--perms", "0755", "--dir", "/etc"]  # bwrap would make it 0700 root
     for name in ETC:
         command += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
@@ -233,13 +234,15 @@ def check():
             "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n"
             "    print('network: REACHABLE')\n"
             "except OSError:\n    print('network: none')\n"
-            "print('uid', os.getuid(), 'home visible:', os.path.exists(os.path.expanduser('~')))"
+            "print('uid', os.getuid(), 'home visible:', os.path.exists(os.path.expanduser('~')))\n"
+            "print('/etc readable:', os.access('/etc/passwd', os.R_OK))"
         )
         command = box_command([sys.executable, "-c", probe], box_dir, box_dir, Limits())
         result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     finally:
         shutil.rmtree(box_dir, ignore_errors=True)
-    if result.returncode != 0 or "network: none" not in result.stdout:
+    expected = ("network: none", "/etc readable: True")
+    if result.returncode != 0 or not all(e in result.stdout for e in expected):
         raise SandboxUnavailable(
             f"bubblewrap could not build a box (exit {result.returncode}):\n"
             f"{result.stdout}{result.stderr}"
