@@ -224,7 +224,8 @@ def write_kernel_spec(folder, limits=Limits()):
 
 
 def check():
-    """Start a box that tries the network and prints who it is; raise if the box fails."""
+    """Start a box that tries the network, prints its uid and reads ``/etc``; raise if the box
+    fails or reaches the network."""
     import subprocess
 
     box_dir = make_box_dir()
@@ -234,7 +235,7 @@ def check():
             "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n"
             "    print('network: REACHABLE')\n"
             "except OSError:\n    print('network: none')\n"
-            "print('uid', os.getuid(), 'home visible:', os.path.exists(os.path.expanduser('~')))\n"
+            "print('uid', os.getuid())\n"
             "print('/etc readable:', os.access('/etc/passwd', os.R_OK))"
         )
         command = box_command([sys.executable, "-c", probe], box_dir, box_dir, Limits())
