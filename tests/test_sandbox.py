@@ -22,6 +22,7 @@ from gradebook_helpers import sandbox as sandbox
 
 from cvlib.tools import release
 from cvlib.tools.autograde_class import autograde_class, summary
+from cvlib.tools.autograde_class import main as autograde_main
 from cvlib.tools.sandbox import KERNEL_NAME, Limits, box_command, kernel_env
 from cvlib.tools.sandbox import main as sandbox_main
 
@@ -233,3 +234,11 @@ def test_sqlite_gradebook_refuses_parallel_writers(tmp_path):
     with pytest.raises(ValueError, match="jobs"):
         autograde_class(course, ASSIGNMENT, jobs=2)
     assert not os.path.exists(course / "gradebook.db")
+
+
+def test_without_bubblewrap_the_class_grader_refuses_and_says_why(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on it
+    assert autograde_main([ASSIGNMENT, "--course", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "apt-get install bubblewrap" in error and "--no-sandbox" in error
+    assert not (tmp_path / "gradebook.db").exists()  # nothing was touched

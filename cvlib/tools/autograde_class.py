@@ -126,10 +126,10 @@ def autograde_class(
     limits = limits or Limits()
     if timeout:
         limits = dataclasses.replace(limits, wall_seconds=int(timeout))
-    students = list(students) if students is not None else students_of(course, assignment)
-    _check_assignment(url, assignment, course_id)
     if sandbox and not scheduler:
         check()  # raises SandboxUnavailable (with how to install bubblewrap) before any work
+    students = list(students) if students is not None else students_of(course, assignment)
+    _check_assignment(url, assignment, course_id)
     from tqdm.auto import tqdm
 
     quiet = not progress or bool(os.environ.get("NBGRADER_EXECUTION"))
