@@ -20,6 +20,7 @@ Limits and what happens at each (also logged, and written to ``$CVLIB_SANDBOX_RE
 
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -194,14 +195,14 @@ class SandboxProvisioner(LocalProvisioner):
         km.cache_ports = False
         kwargs = await super().pre_launch(**kwargs)
         self.workdir = os.path.abspath(kwargs.get("cwd") or os.getcwd())
+        kwargs["cmd"] = box_command(
+            kwargs["cmd"], self.workdir, self.box_dir, self.limits(), kwargs.get("env")
+        )
         if os.geteuid() == 0:  # the box user may write its working copy and read its key
             stat = os.stat(self.workdir)
             self._owner = (stat.st_uid, stat.st_gid)
             chown_tree(self.workdir, *box_ids())
             os.chown(km.connection_file, *box_ids())
-        kwargs["cmd"] = box_command(
-            kwargs["cmd"], self.workdir, self.box_dir, self.limits(), kwargs.get("env")
-        )
         return kwargs
 
     async def launch_kernel(self, cmd, **kwargs):
@@ -250,7 +251,5 @@ class SandboxProvisioner(LocalProvisioner):
         if self._owner is not None and self.workdir and os.path.isdir(self.workdir):
             chown_tree(self.workdir, *self._owner)
         if self.box_dir is not None:
-            import shutil
-
             shutil.rmtree(self.box_dir, ignore_errors=True)
         await super().cleanup(restart=restart)
