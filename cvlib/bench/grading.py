@@ -2,7 +2,7 @@
 
 ``python -m cvlib.bench grading [--assignment NAME ...] [--repeat N]`` builds a scratch course
 per assignment (the same steps as ``make demo``), submits the instructor's solution as a
-student, and grades it ``N`` times (default 2) each way, one submission at a time, as a warm
+student, and grades it ``N`` times (default 2) each way, alternating, one at a time, as a warm
 grading worker does (:func:`cvlib.tools.grade_submission.grade_one`): in the box of
 :mod:`cvlib.tools.sandbox` and without it. It prints the median seconds per submission, the
 submissions per minute per core (one grading worker per core) and what the box costs.
@@ -41,16 +41,26 @@ def prepare(course, name):
     submit(course, "solution", name, notebooks)
 
 
-def time_grading(course, name, sandbox, repeat=2):
-    """Median seconds of ``repeat`` gradings of the solution, and its score; raise if one fails."""
-    seconds = []
+def grading_seconds(course, name, sandbox):
+    """Seconds to grade the solution once; raise if it does not grade."""
+    outcome = grade_one(course, name, "solution", sandbox=sandbox)
+    if outcome.status != "graded":
+        raise RuntimeError(f"{name} (sandbox={sandbox}): {outcome.status}: {outcome.message}")
+    return outcome.seconds
+
+
+def time_grading(course, name, repeat=2):
+    """Median seconds boxed and unboxed over ``repeat`` rounds, and the score.
+
+    Each round grades boxed then unboxed, so that a change in the machine's load between rounds
+    touches both alike.
+    """
+    boxed, unboxed = [], []
     for _ in range(repeat):
-        outcome = grade_one(course, name, "solution", sandbox=sandbox)
-        if outcome.status != "graded":
-            raise RuntimeError(f"{name} (sandbox={sandbox}): {outcome.status}: {outcome.message}")
-        seconds.append(outcome.seconds)
+        boxed.append(grading_seconds(course, name, True))
+        unboxed.append(grading_seconds(course, name, False))
     score, max_score, _ = scores(course, name)["solution"]
-    return statistics.median(seconds), score, max_score
+    return statistics.median(boxed), statistics.median(unboxed), score, max_score
 
 
 def main(argv=None):
@@ -70,9 +80,8 @@ def main(argv=None):
             course = Path(scratch) / name
             prepare(course, name)
             if i == 0:  # a worker imports nbgrader once: warm up, untimed
-                time_grading(course, name, False, 1)
-            boxed, score, max_score = time_grading(course, name, True, args.repeat)
-            unboxed, _, _ = time_grading(course, name, False, args.repeat)
+                grading_seconds(course, name, False)
+            boxed, unboxed, score, max_score = time_grading(course, name, args.repeat)
             cost = boxed / unboxed - 1
             target = TARGETS.get(name, DEFAULT_TARGET)
             met = "yes" if boxed < target and cost < BOX_TARGET else "NO"

@@ -2,14 +2,14 @@
 
 Two stages, both started by bubblewrap's command line, never by hand:
 
-``python -I box_launcher.py setup --uid U --gid G --processes N --cpu S --workdir DIR -- ARGV``
+``python -I -S box_launcher.py setup --uid U --gid G --processes N --cpu S --workdir DIR -- ARGV``
     Stage 1. When the grader is root the box is set up by a privileged bubblewrap that keeps
     only ``CAP_SETUID``/``CAP_SETGID``; this stage drops to the unprivileged box user at once
     (which clears every capability), then enters a user namespace of its own, so that
     ``RLIMIT_NPROC`` counts the processes of this box only (Linux >= 5.14 counts it per user
     namespace), sets the limits (processes, CPU seconds, no core files), changes to the
-    submission's folder and ``exec``s ``ARGV``. ``-I`` keeps the student's folder off
-    ``sys.path`` while this runs.
+    submission's folder and ``exec``s ``ARGV``. ``-I -S`` keep the student's folder off
+    ``sys.path`` while this runs, and skip site-packages (the standard library is all it uses).
 
 ``python -P box_launcher.py kernel -f CONNECTION_FILE``
     Stage 2, the kernel itself (stage 1 rewrites ``python -m ipykernel_launcher`` into it):

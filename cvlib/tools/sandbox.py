@@ -174,7 +174,7 @@ def box_command(argv, workdir, box_dir, limits, env=None):
     for key, value in sorted(kernel_env(env or os.environ, limits).items()):
         command += ["--setenv", key, value]
     launcher = os.path.join(os.path.dirname(os.path.abspath(__file__)), "box_launcher.py")
-    command += ["--", sys.executable, "-I", launcher, "setup", f"--uid={uid}", f"--gid={gid}"]
+    command += ["--", sys.executable, "-I", "-S", launcher, "setup", f"--uid={uid}", f"--gid={gid}"]
     command += [f"--processes={limits.processes}", f"--cpu={limits.cpu_seconds}"]
     return [*command, f"--workdir={workdir}", "--", *argv]
 
