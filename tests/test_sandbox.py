@@ -190,20 +190,30 @@ def test_nbgrader_autograde_by_hand_uses_the_same_box(sandbox, tmp_path, monkeyp
     assert "blocked read-solutions" in text and "INTRUSION" not in text, text
 
 
-def test_a_kernel_stopped_by_its_cpu_limit_is_reported_and_told(sandbox, tmp_path):
+def test_kernels_killed_by_their_limits_are_reported_and_told(sandbox, tmp_path):
+    """CPU time and memory past the MemoryError: the box is killed, the student is told."""
     course = make_tiny_course(tmp_path / "course", checks="plain", timeout=30)
     submit(course, "honest")
     burn = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
     submit(course, "burner", {"zero_pad": burn})
-    limits = Limits(cpu_seconds=8)
+    hog = (  # swallows the MemoryError of the limit and goes on
+        "hog = []\nwhile True:\n    try:\n        hog.append(np.ones(10**7))\n"
+        "    except MemoryError:\n        pass"
+    )
+    submit(course, "hog", {"zero_pad": hog})
+    limits = Limits(memory_mb=512, cpu_seconds=8)
     outcomes = {o.student: o for o in autograde_class(course, ASSIGNMENT, limits=limits)}
     print(summary(list(outcomes.values())))
     assert outcomes["honest"].status == "graded" and outcomes["honest"].score == FULL
-    burner = outcomes["burner"]
-    assert burner.status == "failed" and burner.stopped_by == ["cpu time"], burner
-    assert "8 s of CPU time" in burner.message
-    (page,) = (course / "feedback" / "burner" / ASSIGNMENT).glob("*.html")
-    assert "cpu time limit" in page.read_text()
+    for student, limit, says in [
+        ("burner", "cpu time", "8 s of CPU time"),
+        ("hog", "memory", "over the 512 MB limit: kernel killed"),
+    ]:
+        outcome = outcomes[student]
+        assert outcome.status == "failed" and outcome.stopped_by == [limit], outcome
+        assert says in outcome.message, outcome
+        (page,) = (course / "feedback" / student / ASSIGNMENT).glob("*.html")
+        assert f"{limit} limit" in page.read_text()
 
 
 def test_box_command_shows_nothing_of_the_course_but_the_working_copy(sandbox, tmp_path):
