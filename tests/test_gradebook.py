@@ -81,7 +81,8 @@ def test_parallel_autograding_on_postgresql_loses_no_grade(postgres, sandbox, tm
     for student, kind in students.items():
         submit(course, student, KINDS[kind][0])
     start = time.perf_counter()
-    outcomes = autograde_class(course, ASSIGNMENT, db_url=url, jobs=3, timeout=300, progress=False)
+    # no db_url: the course's nbgrader_config.py names the PostgreSQL gradebook
+    outcomes = autograde_class(course, ASSIGNMENT, jobs=3, timeout=300, progress=False)
     seconds = time.perf_counter() - start
     print(
         f"\n{summary(outcomes, seconds)}\n(32 submissions, 3 local workers, boxed, shared 2-core "

@@ -42,7 +42,7 @@ import sys
 import time
 from pathlib import Path
 
-from cvlib.tools.grade_submission import Outcome, grade_one
+from cvlib.tools.grade_submission import Outcome, grade_one, nbgrader_api
 from cvlib.tools.grading_cluster import check_workers, connect, grade_all
 from cvlib.tools.sandbox import INSTALL_HINT, Limits, SandboxUnavailable, check
 
@@ -71,8 +71,9 @@ def read_scores(db_url, assignment, course_id=None):
 
 
 def gradebook_url(course, db_url=None):
-    """``db_url``, or the course's ``gradebook.db`` as a SQLite URL."""
-    return db_url or f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
+    """``db_url``, or the course's (its ``c.CourseDirectory.db_url``, by default the SQLite file
+    ``gradebook.db`` in the course folder)."""
+    return db_url or nbgrader_api(Path(course).resolve()).coursedir.db_url
 
 
 def default_jobs(url, scheduler=None):
@@ -110,7 +111,8 @@ def autograde_class(
 ):
     """Autograde every submission of ``assignment`` on a Dask cluster; list of Outcomes.
 
-    ``db_url`` defaults to the course's SQLite ``gradebook.db``; ``jobs`` (local workers)
+    ``db_url`` defaults to the course's gradebook (``c.CourseDirectory.db_url``, else the SQLite
+    ``gradebook.db``); ``jobs`` (local workers)
     defaults to 1 with SQLite and to the number of cores otherwise; ``scheduler`` is the address
     of a running Dask scheduler instead. ``limits`` (:class:`~cvlib.tools.sandbox.Limits`) box
     each kernel, unless ``sandbox`` is False; ``timeout`` (seconds per submission) replaces
@@ -137,7 +139,7 @@ def autograde_class(
     with connect(scheduler, jobs or default_jobs(url, scheduler)) as client:
         if sandbox and scheduler:
             check_workers(client)
-        results = grade_all(client, course, assignment, students, db_url, limits, sandbox)
+        results = grade_all(client, course, assignment, students, url, limits, sandbox)
         bar = tqdm(results, total=len(students), desc=f"autograde {assignment}", disable=quiet)
         outcomes = list(bar)
     scores = read_scores(url, assignment, course_id) if students else {}
