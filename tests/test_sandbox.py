@@ -1,5 +1,9 @@
 """The grading box against hostile submissions, with the class grader's default options.
 
+Intrusions: read the instructor's solutions, write another student's notebook, write the
+gradebook, read a file in the grader's home, connect to a loopback listener the test runs, make a
+user namespace (the door to kernel attack surface), fork without bound.
+
 A class of the tiny assignment (``gradebook_helpers``) in a scratch course with the default SQLite
 gradebook: two honest students and one student per intrusion. Each hostile submission tries its
 intrusion in its first answer cell, prints ``INTRUSION <name>`` if it worked and ``blocked
@@ -61,6 +65,12 @@ def hostile(course, secret, port):
             "connect",
             f"import socket\ns = socket.create_connection(('127.0.0.1', {port}), timeout=3)\n"
             "s.sendall(b'pwned')",
+        ),
+        "user-namespace": attack(  # a forked child: unshare refuses multithreaded processes
+            "user-namespace",
+            "import ctypes\npid = os.fork()\nif pid == 0:\n"
+            "    os._exit(0 if ctypes.CDLL(None).unshare(0x10000000) == 0 else 1)\n"
+            "assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0",
         ),
         "fork-bomb": (  # bounded: at most 2000 children, each gone after 20 s
             "import os, time\nchildren = 0\ntry:\n    for _ in range(2000):\n"
@@ -163,7 +173,7 @@ def test_every_intrusion_fails_and_the_victims_are_graded_in_full(sandbox, tmp_p
 
 def test_the_same_intrusions_work_without_the_box(tmp_path):
     """The control: unboxed, the attacks succeed, so the test above can fail."""
-    names = ["read-solutions", "write-other", "read-home", "connect"]
+    names = ["read-solutions", "write-other", "read-home", "connect", "user-namespace"]
     course, listener = make_class(tmp_path, "unboxed", names)
     try:
         autograde_class(course, ASSIGNMENT, progress=False, sandbox=False)

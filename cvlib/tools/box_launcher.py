@@ -7,7 +7,8 @@ Two stages, both started by bubblewrap's command line, never by hand:
     only ``CAP_SETUID``/``CAP_SETGID``; this stage drops to the unprivileged box user at once
     (which clears every capability), then enters a user namespace of its own, so that
     ``RLIMIT_NPROC`` counts the processes of this box only (Linux >= 5.14 counts it per user
-    namespace), sets the limits (processes, CPU seconds, no core files), changes to the
+    namespace), forbids any further user namespace (a seccomp filter), sets the limits
+    (processes, CPU seconds, no core files), changes to the
     submission's folder and ``exec``s ``ARGV``. ``-I -S`` keep the student's folder off
     ``sys.path`` while this runs, and skip site-packages (the standard library is all it uses).
 
@@ -21,13 +22,24 @@ Two stages, both started by bubblewrap's command line, never by hand:
 
 import argparse
 import ctypes
+import errno
 import os
+import platform
 import resource
 import signal
+import struct
 import sys
 
 CLONE_NEWUSER = 0x10000000
 PR_SET_DUMPABLE = 4
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+# machine -> (AUDIT_ARCH_*, unshare, clone, clone3) system call numbers
+SYSCALLS = {
+    "x86_64": (0xC000003E, 272, 56, 435),
+    "aarch64": (0xC00000B7, 97, 220, 435),
+}
 MEMORY_SIGNAL = signal.SIGUSR2
 
 
@@ -60,6 +72,45 @@ def enter_user_namespace():
         handle.write(f"{gid} {gid} 1")
 
 
+class _Program(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+
+def no_more_user_namespaces():
+    """A seccomp filter: ``unshare``/``clone`` with ``CLONE_NEWUSER`` fail with EPERM, ``clone3``
+    with ENOSYS (glibc then uses ``clone``), other architectures' calls with ENOSYS. Returns
+    False on a machine it does not know (the box still works, nested namespaces stay possible).
+    """
+    if platform.machine() not in SYSCALLS:
+        return False
+    arch, unshare, clone, clone3 = SYSCALLS[platform.machine()]
+    load, jeq, jset, ret = 0x20, 0x15, 0x45, 0x06
+    allow, eperm = 0x7FFF0000, 0x00050000 | errno.EPERM
+    enosys = 0x00050000 | errno.ENOSYS
+    program = [
+        (load, 0, 0, 4),  # seccomp_data.arch
+        (jeq, 1, 0, arch),
+        (ret, 0, 0, enosys),
+        (load, 0, 0, 0),  # seccomp_data.nr
+        (jeq, 0, 1, clone3),
+        (ret, 0, 0, enosys),
+        (jeq, 1, 0, unshare),
+        (jeq, 0, 3, clone),
+        (load, 0, 0, 16),  # low 32 bits of the first argument: the flags
+        (jset, 0, 1, CLONE_NEWUSER),
+        (ret, 0, 0, eperm),
+        (ret, 0, 0, allow),
+    ]
+    code = b"".join(struct.pack("HBBI", *op) for op in program)
+    libc = ctypes.CDLL(None, use_errno=True)
+    fprog = _Program(len(program), code)
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or libc.prctl(
+        PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0
+    ):
+        raise SystemExit(f"box_launcher: seccomp failed ({os.strerror(ctypes.get_errno())})")
+    return True
+
+
 def set_limits(processes, cpu_seconds):
     """RLIMIT_NPROC, RLIMIT_CPU (soft: SIGXCPU, hard 5 s later: SIGKILL) and no core files."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -80,6 +131,7 @@ def setup(args):
     if os.geteuid() == 0:
         drop_privileges(args.uid, args.gid)
         enter_user_namespace()
+    no_more_user_namespaces()  # the box's code may not make namespaces of its own
     set_limits(args.processes, args.cpu)
     os.chdir(args.workdir)
     argv = kernel_argv(args.argv)

@@ -6,7 +6,8 @@ The kernel of a boxed notebook runs
   65534, otherwise), with no capabilities;
 - with no network at all: a network namespace of its own holds only its own loopback, so
   nothing of the host, its loopback included, can be reached;
-- with a private ``/tmp`` and ``/dev``, its own process tree (pid namespace), hostname and IPC;
+- with a private ``/tmp`` and ``/dev``, its own process tree (pid namespace), hostname and IPC,
+  and no way to make user namespaces of its own (a seccomp filter, :mod:`.box_launcher`);
 - seeing only the system (``/usr``, a few files of ``/etc``), the Python environment and the
   course library (``cvlib``), all read-only, and, writable, the submission's own working copy
   (the kernel's folder, ``autograded/<student>/<assignment>/``) and a private folder in
@@ -118,7 +119,8 @@ def read_only_paths():
 
     paths = {sys.base_prefix, sys.prefix, *cvlib.__path__}
     paths = {os.path.realpath(p) for p in paths} | paths
-    return sorted(p for p in paths if not p.startswith("/usr/") and os.path.isdir(p))
+    shown = (p for p in paths if p != "/usr" and not p.startswith("/usr/"))  # /usr: always
+    return sorted(p for p in shown if os.path.isdir(p))
 
 
 def kernel_env(env, limits):
