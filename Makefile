@@ -49,6 +49,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m cvlib.bench all
+	$(BIN)/python -m cvlib.tools.bench_grading
 
 assignments: $(STAMP)
 	$(BIN)/python -m cvlib.tools.release

@@ -1,12 +1,16 @@
 """Seconds to autograde one submission of each assignment, boxed and unboxed, with real nbgrader.
 
-``python -m cvlib.bench grading [--assignment NAME ...] [--repeat N]`` builds a scratch course
+``python -m cvlib.tools.bench_grading [--assignment NAME ...] [--repeat N]`` (also run by
+``make bench``) builds a scratch course
 per assignment (the same steps as ``make demo``), submits the instructor's solution as a
 student, and grades it ``N`` times (default 2) each way, alternating, one at a time, as a warm
 grading worker does (:func:`cvlib.tools.grade_submission.grade_one`): in the box of
 :mod:`cvlib.tools.sandbox` and without it. It prints, boxed and unboxed, the median seconds per
 submission and the submissions per minute per core (one grading worker per core), and what the
 box costs.
+
+It lives with the tools it measures, not in :mod:`cvlib.bench`: the benchmarks there sit below
+the grading tools in the library's layers and may not import them.
 
 Targets on 2 cores: under 4 s per submission for assignments 1 and 2 (numpy), under 20 s for 3
 to 5 (PyTorch, training included), and the box under 10%.
@@ -65,7 +69,9 @@ def time_grading(course, name, repeat=2):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m cvlib.bench grading", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m cvlib.tools.bench_grading", description=__doc__
+    )
     parser.add_argument("--assignment", action="append", help="only these assignments")
     parser.add_argument("--repeat", type=int, default=2, help="gradings per way (median)")
     args = parser.parse_args(argv)
