@@ -23,11 +23,11 @@ class GradingFailure(AssertionError):
     """A test did not pass; the message says what differs and, where possible, why."""
 
 
-def fail(message, seed=None, check=None):
+def fail(message, recipe=None):
     """Raise :class:`GradingFailure` with ``message`` and, if given, how to repeat the test."""
     __tracebackhide__ = True
-    if seed is not None and check is not None:
-        message += f"\n(To repeat exactly this test: {check}(..., seed={seed}).)"
+    if recipe:
+        message += f"\n{recipe}"
     raise GradingFailure(message)
 
 
@@ -72,6 +72,12 @@ def with_references(fn, replacements):
     return copy
 
 
+def function_name(fn, default):
+    """The name the student gave ``fn`` (for messages), or ``default`` if it has none."""
+    name = getattr(fn, "__name__", default)
+    return name if isinstance(name, str) and name.isidentifier() else default
+
+
 def describe(value):
     """A short description of an argument for messages: shapes for arrays, repr otherwise."""
     if isinstance(value, np.ndarray):
@@ -102,13 +108,14 @@ def _student_line(tb):
     return f" (raised at {where} {frame.lineno} in `{frame.name}`{code})"
 
 
-def call(fn, name, args=(), kwargs=None, seed=None, check=None):
+def call(fn, name, args=(), kwargs=None, recipe=None, text=None):
     """Call the student's ``fn`` and return its result, or fail with a readable message.
 
     ``args`` is a sequence of ``(argument_name, value)`` pairs (name may be ``""``); the values are
     copied so the student cannot alter the test's inputs, and an in-place change of an input is
     reported. Output and warnings are captured: stdout is echoed (feedback stays visible), stderr
-    is never written to.
+    is never written to. ``text`` describes the call in messages (default: built from the
+    arguments); ``recipe`` ends every failure message (how to repeat the test).
     """
     __tracebackhide__ = True
     kwargs = dict(kwargs or {})
@@ -116,30 +123,32 @@ def call(fn, name, args=(), kwargs=None, seed=None, check=None):
         fail(f"`{name}` should be a function, but it is {type(fn).__name__}: {describe(fn)}.")
     copies = [_copy(v) for _, v in args]
     kw_copies = {k: _copy(v) for k, v in kwargs.items()}
-    text = signature(name, args, kwargs)
+    text = text or signature(name, args, kwargs)
     out, err = io.StringIO(), io.StringIO()
+    error = None
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 with np.errstate(all="ignore"):
                     result = fn(*copies, **kw_copies)
-    except NotImplementedError:
+    except Exception as caught:  # the student's bug, reported in words below
+        error = caught
+    finally:
+        if out.getvalue():
+            sys.stdout.write(out.getvalue()[:2000])
+    if isinstance(error, NotImplementedError):
         fail(
             f"`{name}` is not implemented yet: replace `raise NotImplementedError()` in its "
             "answer cell with your code, run that cell, then run this test again."
         )
-    except Exception as error:  # the student's bug, reported in words
-        kind = type(error).__name__
-        where = _student_line(sys.exc_info()[2])
-        fail(f"Calling {text} raised {kind}: {error}{where}.", seed, check)
-    finally:
-        if out.getvalue():
-            sys.stdout.write(out.getvalue()[:2000])
+    if error is not None:
+        where = _student_line(error.__traceback__)
+        fail(f"Calling {text} raised {type(error).__name__}: {error}{where}.", recipe)
     for (arg_name, original), used in zip(args, copies, strict=True):
-        _check_unchanged(original, used, arg_name or "an argument", text, seed, check)
+        _check_unchanged(original, used, arg_name or "an argument", text, recipe)
     for key, used in kw_copies.items():
-        _check_unchanged(kwargs[key], used, key, text, seed, check)
+        _check_unchanged(kwargs[key], used, key, text, recipe)
     return result
 
 
@@ -151,7 +160,7 @@ def _copy(value):
     return value
 
 
-def _check_unchanged(original, used, arg_name, text, seed, check):
+def _check_unchanged(original, used, arg_name, text, recipe):
     __tracebackhide__ = True
     if isinstance(original, np.ndarray):
         same = (
@@ -163,9 +172,8 @@ def _check_unchanged(original, used, arg_name, text, seed, check):
             fail(
                 f"Calling {text} changed its input `{arg_name}` in place. Work on a copy "
                 "(e.g. `x = x.copy()` or write into a new array) and leave the inputs untouched.",
-                seed,
-                check,
+                recipe,
             )
     elif isinstance(original, (tuple, list)):
         for o, u in zip(original, used, strict=False):
-            _check_unchanged(o, u, arg_name, text, seed, check)
+            _check_unchanged(o, u, arg_name, text, recipe)

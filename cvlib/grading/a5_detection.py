@@ -1,4 +1,4 @@
-"""Checks for assignment 5: IoU, non-maximum suppression, and a trained box regressor.
+"""Checks of assignment 5: IoU, non-maximum suppression, and a trained box regressor.
 
 The references are :func:`cvlib.detection.boxes.box_iou` and :func:`cvlib.detection.boxes.nms`
 from a freshly loaded copy of the module, on random boxes (overlapping, nested, disjoint, touching
@@ -8,8 +8,9 @@ and identical ones, so every branch of a correct answer is exercised).
 import torch
 from torch import nn
 
-from ._compare import compare_arrays
-from ._student import call, fail, new_seed, reference
+from ._student import call, fail, reference
+from ._torch import build
+from .checks import Run
 from .heldout import heldout_shapes
 
 
@@ -31,97 +32,83 @@ def random_boxes(generator, n, size=32.0):
     return boxes
 
 
-def _as_tensor(got, text, shape, seed, check, dtype_kind="float"):
+def _as_tensor(run, got, text, shape, kind="float"):
     __tracebackhide__ = True
     if got is None:
-        fail(f"{text} returned None: did you forget the `return` statement?", seed, check)
+        run.fail(f"{text} returned None: did you forget the `return` statement?")
     if not isinstance(got, torch.Tensor):
-        fail(
+        run.fail(
             f"{text} should return a torch.Tensor, but returned {type(got).__name__}. Build "
-            "the result with torch operations (or torch.tensor(...) at the end).",
-            seed,
-            check,
+            "the result with torch operations (or torch.tensor(...) at the end)."
         )
     got = got.detach().clone()
     if tuple(got.shape) != tuple(shape):
         hint = ""
-        if dtype_kind == "index" and got.ndim == 2 and got.shape[-1] == 4:
+        if kind == "index" and got.ndim == 2 and got.shape[-1] == 4:
             hint = " Return the indices of the kept boxes, not the boxes themselves."
-        elif dtype_kind == "float" and got.numel() == shape[0] * shape[1] and got.ndim != 2:
+        elif kind == "float" and got.numel() == shape[0] * shape[1] and got.ndim != 2:
             hint = " Keep the (N, M) layout: row i holds the IoUs of a[i] with every box of b."
-        fail(
-            f"{text} returned shape {tuple(got.shape)}, expected {tuple(shape)}.{hint}", seed, check
-        )
+        run.fail(f"{text} returned shape {tuple(got.shape)}, expected {tuple(shape)}.{hint}")
     return got
+
+
+def _iou_alternatives(ref, a, b):
+    def area(x):
+        return (x[:, 2] - x[:, 0]) * (x[:, 3] - x[:, 1])
+
+    def raw_inter():
+        tl = torch.maximum(a[:, None, :2], b[None, :, :2])
+        br = torch.minimum(a[:, None, 2:], b[None, :, 2:])
+        return (br - tl).double()
+
+    def no_clamp():
+        wh = raw_inter()
+        inter = wh[..., 0] * wh[..., 1]
+        return inter / (area(a)[:, None] + area(b)[None, :] - inter)
+
+    def no_minus():
+        wh = raw_inter().clamp(min=0)
+        inter = wh[..., 0] * wh[..., 1]
+        return inter / (area(a)[:, None] + area(b)[None, :])
+
+    def plus_one():
+        c, d = a.clone(), b.clone()
+        c[:, 2:] += 1
+        d[:, 2:] += 1
+        return ref.box_iou(c.double(), d.double())
+
+    return [
+        (
+            "Clamp the width and height of the intersection at 0: two boxes that do not overlap "
+            "have intersection 0, not a negative width times a negative height.",
+            no_clamp,
+        ),
+        ("The union counts the overlap only once: area(a) + area(b) - intersection.", no_minus),
+        (
+            "Boxes here are continuous: the width is x2 - x1, without the + 1 of pixel-index "
+            "conventions.",
+            plus_one,
+        ),
+    ]
 
 
 def check_box_iou(fn, seed=None, hidden=False):
     """Check ``fn(a, b) -> (N, M)`` IoU of every box of ``a`` with every box of ``b``."""
     __tracebackhide__ = True
-    check = "check_box_iou"
-    seed = new_seed(seed)
-    g = torch.Generator().manual_seed(seed)
+    run = Run("check_box_iou", fn, "box_iou", seed, hidden)
+    g = torch.Generator().manual_seed(run.seed)
     ref = reference("cvlib.detection.boxes")
-    name = getattr(fn, "__name__", "box_iou")
     cases = [(5, 4), (1, 1), (8, 8)] + ([(12, 3), (3, 20), (30, 30)] if hidden else [])
     for n, m in cases:
         a, b = random_boxes(g, n), random_boxes(g, m)
         if n == m:
             b[: n // 2] = a[: n // 2]  # identical pairs on the diagonal
-        text = f"{name}(a of shape ({n}, 4), b of shape ({m}, 4))"
-        got = call(fn, name, [("a", a.clone()), ("b", b.clone())], None, seed, check)
-        got = _as_tensor(got, text, (n, m), seed, check).double().numpy()
+        text = f"{run.name}(a of shape ({n}, 4), b of shape ({m}, 4))"
+        got = run.call([("a", a.clone()), ("b", b.clone())], text=text)
+        got = _as_tensor(run, got, text, (n, m)).double().numpy()
         expected = ref.box_iou(a.double(), b.double()).numpy()
-
-        def area(x):
-            return (x[:, 2] - x[:, 0]) * (x[:, 3] - x[:, 1])
-
-        def raw_inter(a=a, b=b):
-            tl = torch.maximum(a[:, None, :2], b[None, :, :2])
-            br = torch.minimum(a[:, None, 2:], b[None, :, 2:])
-            return (br - tl).double()
-
-        def no_clamp(a=a, b=b):
-            wh = raw_inter(a, b)
-            inter = wh[..., 0] * wh[..., 1]
-            return inter / (area(a)[:, None] + area(b)[None, :] - inter)
-
-        def no_minus(a=a, b=b):
-            wh = raw_inter(a, b).clamp(min=0)
-            inter = wh[..., 0] * wh[..., 1]
-            return inter / (area(a)[:, None] + area(b)[None, :])
-
-        def plus_one(a=a, b=b):
-            c = a.clone()
-            d = b.clone()
-            c[:, 2:] += 1
-            d[:, 2:] += 1
-            return ref.box_iou(c.double(), d.double())
-
-        alternatives = [
-            (
-                "Clamp the width and height of the intersection at 0: two boxes that do not "
-                "overlap have intersection 0, not a negative width times a negative height.",
-                no_clamp,
-            ),
-            ("The union counts the overlap only once: area(a) + area(b) - intersection.", no_minus),
-            (
-                "Boxes here are continuous: the width is x2 - x1, without the + 1 of pixel-index "
-                "conventions.",
-                plus_one,
-            ),
-        ]
-        compare_arrays(
-            got,
-            expected,
-            text,
-            what="the IoU matrix",
-            alternatives=alternatives,
-            seed=seed,
-            check=check,
-            rtol=1e-4,
-            atol=1e-5,
-        )
+        alternatives = _iou_alternatives(ref, a, b)
+        run.compare(got, expected, text, "the IoU matrix", alternatives, rtol=1e-4, atol=1e-5)
 
 
 def _clustered(g, n):
@@ -133,70 +120,61 @@ def _clustered(g, n):
     return boxes
 
 
+def _nms_hint(got, expected):
+    if sorted(got) == sorted(expected):
+        return (
+            "\nHint: the right boxes, in the wrong order: return them by decreasing score, the "
+            "order in which greedy NMS keeps them."
+        )
+    if set(expected) < set(got):
+        return (
+            "\nHint: you kept boxes that overlap a better one by more than the threshold: drop "
+            "every box whose IoU with a kept box is > iou_threshold."
+        )
+    if set(got) < set(expected):
+        return (
+            "\nHint: you dropped too much: drop a box only if its IoU with a box you KEPT (not "
+            "with any higher-scoring box) exceeds the threshold."
+        )
+    return ""
+
+
+def _kept_indices(run, got, text, expected):
+    __tracebackhide__ = True
+    if isinstance(got, (list, tuple)) and all(isinstance(i, int) for i in got):
+        run.fail(
+            f"{text} returned a {type(got).__name__}; return a tensor of indices, e.g. "
+            "torch.tensor(keep, dtype=torch.int64)."
+        )
+    one_d = isinstance(got, torch.Tensor) and got.ndim == 1
+    got = _as_tensor(run, got, text, (len(got),) if one_d else (len(expected),), kind="index")
+    if got.dtype not in (torch.int64, torch.int32):
+        run.fail(
+            f"{text} returned a tensor of dtype {got.dtype}; indices are integers (torch.int64)."
+        )
+    return got.tolist()
+
+
 def check_nms(fn, seed=None, hidden=False):
     """Check ``fn(boxes, scores, iou_threshold) -> indices`` against greedy NMS."""
     __tracebackhide__ = True
-    check = "check_nms"
-    seed = new_seed(seed)
-    g = torch.Generator().manual_seed(seed)
+    run = Run("check_nms", fn, "nms", seed, hidden)
+    g = torch.Generator().manual_seed(run.seed)
     ref = reference("cvlib.detection.boxes")
-    name = getattr(fn, "__name__", "nms")
     cases = [(12, 0.5), (20, 0.3), (1, 0.5)] + ([(40, 0.7), (30, 0.1), (25, 0.5)] if hidden else [])
     for n, threshold in cases:
         boxes = _clustered(g, n)
         scores = torch.rand(n, generator=g)
-        text = f"{name}(boxes of shape ({n}, 4), scores of shape ({n},), iou_threshold={threshold})"
-        got = call(
-            fn,
-            name,
-            [("boxes", boxes.clone()), ("scores", scores.clone()), ("iou_threshold", threshold)],
-            None,
-            seed,
-            check,
-        )
+        args = [("boxes", boxes.clone()), ("scores", scores.clone()), ("iou_threshold", threshold)]
+        text = run.text(args)
+        got = run.call(args, text=text)
         expected = ref.nms(boxes, scores, threshold).tolist()
-        if isinstance(got, (list, tuple)) and all(isinstance(i, int) for i in got):
-            fail(
-                f"{text} returned a {type(got).__name__}; return a tensor of indices, e.g. "
-                "torch.tensor(keep, dtype=torch.int64).",
-                seed,
-                check,
+        got = _kept_indices(run, got, text, expected)
+        if got != expected:
+            run.fail(
+                f"{text} kept the boxes {got}, expected {expected} (in this order)."
+                + _nms_hint(got, expected)
             )
-        got = _as_tensor(
-            got,
-            text,
-            (len(got),) if isinstance(got, torch.Tensor) and got.ndim == 1 else (len(expected),),
-            seed,
-            check,
-            dtype_kind="index",
-        )
-        if got.dtype not in (torch.int64, torch.int32):
-            fail(
-                f"{text} returned a tensor of dtype {got.dtype}; indices are integers "
-                "(torch.int64).",
-                seed,
-                check,
-            )
-        got = got.tolist()
-        if got == expected:
-            continue
-        message = f"{text} kept the boxes {got}, expected {expected} (in this order)."
-        if sorted(got) == sorted(expected):
-            message += (
-                "\nHint: the right boxes, in the wrong order: return them by decreasing "
-                "score, the order in which greedy NMS keeps them."
-            )
-        elif set(expected) < set(got):
-            message += (
-                "\nHint: you kept boxes that overlap a better one by more than the "
-                "threshold: drop every box whose IoU with a kept box is > iou_threshold."
-            )
-        elif set(got) < set(expected):
-            message += (
-                "\nHint: you dropped too much: drop a box only if its IoU with a box "
-                "you KEPT (not with any higher-scoring box) exceeds the threshold."
-            )
-        fail(message, seed, check)
 
 
 def predicted_boxes(model, images):
@@ -249,22 +227,20 @@ def check_box_regressor(model, threshold, heldout=True, size=32):
 def check_box_net(model_fn, size=32):
     """Check ``model_fn()`` maps ``(N, 3, size, size)`` images to ``(N, 4)`` values in [0, 1]."""
     __tracebackhide__ = True
-    name = getattr(model_fn, "__name__", "BoxNet")
-    model = call(model_fn, name, [])
-    if not isinstance(model, nn.Module):
-        fail(f"{name}() should give a torch.nn.Module, but gave {type(model).__name__}.")
+    run = Run("check_box_net", model_fn, "BoxNet", seeded=False)
+    model = build(run, model_fn)
     x = torch.rand(5, 3, size, size)
     with torch.no_grad():
-        out = call(model.eval(), f"{name}()", [("x", x)])
+        out = run.call([("x", x)], fn=model.eval(), name=f"{run.name}()")
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != (5, 4):
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        fail(
-            f"{name}() maps a batch of shape (5, 3, {size}, {size}) to {shape}, expected "
+        run.fail(
+            f"{run.name}() maps a batch of shape (5, 3, {size}, {size}) to {shape}, expected "
             "(5, 4): one box (x1, y1, x2, y2) per image."
         )
     if out.min() < 0 or out.max() > 1:
-        fail(
-            f"{name}() gives box coordinates outside [0, 1] (from {out.min().item():.3g} to "
+        run.fail(
+            f"{run.name}() gives box coordinates outside [0, 1] (from {out.min().item():.3g} to "
             f"{out.max().item():.3g}). The boxes are divided by the image size: end the "
             "network with torch.sigmoid so every coordinate lies in [0, 1]."
         )
