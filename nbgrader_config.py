@@ -58,3 +58,14 @@ c.Execute.shutdown_kernel = "immediate"
 # The notebooks' own metadata is the truth; a student who edits grade ids or points is caught.
 c.Autograde.create_student = True
 c.Validator.validate_all = False
+
+# --- the held-out data of the hidden tests (assignments 3 to 5) -----------------------------
+# Hidden tests score the trained networks on held-out images drawn with the graders' seed,
+# $CVLIB_HELDOUT_SEED (see cvlib.grading.heldout; without it, a public default that keeps
+# self-learners' runs reproducible). Grading for credit, write a private number into
+# `.heldout_seed` next to this file (git-ignored) or export the variable before
+# `nbgrader autograde`, and change it every term. The kernels nbgrader starts inherit it.
+_seed_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".heldout_seed")
+if "CVLIB_HELDOUT_SEED" not in os.environ and os.path.exists(_seed_file):
+    with open(_seed_file) as _f:
+        os.environ["CVLIB_HELDOUT_SEED"] = _f.read().strip()

@@ -11,10 +11,11 @@ import os
 import secrets
 import sys
 import traceback
-import types
 import warnings
 
 import numpy as np
+
+from .tripwires import LibraryCall
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -53,25 +54,6 @@ def reference(module_name):
     return module
 
 
-def with_references(fn, replacements):
-    """A copy of the student's function ``fn`` whose globals map names to reference functions.
-
-    Only names the notebook defines (other than ``fn`` itself) are replaced, so that an answer
-    which calls the student's earlier answers (``zero_pad`` inside ``conv2d_multi``) is graded on
-    its own: a wrong earlier answer costs its own points, not these too. Anything that is not a
-    plain Python function is returned unchanged.
-    """
-    if type(fn) is not types.FunctionType:
-        return fn
-    space = dict(fn.__globals__)
-    space.update(
-        {name: ref for name, ref in replacements.items() if name in space and name != fn.__name__}
-    )
-    copy = types.FunctionType(fn.__code__, space, fn.__name__, fn.__defaults__, fn.__closure__)
-    copy.__kwdefaults__ = fn.__kwdefaults__
-    return copy
-
-
 def function_name(fn, default):
     """The name the student gave ``fn`` (for messages), or ``default`` if it has none."""
     name = getattr(fn, "__name__", default)
@@ -108,14 +90,16 @@ def _student_line(tb):
     return f" (raised at {where} {frame.lineno} in `{frame.name}`{code})"
 
 
-def call(fn, name, args=(), kwargs=None, recipe=None, text=None):
+def call(fn, name, args=(), kwargs=None, recipe=None, text=None, watch=None):
     """Call the student's ``fn`` and return its result, or fail with a readable message.
 
     ``args`` is a sequence of ``(argument_name, value)`` pairs (name may be ``""``); the values are
     copied so the student cannot alter the test's inputs, and an in-place change of an input is
     reported. Output and warnings are captured: stdout is echoed (feedback stays visible), stderr
     is never written to. ``text`` describes the call in messages (default: built from the
-    arguments); ``recipe`` ends every failure message (how to repeat the test).
+    arguments); ``recipe`` ends every failure message (how to repeat the test). ``watch`` (a
+    :class:`~cvlib.grading.tripwires.Watch`) keeps library implementations of the answer out of
+    reach during the call: calling one fails the check, naming the call.
     """
     __tracebackhide__ = True
     kwargs = dict(kwargs or {})
@@ -130,13 +114,17 @@ def call(fn, name, args=(), kwargs=None, recipe=None, text=None):
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                with np.errstate(all="ignore"):
+                with np.errstate(all="ignore"), watch or contextlib.nullcontext():
                     result = fn(*copies, **kw_copies)
+    except LibraryCall:
+        pass  # reported below, as when the student's code caught it
     except Exception as caught:  # the student's bug, reported in words below
         error = caught
     finally:
         if out.getvalue():
             sys.stdout.write(out.getvalue()[:2000])
+    if watch is not None and watch.calls:
+        fail(f"`{name}` called `{watch.calls[0]}`: {watch.reason}.", recipe)
     if isinstance(error, NotImplementedError):
         fail(
             f"`{name}` is not implemented yet: replace `raise NotImplementedError()` in its "

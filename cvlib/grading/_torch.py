@@ -3,6 +3,7 @@ running it, reading tensors back, scoring a trained model. Imported by those che
 ``cvlib.grading`` itself (assignments 1 and 2) never imports torch.
 """
 
+import functools
 import numbers
 
 import torch
@@ -71,3 +72,60 @@ def accuracy(model, images, labels):
             f"{tuple(logits.shape)}; expected ({len(labels)}, number of classes)."
         )
     return (logits.argmax(1) == labels).double().mean().item()
+
+
+class CountedData(torch.utils.data.Dataset):
+    """The check's training examples, counted as the student's code reads them.
+
+    The tensors are kept out of sight (no ``.tensors``), so the examples come through
+    ``__getitem__`` only.
+    """
+
+    def __init__(self, *tensors):
+        self._tensors = tensors
+        self.read = 0
+
+    def __len__(self):
+        return len(self._tensors[0])
+
+    def __getitem__(self, index):
+        self.read += 1
+        return tuple(t[index] for t in self._tensors)
+
+
+class Backpropagated:
+    """Counts the examples whose loss flows back through ``model``: a forward hook marks each
+    output, a tensor hook on it counts its rows when the gradient passes."""
+
+    def __init__(self, model):
+        self.count = 0
+        self.handle = model.register_forward_hook(self.forward_hook)
+
+    def forward_hook(self, module, inputs, output):
+        if isinstance(output, torch.Tensor) and output.requires_grad:
+            output.register_hook(functools.partial(self.backward_hook, len(output)))
+
+    def backward_hook(self, n, grad):
+        self.count += n
+
+    def remove(self):
+        self.handle.remove()
+
+
+def train_answer(run, model, args, data, text):
+    """Run the student's training function on the check's ``model`` and ``data`` (a
+    :class:`CountedData`), watched, seeded and counted; fail if it trained on more images than it
+    read from ``data``."""
+    __tracebackhide__ = True
+    count = Backpropagated(model)
+    torch.manual_seed(0)
+    try:
+        run.call(args, text=text)
+    finally:
+        count.remove()
+    if count.count > data.read:
+        run.fail(
+            f"{text} trained the model on {count.count:,} images but read only {data.read:,} "
+            "from the data it was given: train on those images only (other digits, or the "
+            "test images, are not part of the task)."
+        )

@@ -10,6 +10,12 @@ import numpy as np
 
 from ._student import reference
 from .checks import Run
+from .tripwires import NUMPY_ANSWER
+
+# What each answer asks students to write themselves (see tripwires.NUMPY_ANSWER for what is
+# out of reach: cvlib's numpy core, torch's layers, scipy's and scikit-image's filters).
+OWN_LOOPS = "this answer asks for your own loops (numpy's operations are fine, a library's are not)"
+OWN_FORMULA = "this answer asks for the formula, computed by your own code"
 
 _FLIP = (
     "Your output equals a true convolution (kernel flipped in both directions). Deep "
@@ -48,7 +54,15 @@ def earlier_answers(ref, names):
 def check_output_size(fn, seed=None, hidden=False):
     """Check ``fn(n, kernel_size, stride=1, padding=0) -> int`` against the formula."""
     __tracebackhide__ = True
-    run = Run("check_output_size", fn, "output_size", seed, hidden)
+    run = Run(
+        "check_output_size",
+        fn,
+        "output_size",
+        seed,
+        hidden,
+        forbid=NUMPY_ANSWER,
+        reason=OWN_FORMULA,
+    )
     ref = reference("cvlib.conv")
     cases = [(5, 3, 1, 0), (32, 5, 1, 2), (7, 3, 2, 0), (6, 3, 2, 0), (28, 2, 2, 0)]
     for _ in range(12 if hidden else 4):
@@ -76,7 +90,15 @@ def check_output_size(fn, seed=None, hidden=False):
 def check_pad2d(fn, seed=None, hidden=False):
     """Check ``fn(x, padding)``: zero-pad the last two axes of (H, W) or (C, H, W) arrays."""
     __tracebackhide__ = True
-    run = Run("check_pad2d", fn, "zero_pad", seed, hidden)
+    run = Run(
+        "check_pad2d",
+        fn,
+        "zero_pad",
+        seed,
+        hidden,
+        forbid=NUMPY_ANSWER,
+        reason="this answer asks for your own padding (np.pad or an array of zeros)",
+    )
     ref = reference("cvlib.conv")
     cases = [((4, 5), 1), ((3, 4, 6), 2), ((5, 5), 0), ((2, 3, 4), (1, 2))]
     if hidden:
@@ -95,6 +117,11 @@ def check_pad2d(fn, seed=None, hidden=False):
                 "Padding goes on both sides: `padding` rows above AND below, `padding` columns "
                 "left AND right.",
                 lambda x=x, widths=[*lead, (0, ph), (0, pw)]: np.pad(x, widths),
+            ),
+            (
+                "Padding goes on both sides: `padding` rows above AND below (not 2*padding "
+                "below), `padding` columns left AND right.",
+                lambda x=x, widths=[*lead, (0, 2 * ph), (0, 2 * pw)]: np.pad(x, widths),
             ),
             (
                 "The pair is (pad_H, pad_W): the first number pads rows (height), the second "
@@ -132,7 +159,15 @@ def conv_cases(rng, hidden, channels):
 def check_conv2d_single(fn, seed=None, hidden=False):
     """Check ``fn(x, weight)``: single-channel cross-correlation, stride 1, no padding."""
     __tracebackhide__ = True
-    run = Run("check_conv2d_single", fn, "conv2d_single", seed, hidden)
+    run = Run(
+        "check_conv2d_single",
+        fn,
+        "conv2d_single",
+        seed,
+        hidden,
+        forbid=NUMPY_ANSWER,
+        reason=OWN_LOOPS,
+    )
     ref = reference("cvlib.conv")
     for x, weight, _, _, _ in conv_cases(run.rng, hidden, channels=False):
         alternatives = [
@@ -172,7 +207,16 @@ def check_conv2d_strided(fn, seed=None, hidden=False):
     __tracebackhide__ = True
     ref = reference("cvlib.conv")
     isolate = earlier_answers(ref, ("zero_pad", "output_size", "conv2d_single"))
-    run = Run("check_conv2d_strided", fn, "conv2d_strided", seed, hidden, isolate)
+    run = Run(
+        "check_conv2d_strided",
+        fn,
+        "conv2d_strided",
+        seed,
+        hidden,
+        isolate=isolate,
+        forbid=NUMPY_ANSWER,
+        reason=OWN_LOOPS,
+    )
     for x, weight, _, s, p in conv_cases(run.rng, hidden, channels=False):
         run.expect_array(
             [("x", x), ("weight", weight)],
@@ -187,7 +231,16 @@ def check_conv2d_multi(fn, seed=None, hidden=False):
     __tracebackhide__ = True
     ref = reference("cvlib.conv")
     names = ("zero_pad", "output_size", "conv2d_single", "conv2d_strided")
-    run = Run("check_conv2d_multi", fn, "conv2d_multi", seed, hidden, earlier_answers(ref, names))
+    run = Run(
+        "check_conv2d_multi",
+        fn,
+        "conv2d_multi",
+        seed,
+        hidden,
+        isolate=earlier_answers(ref, names),
+        forbid=NUMPY_ANSWER,
+        reason=OWN_LOOPS,
+    )
     cases = conv_cases(run.rng, hidden, channels=True)
     if hidden:  # bias=None must work too
         x, weight, _, s, p = cases[0]
@@ -226,7 +279,16 @@ def check_apply_filters(fn, seed=None, hidden=False):
     ref = reference("cvlib.conv")
     kernels = reference("cvlib.kernels")
     names = ("zero_pad", "output_size", "conv2d_single", "conv2d_strided", "conv2d_multi")
-    run = Run("check_apply_filters", fn, "apply_filters", seed, hidden, earlier_answers(ref, names))
+    run = Run(
+        "check_apply_filters",
+        fn,
+        "apply_filters",
+        seed,
+        hidden,
+        isolate=earlier_answers(ref, names),
+        forbid=NUMPY_ANSWER,
+        reason="this answer asks you to apply the filters with your conv2d_multi",
+    )
     all_names = sorted(kernels.KERNELS)
     cases = [["identity", "sobel_x"], list(run.rng.choice(all_names, size=3, replace=False))]
     if hidden:
@@ -250,7 +312,15 @@ def check_apply_filters(fn, seed=None, hidden=False):
 def check_dense_params(fn, seed=None, hidden=False):
     """Check ``fn(in_features, out_features) -> int``: weights and biases of a dense layer."""
     __tracebackhide__ = True
-    run = Run("check_dense_params", fn, "dense_params", seed, hidden)
+    run = Run(
+        "check_dense_params",
+        fn,
+        "dense_params",
+        seed,
+        hidden,
+        forbid=NUMPY_ANSWER,
+        reason=OWN_FORMULA,
+    )
     cases = [(784, 10), (1, 1)] + [
         tuple(int(v) for v in run.rng.integers(1, 5000, 2)) for _ in range(8 if hidden else 3)
     ]
@@ -266,7 +336,15 @@ def check_dense_params(fn, seed=None, hidden=False):
 def check_conv_params(fn, seed=None, hidden=False):
     """Check ``fn(in_channels, out_channels, kernel_size) -> int`` for a Conv2d layer."""
     __tracebackhide__ = True
-    run = Run("check_conv_params", fn, "conv_params", seed, hidden)
+    run = Run(
+        "check_conv_params",
+        fn,
+        "conv_params",
+        seed,
+        hidden,
+        forbid=NUMPY_ANSWER,
+        reason=OWN_FORMULA,
+    )
     rng = run.rng
     cases = [(1, 6, 5), (3, 64, 3)] + [
         (int(rng.integers(1, 256)), int(rng.integers(1, 256)), int(rng.choice([1, 3, 5, 7])))

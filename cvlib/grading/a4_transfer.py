@@ -8,6 +8,10 @@
 - :func:`check_prepare_transfer` compares which parameters train, and which weights were kept,
   with :func:`cvlib.train.transfer.replace_head` and
   :func:`cvlib.train.transfer.unfreeze_last`;
+- :func:`check_fine_tuning` hands the pretrained network (prepared with the reference
+  ``prepare_transfer``) and the 50 training images to the student's training function, counts
+  the images it trains on, and compares the result on the test digits 5-9 with the same network
+  trained from random weights by the grader (:func:`scratch_baseline`);
 - :func:`check_transfer_result` scores the fine-tuned and the from-scratch models on held-out
   digits 5-9.
 """
@@ -16,11 +20,13 @@ import torch
 from torch import nn
 
 from ._student import fail, reference
-from ._torch import forward, tensor_result
+from ._torch import Backpropagated, CountedData, forward, tensor_result, train_answer
 from .a3_cnn import heldout_accuracy
 from .checks import Run
+from .tripwires import AUGMENTATIONS, CVLIB_TRAINING, DATA
 
 TARGET_CLASSES = (5, 6, 7, 8, 9)
+OWN_TENSOR_CODE = "this answer asks for your own code (torch's tensor operations are fine)"
 
 
 def _images(g, hidden):
@@ -38,7 +44,9 @@ def _expect_image(run, args, img, expected, alternatives):
 def check_hflip(fn, seed=None, hidden=False):
     """Check ``fn(img)`` mirrors ``(C, H, W)`` and ``(N, C, H, W)`` images left-right."""
     __tracebackhide__ = True
-    run = Run("check_hflip", fn, "hflip", seed, hidden)
+    run = Run(
+        "check_hflip", fn, "hflip", seed, hidden, forbid=AUGMENTATIONS, reason=OWN_TENSOR_CODE
+    )
     g = torch.Generator().manual_seed(run.seed)
     ref = reference("cvlib.augment.functional")
     for img in _images(g, hidden):
@@ -59,7 +67,15 @@ def check_hflip(fn, seed=None, hidden=False):
 def check_brightness(fn, seed=None, hidden=False):
     """Check ``fn(img, factor)`` against ``adjust_brightness``: ``clamp(factor * img, 0, 1)``."""
     __tracebackhide__ = True
-    run = Run("check_brightness", fn, "adjust_brightness", seed, hidden)
+    run = Run(
+        "check_brightness",
+        fn,
+        "adjust_brightness",
+        seed,
+        hidden,
+        forbid=AUGMENTATIONS,
+        reason=OWN_TENSOR_CODE,
+    )
     g = torch.Generator().manual_seed(run.seed)
     ref = reference("cvlib.augment.functional")
     factors = [0.5, 1.6, 1.0, 0.0] + ([0.9, 2.5, 1.2] if hidden else [])
@@ -109,7 +125,15 @@ def _crop_alternatives(img, size, p, draw):
 def check_random_crop(fn, seed=None, hidden=False):
     """Check ``fn(img, size, padding, generator)`` equals ``RandomCrop`` with the same seed."""
     __tracebackhide__ = True
-    run = Run("check_random_crop", fn, "random_crop", seed, hidden)
+    run = Run(
+        "check_random_crop",
+        fn,
+        "random_crop",
+        seed,
+        hidden,
+        forbid=AUGMENTATIONS,
+        reason=OWN_TENSOR_CODE,
+    )
     g = torch.Generator().manual_seed(run.seed)
     augment = reference("cvlib.augment")
     cases = [((1, 8, 8), 8, 2), ((3, 10, 7), 5, 0), ((1, 6, 9), 6, 3)]
@@ -138,7 +162,9 @@ def _trainable_hint(trainable, params):
 
 def _check_prepared(run, got, expected, original, text, k, n):
     __tracebackhide__ = True
-    out = forward(got.eval(), torch.rand(2, 1, 28, 28), "the prepared model")
+    with run.student_code(f"{text}.eval()"):
+        got.eval()
+    out = forward(got, torch.rand(2, 1, 28, 28), "the prepared model", run.recipe)
     if tuple(out.shape) != (2, k):
         run.fail(
             f"{text}: the model maps a (2, 1, 28, 28) batch to {tuple(out.shape)}, expected "
@@ -171,7 +197,15 @@ def _check_prepared(run, got, expected, original, text, k, n):
 def check_prepare_transfer(fn, hidden=False):
     """Check ``fn(model, num_classes, n_trainable)``: new head, only the last layers trainable."""
     __tracebackhide__ = True
-    run = Run("check_prepare_transfer", fn, "prepare_transfer", hidden=hidden, seeded=False)
+    run = Run(
+        "check_prepare_transfer",
+        fn,
+        "prepare_transfer",
+        hidden=hidden,
+        seeded=False,
+        forbid=CVLIB_TRAINING,
+        reason="this answer asks for your own freezing and new head (not cvlib.train.transfer)",
+    )
     transfer = reference("cvlib.train.transfer")
     cases = [(5, 1), (5, 3)] + ([(2, 5), (7, 2), (4, 7)] if hidden else [])
     for k, n in cases:
@@ -211,3 +245,83 @@ def check_transfer_result(finetuned, scratch, threshold, margin=0.02, heldout=Tr
             f"({acc_sc:.1%}) by at least {margin:.0%} on {data}. Did both train on the same "
             "few images, and did the fine-tuned one start from load_pretrained()?"
         )
+
+
+def _reference_answers():
+    """Reference versions of the assignment's earlier answers, for the fine-tuning check."""
+    transfer = reference("cvlib.train.transfer")
+    augment, functional = reference("cvlib.augment"), reference("cvlib.augment.functional")
+
+    def random_crop(img, size, padding, generator):
+        return augment.RandomCrop(size, padding=padding)(img, generator=generator)
+
+    def prepare_transfer(model, num_classes, n_trainable):
+        transfer.unfreeze_last(transfer.replace_head(model, num_classes), n_trainable)
+        return model
+
+    isolate = {"hflip": functional.hflip, "adjust_brightness": functional.adjust_brightness}
+    isolate.update(random_crop=random_crop, prepare_transfer=prepare_transfer)
+    return transfer, isolate
+
+
+def _few_shot():
+    """``(images, labels)``: the 50 training images (10 per digit 5-9), as in the notebook."""
+    digits, subsets = reference("cvlib.data.digits"), reference("cvlib.data.subsets")
+    pool = subsets.class_subset(digits.digits(size=28, split="train"), TARGET_CLASSES)
+    return subsets.few_shot(pool, per_class=10, seed=0).tensors
+
+
+def scratch_baseline(images, labels, epochs=30):
+    """The network from scratch the fine-tuned one must beat, trained by the grader itself.
+
+    ``CourseCNN(num_classes=5)`` from random weights (torch seed 0), trained with
+    :func:`cvlib.train.fit` (Adam, learning rate 3e-3, batches of 16) on the same images with the
+    assignment's augmentation (a random crop with padding 2, a brightness factor in [0.8, 1.2]):
+    a baseline that really trained, whatever the student's code does.
+    """
+    augment, loop = reference("cvlib.augment"), reference("cvlib.train.loop")
+    transform = augment.Compose(
+        [augment.RandomCrop(28, padding=2), augment.ColorJitter(brightness=0.2)], seed=0
+    )
+    data = augment.Augmented(torch.utils.data.TensorDataset(images, labels), transform)
+    torch.manual_seed(0)
+    model = reference("cvlib.models.course_cnn").CourseCNN(num_classes=5)
+    loader = torch.utils.data.DataLoader(data, batch_size=16, shuffle=True)
+    loop.fit(model, loader, epochs=epochs, lr=3e-3, device="cpu", progress=False)
+    return model.eval()
+
+
+def check_fine_tuning(fn, threshold=0.75, margin=0.02):
+    """Fine-tune with ``fn(model, train_set)`` and compare with a network trained from scratch.
+
+    ``fn`` trains the pretrained network prepared for digits 5-9 (the reference
+    ``prepare_transfer(load_pretrained(), 5, 3)``, torch seed 0) on the 50 training images; it
+    sees the reference ``random_crop``, ``adjust_brightness`` and ``prepare_transfer``. Fails if
+    ``fn`` calls cvlib's training code or augmentations, loads other data, or trains on more
+    images than it read; if the fine-tuned network is below ``threshold`` on the test digits
+    5-9, or not ``margin`` above :func:`scratch_baseline`, the same network trained from random
+    weights by the grader. Returns ``(finetuned, scratch)``.
+    """
+    __tracebackhide__ = True
+    transfer, isolate = _reference_answers()
+    run = Run(
+        "check_fine_tuning",
+        fn,
+        "fine_tune",
+        options={"threshold": threshold},
+        isolate=isolate,
+        forbid=(*CVLIB_TRAINING, *DATA, *AUGMENTATIONS),
+        reason="this answer asks for your own training loop (with your augmentation)",
+        trusted=(CountedData, Backpropagated),
+        seeded=False,
+    )
+    images, labels = _few_shot()
+    torch.manual_seed(0)
+    finetuned = isolate["prepare_transfer"](transfer.load_pretrained(), 5, 3)
+    data = CountedData(images, labels)
+    text = f"{run.name}(prepare_transfer(load_pretrained(), 5, 3), train_set)"
+    train_answer(run, finetuned, [("model", finetuned), ("train_set", data)], data, text)
+    scratch = scratch_baseline(images, labels)
+    print("from scratch: CourseCNN(num_classes=5) trained by the grader on the same 50 images")
+    check_transfer_result(finetuned, scratch, threshold, margin, heldout=False)
+    return finetuned, scratch

@@ -18,10 +18,14 @@ assignment::
   (shape, values, hints), through :mod:`cvlib.grading._compare`.
 """
 
+import contextlib
+import types
+
 import numpy as np
 
 from ._compare import as_float, as_float_array, as_int, compare_arrays
-from ._student import call, describe, fail, function_name, new_seed, with_references
+from ._student import GradingFailure, call, describe, fail, function_name, new_seed
+from .tripwires import Watch
 
 
 def argument_text(name, value):
@@ -38,7 +42,7 @@ class Run:
     Parameters
     ----------
     check : str
-        The check's name as a test cell writes it, e.g. ``"check_pool(mode='max')"``.
+        The check's name, e.g. ``"check_pool"``.
     fn : callable
         The student's answer.
     default : str
@@ -47,25 +51,60 @@ class Run:
         Repeat an earlier run; a fresh seed is drawn otherwise (``seeded=False``: no seed).
     hidden : bool
         Run the hidden cases too.
+    options : dict, optional
+        The check's other arguments, repeated in the recipe (``{"mode": "max"}``).
     isolate : dict, optional
         Earlier answers the student's function may call, replaced by reference versions (name ->
-        function) so that this answer is graded on its own.
+        function) while it runs, so that this answer is graded on its own.
+    forbid : sequence of :class:`~cvlib.grading.tripwires.Wire`
+        Library implementations of the answer, out of reach while the student's function runs
+        (calling one fails the check with ``reason``).
+    trusted : sequence
+        Functions or classes of the check that may call forbidden functions during the call
+        (hooks, wrapped data sets); the ``isolate`` references are trusted too.
     """
 
-    def __init__(self, check, fn, default, seed=None, hidden=False, isolate=None, seeded=True):
+    def __init__(
+        self,
+        check,
+        fn,
+        default,
+        seed=None,
+        hidden=False,
+        *,
+        options=None,
+        isolate=None,
+        forbid=(),
+        reason="this answer asks for your own code",
+        trusted=(),
+        seeded=True,
+    ):
         self.check = check
+        self.fn = fn
         self.name = function_name(fn, default)
-        self.fn = with_references(fn, isolate) if isolate else fn
+        self.default = default
         self.hidden = hidden
+        self.options = dict(options or {})
+        self.isolate = dict(isolate or {})
+        self.forbid, self.reason = tuple(forbid), reason
+        self.trusted = [*self.isolate.values(), *trusted]
         self.seed = new_seed(seed) if seeded else None
         self.rng = np.random.default_rng(self.seed)
 
     @property
     def recipe(self):
-        """How to repeat exactly this run (None for checks without random inputs)."""
-        if self.seed is None:
-            return None
-        return f"(To repeat exactly this test: {self.check}(..., seed={self.seed}).)"
+        """How to repeat exactly this run, as code a student can paste into a cell."""
+        arguments = [self.name, *(f"{k}={v!r}" for k, v in self.options.items())]
+        if self.seed is not None:
+            arguments.append(f"seed={self.seed}")
+        if self.hidden:
+            arguments.append("hidden=True")
+        return (
+            f"(To repeat exactly this test, hidden cases included: `from cvlib.grading import "
+            f"{self.check}; {self.check}({', '.join(arguments)})`.)"
+            if self.hidden
+            else f"(To repeat exactly this test: `{self.check}({', '.join(arguments)})`.)"
+        )
 
     def fail(self, message):
         """Fail the check with ``message`` and the recipe."""
@@ -78,11 +117,33 @@ class Run:
         parts += [argument_text(k, v) for k, v in (kwargs or {}).items()]
         return f"{name or self.name}({', '.join(parts)})"
 
-    def call(self, args=(), kwargs=None, fn=None, name=None, text=None):
-        """Call the student's function (or ``fn``) on ``args`` and return its result."""
+    def call(self, args=(), kwargs=None, fn=None, name=None, text=None, watched=True):
+        """Call the student's function (or ``fn``) on ``args`` and return its result.
+
+        While it runs, the earlier answers it may use are the references (``isolate``) and the
+        library implementations of the answer are out of reach (``forbid``, unless ``watched`` is
+        False: a model the check built itself, say).
+        """
         __tracebackhide__ = True
         fn = self.fn if fn is None else fn
-        return call(fn, name or self.name, args, kwargs, self.recipe, text)
+        watch = Watch(self.forbid, self.reason, self.trusted) if watched else None
+        with swapped(self.fn, self.isolate, keep=(self.name, self.default)):
+            return call(fn, name or self.name, args, kwargs, self.recipe, text, watch)
+
+    @contextlib.contextmanager
+    def student_code(self, what):
+        """Turn an exception raised by the student's objects (``model.eval()``, a property of the
+        returned network, ...) into this check's failure, saying ``what`` was being done."""
+        __tracebackhide__ = True
+        try:
+            yield
+        except GradingFailure:
+            raise
+        except Exception as error:
+            message = f"{what} raised {type(error).__name__}: {error}."
+        else:
+            return
+        self.fail(message)
 
     def array(self, got, text, what="the result"):
         """``got`` as a plain float ndarray, or fail saying what came back."""
@@ -129,3 +190,21 @@ class Run:
                 f"{text} returned {got}, expected {expected}." + (f"\nHint: {hint}" if hint else "")
             )
         return got
+
+
+@contextlib.contextmanager
+def swapped(fn, replacements, keep=()):
+    """While the block runs, names of ``fn``'s namespace (the notebook) that ``replacements``
+    lists mean the reference versions: an answer that calls the student's earlier answers
+    (``zero_pad`` inside ``conv2d_multi``), directly or through a helper, is graded on its own, and
+    a wrong earlier answer costs only its own points. Names in ``keep`` (the answer itself) and
+    names the notebook does not define are left alone; everything is restored afterwards.
+    """
+    space = fn.__globals__ if type(fn) is types.FunctionType else {}
+    names = [n for n in replacements if n in space and n not in keep and n != fn.__name__]
+    saved = {n: space[n] for n in names}
+    try:
+        space.update({n: replacements[n] for n in names})
+        yield
+    finally:
+        space.update(saved)

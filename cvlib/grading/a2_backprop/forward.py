@@ -9,6 +9,9 @@ import numpy as np
 
 from .._student import reference
 from ..checks import Run
+from ..tripwires import NUMPY_ANSWER
+
+OWN_CODE = "this answer asks for your own numpy code, not a library's implementation"
 
 _MODES = {"max": "max_pool2d", "min": "min_pool2d", "avg": "avg_pool2d"}
 
@@ -62,7 +65,16 @@ def check_pool(fn, mode="max", seed=None, hidden=False, padding=None):
     __tracebackhide__ = True
     if mode not in _MODES:
         raise ValueError(f"`mode` must be one of {sorted(_MODES)}, got {mode!r}")
-    run = Run(f"check_pool(mode={mode!r})", fn, _MODES[mode], seed, hidden)
+    run = Run(
+        "check_pool",
+        fn,
+        _MODES[mode],
+        seed,
+        hidden,
+        options={"mode": mode} if padding is None else {"mode": mode, "padding": padding},
+        forbid=NUMPY_ANSWER,
+        reason=OWN_CODE,
+    )
     ref = reference("cvlib.pool")
     ref_fn = getattr(ref, _MODES[mode])
     other = {"max": "min", "min": "max"}.get(mode)
@@ -83,6 +95,14 @@ def check_pool(fn, mode="max", seed=None, hidden=False, padding=None):
                 ],
             ),
         ]
+        if s is not None and s != k:
+            alternatives.append(
+                (
+                    f"You ignored the `stride` argument: here stride={s}, so the windows move "
+                    f"{s} pixels at a time, not kernel_size={k}.",
+                    lambda x=x, k=k, p=p: ref_fn(x, k, stride=k, padding=p),
+                )
+            )
         if other:
             alternatives.append(
                 (
@@ -100,7 +120,7 @@ def check_pool(fn, mode="max", seed=None, hidden=False, padding=None):
 def check_relu(fn, seed=None, hidden=False):
     """Check ``fn(x) -> max(x, 0)`` elementwise, any shape, input left untouched."""
     __tracebackhide__ = True
-    run = Run("check_relu", fn, "relu", seed, hidden)
+    run = Run("check_relu", fn, "relu", seed, hidden, forbid=NUMPY_ANSWER, reason=OWN_CODE)
     ref = reference("cvlib.layers")
     shapes = [(7,), (3, 4), (2, 3, 4, 5)] + ([(1,), (2, 1, 3, 3, 2)] if hidden else [])
     for shape in shapes:
@@ -133,7 +153,7 @@ def logit_cases(rng, hidden):
 def check_softmax(fn, seed=None, hidden=False):
     """Check ``fn(z) -> softmax over the last axis`` of (N, K) logits, including huge logits."""
     __tracebackhide__ = True
-    run = Run("check_softmax", fn, "softmax", seed, hidden)
+    run = Run("check_softmax", fn, "softmax", seed, hidden, forbid=NUMPY_ANSWER, reason=OWN_CODE)
     ref = reference("cvlib.layers")
     for z in logit_cases(run.rng, hidden):
         alternatives = [
@@ -178,11 +198,22 @@ def _loss_hint(loss, expected, n):
 def check_cross_entropy(fn, seed=None, hidden=False):
     """Check ``fn(logits, target) -> (loss, dlogits)``: mean cross-entropy and its gradient."""
     __tracebackhide__ = True
-    run = Run("check_cross_entropy", fn, "cross_entropy", seed, hidden)
+    run = Run(
+        "check_cross_entropy",
+        fn,
+        "cross_entropy",
+        seed,
+        hidden,
+        forbid=NUMPY_ANSWER,
+        reason=OWN_CODE,
+    )
     ref = reference("cvlib.layers")
-    for logits in logit_cases(run.rng, hidden):
+    underflow = run.rng.normal(size=(3, 4))
+    for logits in [*logit_cases(run.rng, hidden), underflow]:
         n, k = logits.shape
         target = run.rng.integers(0, k, size=n)
+        if logits is underflow:  # the right class 800 below the others: its probability
+            logits[np.arange(n), target] -= 800.0  # underflows to 0, log(0) = -inf
         args = [("logits", logits), ("target", target)]
         text = run.text(args)
         result = run.call(args, text=text)

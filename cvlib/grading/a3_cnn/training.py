@@ -1,11 +1,12 @@
-"""Checks of assignment 3: a LeNet-style network, its training loop, and the trained model.
+"""The training checks of assignment 3: one epoch, the accuracy, a whole training run.
 
-- :func:`check_lenet` builds the student's network and compares it, layer by layer, with
-  LeNet-5 as :func:`cvlib.summary` reports it (output shape of every convolution, pooling and
-  dense layer, and the parameter count, 61,706 for 10 classes).
-- :func:`check_train_one_epoch` and :func:`check_evaluate` run the student's loop on a tiny model
-  and compare with :func:`cvlib.train.train_one_epoch` on an identical copy (same data, same
-  optimizer settings).
+- :func:`check_train_one_epoch` and :func:`check_evaluate` run the student's function on a tiny
+  model whose output depends on the mode (batch normalisation, dropout) and compare with
+  :func:`cvlib.train.train_one_epoch` on an identical copy (same data, same optimizer settings);
+- :func:`check_lenet_training` hands a fresh LeNet-5 and the training split to the student's
+  training function (with the reference ``train_one_epoch`` and ``evaluate`` in place of the
+  student's, so that it is graded on its own), counts the images it trains on, and scores the
+  result on the test split;
 - :func:`check_trained_classifier` scores a trained model on held-out digits
   (:func:`cvlib.grading.heldout.heldout_digits`) against a threshold.
 """
@@ -15,110 +16,26 @@ import copy
 import torch
 from torch import nn
 
-from ._student import fail, reference
-from ._torch import accuracy, build, forward, real_number
-from .checks import Run
-from .heldout import heldout_digits
+from .._student import fail, reference
+from .._torch import Backpropagated, CountedData, accuracy, real_number, train_answer
+from ..checks import Run
+from ..heldout import heldout_digits
+from ..tripwires import CVLIB_TRAINING, DATA, NETWORKS, wires
 
-# (layer type, output shape) of LeNet-5 on a (1, 32, 32) input, activations left out.
-LENET_SHAPES = [
-    ("Conv2d", (6, 28, 28)),
-    ("MaxPool2d", (6, 14, 14)),
-    ("Conv2d", (16, 10, 10)),
-    ("MaxPool2d", (16, 5, 5)),
-    ("Linear", (120,)),
-    ("Linear", (84,)),
-]
-_POOLS = ("MaxPool2d", "AvgPool2d")
-
-
-def lenet_params(num_classes):
-    """Parameters of LeNet-5 with ``num_classes`` outputs (61,706 for 10).
-
-    Examples
-    --------
-    >>> lenet_params(10)
-    61706
-    """
-    return 156 + 2416 + 48120 + 10164 + 85 * num_classes
-
-
-def _layer_hint(want, have):
-    if want[0] == "Conv2d" and have[0] == "Conv2d" and have[1][0] == want[1][0]:
-        return (
-            " The channels are right but the size is not: LeNet's convolutions use 5x5 kernels, "
-            "stride 1 and no padding (32 -> 28, 14 -> 10)."
-        )
-    if want[0] == "MaxPool2d" and have[0] != want[0]:
-        return " Each convolution (and its ReLU) is followed by a 2x2 pooling layer."
-    return ""
-
-
-def _check_layers(run, model, text, k):
-    __tracebackhide__ = True
-    summary = reference("cvlib.probes.summary").summary
-    rows = [r for r in summary(model, (1, 32, 32)).rows if r.type in ("Conv2d", "Linear", *_POOLS)]
-    got = [("MaxPool2d" if r.type in _POOLS else r.type, r.output_shape) for r in rows]
-    expected = [*LENET_SHAPES, ("Linear", (k,))]
-    for i, (want, have) in enumerate(zip(expected, got, strict=False)):
-        if want != have:
-            run.fail(
-                f"{text}: layer {i + 1} of the layers with a shape to check (convolutions, "
-                f"poolings, dense layers, activations left out) should be a {want[0]} with "
-                f"output shape {want[1]}, but it is a {have[0]} with output shape "
-                f"{have[1]}.{_layer_hint(want, have)}"
-            )
-    if len(got) != len(expected):
-        run.fail(
-            f"{text} has {len(got)} convolution, pooling and dense layers, expected "
-            f"{len(expected)}: conv, pool, conv, pool, dense 120, dense 84, dense {k}."
-        )
-
-
-def check_lenet(model_fn, hidden=False):
-    """Check ``model_fn(num_classes=...)`` builds LeNet-5: layer output shapes and parameters."""
-    __tracebackhide__ = True
-    run = Run("check_lenet", model_fn, "LeNet", hidden=hidden, seeded=False)
-    for k in (10, 3, 7) if hidden else (10,):
-        model = build(run, model_fn, {"num_classes": k})
-        text = run.text([], {"num_classes": k})
-        out = forward(model.eval(), torch.rand(2, 1, 32, 32), f"{text} on a (2, 1, 32, 32) batch")
-        if tuple(out.shape) != (2, k):
-            run.fail(
-                f"{text} maps a (2, 1, 32, 32) batch to shape {tuple(out.shape)}, expected "
-                f"(2, {k}): one row of {k} logits per image."
-            )
-        _check_layers(run, model, text, k)
-        params = sum(p.numel() for p in model.parameters())
-        if params != lenet_params(k):
-            run.fail(
-                f"{text} has {params:,} parameters, expected {lenet_params(k):,}. Every layer "
-                "has a bias, and the first dense layer takes the 16 * 5 * 5 = 400 values of "
-                "the flattened feature map."
-            )
-        if _is_affine(model):
-            run.fail(
-                f"{text}: put an activation (ReLU) after each convolution and after the first "
-                "two dense layers; without them the whole network is one linear function."
-            )
-
-
-def _is_affine(model):
-    """True if ``f(2x) == 2 f(x) - f(0)``: stacked layers without activations (pooling aside)."""
-    x = torch.rand(4, 1, 32, 32) - 0.5
-    with torch.no_grad():
-        f0, f1, f2 = model.eval()(torch.zeros_like(x)), model(x), model(2 * x)
-    return torch.allclose(f2, 2 * f1 - f0, atol=1e-4, rtol=1e-3)
+OWN_LOOP = "this answer asks for your own loop (torch's optimizer and loss are fine)"
 
 
 def _tiny_problem(seed):
+    """A model whose output depends on its mode (batch norm), and 4 batches of 16, 16, 16, 2."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(50, 1, 4, 4, generator=g)
     y = torch.randint(0, 3, (50,), generator=g)
     torch.manual_seed(seed)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3))
+    model = nn.Sequential(
+        nn.Flatten(), nn.Linear(16, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3)
+    )
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16)
-    return model, loader  # 4 batches of 16, 16, 16 and 2: a mean of batch means is wrong
+    return model, loader  # a mean of batch means is wrong; eval mode trains differently
 
 
 class _Replay:
@@ -149,7 +66,7 @@ class _RecordedLoss(nn.CrossEntropyLoss):
         return loss
 
 
-def _reference_epoch(model, loader, lr, zero_grad=True, step=True):
+def _reference_epoch(model, loader, lr, zero_grad=True, step=True, train_mode=True):
     """:func:`cvlib.train.train_one_epoch` (fresh copy) with SGD and momentum 0.9.
 
     Returns (mean loss over examples, last batch's loss, mean of the batch means).
@@ -157,6 +74,8 @@ def _reference_epoch(model, loader, lr, zero_grad=True, step=True):
     train_one_epoch = reference("cvlib.train.loop").train_one_epoch
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     loss_fn = _RecordedLoss()
+    if not train_mode:  # replay a loop that never calls model.train()
+        model.train = lambda mode=True: model
     mean, _ = train_one_epoch(
         model, loader, _Replay(optimizer, zero_grad, step), loss_fn, "cpu", progress=False
     )
@@ -176,20 +95,32 @@ def _weights_hint(model, seed, loader, lr):
             "The weights did not change at all: call loss.backward() and then optimizer.step() "
             "for every batch."
         )
-    other = _tiny_problem(seed)[0]
-    _reference_epoch(other, loader, lr, zero_grad=False)
-    if _max_difference(model, other) < 1e-5:
-        return (
+    replays = [
+        (
+            {"train_mode": False},
+            "Call model.train() at the start: the model comes in evaluation mode, and layers "
+            "such as batch normalisation and dropout train differently in the two modes.",
+        ),
+        (
+            {"zero_grad": False},
             "Call optimizer.zero_grad() before loss.backward(): otherwise the gradients of all "
-            "earlier batches add up."
-        )
+            "earlier batches add up.",
+        ),
+    ]
+    for replay, hint in replays:
+        other = _tiny_problem(seed)[0].eval()
+        _reference_epoch(other, loader, lr, **replay)
+        if _max_difference(model, other) < 1e-5:
+            return hint
     return ""
 
 
 def check_train_one_epoch(fn, seed=None):
     """Check ``fn(model, loader, optimizer, loss_fn) -> mean loss`` against a reference epoch."""
     __tracebackhide__ = True
-    run = Run("check_train_one_epoch", fn, "train_one_epoch", seed)
+    run = Run(
+        "check_train_one_epoch", fn, "train_one_epoch", seed, forbid=CVLIB_TRAINING, reason=OWN_LOOP
+    )
     model, loader = _tiny_problem(run.seed)
     ref_model = copy.deepcopy(model)
     lr = 0.1
@@ -204,8 +135,8 @@ def check_train_one_epoch(fn, seed=None):
         hint = _weights_hint(model, run.seed, loader, lr)
         run.fail(
             f"After {text} the weights differ from those of a reference epoch (same data, same "
-            f"optimizer) by up to {diff:.3g}. One epoch is: for each batch, forward, loss, "
-            f"zero_grad, backward, step.\n" + (f"Hint: {hint}" if hint else "")
+            f"optimizer) by up to {diff:.3g}. One epoch is: model.train(), then for each batch "
+            "forward, loss, zero_grad, backward, step.\n" + (f"Hint: {hint}" if hint else "")
         )
     if isinstance(got, torch.Tensor):
         run.fail(
@@ -234,16 +165,27 @@ def _evaluate_hint(got, expected):
         return "\nHint: return a fraction in [0, 1], not a percentage."
     if got > 1:
         return "\nHint: divide the number of correct predictions by the number of examples."
-    return (
-        "\nHint: call model.eval() first (dropout must be off when evaluating), and divide the "
-        "correct predictions by the number of examples, not batches."
-    )
+    return "\nHint: divide the correct predictions by the number of examples, not batches."
 
 
 def check_evaluate(fn, seed=None):
     """Check ``fn(model, loader) -> accuracy`` (a float in [0, 1], model in eval mode)."""
     __tracebackhide__ = True
-    run = Run("check_evaluate", fn, "evaluate", seed)
+    modes = []
+
+    def record_mode(module, args):
+        modes.append(module.training)
+
+    forbid = (*CVLIB_TRAINING, *wires("scikit-learn", "sklearn/metrics/"))
+    run = Run(
+        "check_evaluate",
+        fn,
+        "evaluate",
+        seed,
+        forbid=forbid,
+        reason=OWN_LOOP,
+        trusted=[record_mode],
+    )
     g = torch.Generator().manual_seed(run.seed)
     x = torch.randn(70, 1, 4, 4, generator=g)
     y = torch.randint(0, 3, (70,), generator=g)
@@ -255,8 +197,7 @@ def check_evaluate(fn, seed=None):
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32)
     before = copy.deepcopy(model.state_dict())
     text = f"{run.name}(model, loader)"
-    modes = []
-    hook = model.register_forward_pre_hook(lambda module, args: modes.append(module.training))
+    hook = model.register_forward_pre_hook(record_mode)
     try:
         got = run.call([("model", model), ("loader", loader)], text=text)
     finally:
@@ -284,11 +225,14 @@ def heldout_accuracy(model, classes=None, size=32, heldout=True):
     """Accuracy of ``model`` on :func:`heldout_digits` (or, with ``heldout=False``, the plain
     test split), in eval mode without gradients."""
     __tracebackhide__ = True
-    if heldout:
-        images, labels = heldout_digits(size=size, classes=classes)
-    else:
-        images, labels = heldout_digits(size=size, classes=classes, seed=None)
+    images, labels = heldout_digits(size=size, classes=classes, seed="grader" if heldout else None)
     return accuracy(model, images, labels)
+
+
+HELDOUT_NOTE = (
+    "(Hidden tests score held-out digits drawn with the instructor's seed; on your machine "
+    "heldout=True draws a set of the same kind, so you can try it, not repeat it exactly.)"
+)
 
 
 def check_trained_classifier(
@@ -319,5 +263,56 @@ def check_trained_classifier(
         fail(
             f"The trained {what} reaches {score:.1%} on {data}, below the {threshold:.0%} "
             "needed. Train for more epochs or check the learning rate, and check the rest of "
-            "your training loop."
+            "your training loop." + (f"\n{HELDOUT_NOTE}" if heldout else "")
         )
+
+
+def _reference_answers():
+    """Reference versions of LeNet, train_one_epoch and evaluate, for the training check."""
+    lenet = reference("cvlib.models.lenet").LeNet5
+    loop, evaluation = reference("cvlib.train.loop"), reference("cvlib.train.evaluation")
+
+    def LeNet(num_classes=10):  # the assignment's class name
+        return lenet(num_classes=num_classes)
+
+    def train_one_epoch(model, loader, optimizer, loss_fn):
+        return loop.train_one_epoch(model, loader, optimizer, loss_fn, "cpu", progress=False)[0]
+
+    def evaluate(model, loader):
+        return evaluation.evaluate(model, loader, device="cpu").accuracy
+
+    return lenet, {"LeNet": LeNet, "train_one_epoch": train_one_epoch, "evaluate": evaluate}
+
+
+def check_lenet_training(fn, threshold=0.92):
+    """Train a fresh LeNet-5 with ``fn(model, train_loader)`` and score it on the test split.
+
+    The model is cvlib's LeNet-5 and ``fn`` sees the reference ``train_one_epoch`` and
+    ``evaluate`` (graded on its own); the torch seed is 0 before the call, as in the notebook.
+    Fails if ``fn`` calls cvlib's training code, loads other data, or trains on more images than
+    it read from the loader. Returns the trained model (for the hidden test on held-out digits).
+    """
+    __tracebackhide__ = True
+    lenet, isolate = _reference_answers()
+    run = Run(
+        "check_lenet_training",
+        fn,
+        "train_lenet",
+        options={"threshold": threshold},
+        isolate=isolate,
+        forbid=(*CVLIB_TRAINING, *DATA, *NETWORKS),
+        reason="this answer asks for your own training run (with your train_one_epoch)",
+        trusted=(lenet, CountedData, Backpropagated),
+        seeded=False,
+    )
+    split = reference("cvlib.data.digits").digits(size=32, split="train")
+    data = CountedData(split.images, split.labels)
+    loader = torch.utils.data.DataLoader(
+        data, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
+    torch.manual_seed(0)
+    model = lenet()
+    args = [("model", model), ("train_loader", loader)]
+    train_answer(run, model, args, data, f"{run.name}(LeNet(), train_loader)")
+    check_trained_classifier(model, threshold, heldout=False, what="LeNet trained by " + run.name)
+    return model
