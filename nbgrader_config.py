@@ -54,6 +54,15 @@ c.Execute.execute_retries = 0
 # Stop the kernel at once after the last cell: nothing a student left running survives grading.
 c.Execute.shutdown_kernel = "immediate"
 
+# --- collecting uploads downloaded from an LMS (nbgrader zip_collect) ----------------------
+# Moodle-style names, renamed uploads included: jdoe_1001_assignsubmission_file_a1_convolution
+# (1).ipynb -> submitted/jdoe/a1_convolution/a1_convolution.ipynb. Adapt to your LMS's naming
+# (book/instructors.md, section 4).
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[a-z0-9]+)_[0-9]+_assignsubmission_file_"
+    r"(?P<file_id>[a-z0-9_]+?)(?: \(\d+\)|-\d+)?\.ipynb$"
+)
+
 # --- grading --------------------------------------------------------------------------------
 # The notebooks' own metadata is the truth; a student who edits grade ids or points is caught.
 c.Autograde.create_student = True
