@@ -125,8 +125,8 @@ def fair_grading_submissions(name):
 
 
 def check_fair_grading(graded, name):
-    """Assert what issue 11 asks of one assignment's fair-grading submissions; return the table
-    rows ``(student, answer, points lost, message)`` of the wrong answers."""
+    """Assert what issue 11 asks of one assignment's fair-grading submissions, and print the table
+    of the wrong answers tried and the points each lost."""
     import nbgrader_submissions as subs
 
     scores, course, filename = graded["scores"], graded["course"], graded["filename"]
@@ -156,4 +156,6 @@ def check_fair_grading(graded, name):
                     rows.append((student, answer, points, expected[test]))
             else:
                 assert grades[test] == points, f"{student}: {test} lost points for another bug"
-    return rows
+    print(f"\n{name}: wrong answers tried and the points each lost")
+    for student, answer, points, message in rows:
+        print(f"  {student:8s} {answer:22s} -{points:g}  ({message})")

@@ -16,6 +16,8 @@ from .tripwires import NUMPY_ANSWER
 # out of reach: cvlib's numpy core, torch's layers, scipy's and scikit-image's filters).
 OWN_LOOPS = "this answer asks for your own loops (numpy's operations are fine, a library's are not)"
 OWN_FORMULA = "this answer asks for the formula, computed by your own code"
+LOOPS = {"forbid": NUMPY_ANSWER, "reason": OWN_LOOPS}
+FORMULA = {"forbid": NUMPY_ANSWER, "reason": OWN_FORMULA}
 
 _FLIP = (
     "Your output equals a true convolution (kernel flipped in both directions). Deep "
@@ -54,15 +56,7 @@ def earlier_answers(ref, names):
 def check_output_size(fn, seed=None, hidden=False):
     """Check ``fn(n, kernel_size, stride=1, padding=0) -> int`` against the formula."""
     __tracebackhide__ = True
-    run = Run(
-        "check_output_size",
-        fn,
-        "output_size",
-        seed,
-        hidden,
-        forbid=NUMPY_ANSWER,
-        reason=OWN_FORMULA,
-    )
+    run = Run("check_output_size", fn, "output_size", seed, hidden, **FORMULA)
     ref = reference("cvlib.conv")
     cases = [(5, 3, 1, 0), (32, 5, 1, 2), (7, 3, 2, 0), (6, 3, 2, 0), (28, 2, 2, 0)]
     for _ in range(12 if hidden else 4):
@@ -159,15 +153,7 @@ def conv_cases(rng, hidden, channels):
 def check_conv2d_single(fn, seed=None, hidden=False):
     """Check ``fn(x, weight)``: single-channel cross-correlation, stride 1, no padding."""
     __tracebackhide__ = True
-    run = Run(
-        "check_conv2d_single",
-        fn,
-        "conv2d_single",
-        seed,
-        hidden,
-        forbid=NUMPY_ANSWER,
-        reason=OWN_LOOPS,
-    )
+    run = Run("check_conv2d_single", fn, "conv2d_single", seed, hidden, **LOOPS)
     ref = reference("cvlib.conv")
     for x, weight, _, _, _ in conv_cases(run.rng, hidden, channels=False):
         alternatives = [
@@ -207,16 +193,7 @@ def check_conv2d_strided(fn, seed=None, hidden=False):
     __tracebackhide__ = True
     ref = reference("cvlib.conv")
     isolate = earlier_answers(ref, ("zero_pad", "output_size", "conv2d_single"))
-    run = Run(
-        "check_conv2d_strided",
-        fn,
-        "conv2d_strided",
-        seed,
-        hidden,
-        isolate=isolate,
-        forbid=NUMPY_ANSWER,
-        reason=OWN_LOOPS,
-    )
+    run = Run("check_conv2d_strided", fn, "conv2d_strided", seed, hidden, isolate=isolate, **LOOPS)
     for x, weight, _, s, p in conv_cases(run.rng, hidden, channels=False):
         run.expect_array(
             [("x", x), ("weight", weight)],
@@ -312,15 +289,7 @@ def check_apply_filters(fn, seed=None, hidden=False):
 def check_dense_params(fn, seed=None, hidden=False):
     """Check ``fn(in_features, out_features) -> int``: weights and biases of a dense layer."""
     __tracebackhide__ = True
-    run = Run(
-        "check_dense_params",
-        fn,
-        "dense_params",
-        seed,
-        hidden,
-        forbid=NUMPY_ANSWER,
-        reason=OWN_FORMULA,
-    )
+    run = Run("check_dense_params", fn, "dense_params", seed, hidden, **FORMULA)
     cases = [(784, 10), (1, 1)] + [
         tuple(int(v) for v in run.rng.integers(1, 5000, 2)) for _ in range(8 if hidden else 3)
     ]
@@ -336,15 +305,7 @@ def check_dense_params(fn, seed=None, hidden=False):
 def check_conv_params(fn, seed=None, hidden=False):
     """Check ``fn(in_channels, out_channels, kernel_size) -> int`` for a Conv2d layer."""
     __tracebackhide__ = True
-    run = Run(
-        "check_conv_params",
-        fn,
-        "conv_params",
-        seed,
-        hidden,
-        forbid=NUMPY_ANSWER,
-        reason=OWN_FORMULA,
-    )
+    run = Run("check_conv_params", fn, "conv_params", seed, hidden, **FORMULA)
     rng = run.rng
     cases = [(1, 6, 5), (3, 64, 3)] + [
         (int(rng.integers(1, 256)), int(rng.integers(1, 256)), int(rng.choice([1, 3, 5, 7])))

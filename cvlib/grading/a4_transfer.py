@@ -27,6 +27,7 @@ from .tripwires import AUGMENTATIONS, CVLIB_TRAINING, DATA
 
 TARGET_CLASSES = (5, 6, 7, 8, 9)
 OWN_TENSOR_CODE = "this answer asks for your own code (torch's tensor operations are fine)"
+OWN = {"forbid": AUGMENTATIONS, "reason": OWN_TENSOR_CODE}
 
 
 def _images(g, hidden):
@@ -44,9 +45,7 @@ def _expect_image(run, args, img, expected, alternatives):
 def check_hflip(fn, seed=None, hidden=False):
     """Check ``fn(img)`` mirrors ``(C, H, W)`` and ``(N, C, H, W)`` images left-right."""
     __tracebackhide__ = True
-    run = Run(
-        "check_hflip", fn, "hflip", seed, hidden, forbid=AUGMENTATIONS, reason=OWN_TENSOR_CODE
-    )
+    run = Run("check_hflip", fn, "hflip", seed, hidden, **OWN)
     g = torch.Generator().manual_seed(run.seed)
     ref = reference("cvlib.augment.functional")
     for img in _images(g, hidden):
@@ -67,15 +66,7 @@ def check_hflip(fn, seed=None, hidden=False):
 def check_brightness(fn, seed=None, hidden=False):
     """Check ``fn(img, factor)`` against ``adjust_brightness``: ``clamp(factor * img, 0, 1)``."""
     __tracebackhide__ = True
-    run = Run(
-        "check_brightness",
-        fn,
-        "adjust_brightness",
-        seed,
-        hidden,
-        forbid=AUGMENTATIONS,
-        reason=OWN_TENSOR_CODE,
-    )
+    run = Run("check_brightness", fn, "adjust_brightness", seed, hidden, **OWN)
     g = torch.Generator().manual_seed(run.seed)
     ref = reference("cvlib.augment.functional")
     factors = [0.5, 1.6, 1.0, 0.0] + ([0.9, 2.5, 1.2] if hidden else [])
@@ -125,15 +116,7 @@ def _crop_alternatives(img, size, p, draw):
 def check_random_crop(fn, seed=None, hidden=False):
     """Check ``fn(img, size, padding, generator)`` equals ``RandomCrop`` with the same seed."""
     __tracebackhide__ = True
-    run = Run(
-        "check_random_crop",
-        fn,
-        "random_crop",
-        seed,
-        hidden,
-        forbid=AUGMENTATIONS,
-        reason=OWN_TENSOR_CODE,
-    )
+    run = Run("check_random_crop", fn, "random_crop", seed, hidden, **OWN)
     g = torch.Generator().manual_seed(run.seed)
     augment = reference("cvlib.augment")
     cases = [((1, 8, 8), 8, 2), ((3, 10, 7), 5, 0), ((1, 6, 9), 6, 3)]

@@ -15,6 +15,7 @@ from .heldout import heldout_shapes
 from .tripwires import BOXES, CVLIB_TRAINING, DATA, NETWORKS
 
 OWN_TENSOR_CODE = "this answer asks for your own code (torch's tensor operations are fine)"
+OWN = {"forbid": BOXES, "reason": OWN_TENSOR_CODE}
 
 
 def random_boxes(generator, n, size=32.0):
@@ -98,7 +99,7 @@ def _iou_alternatives(ref, a, b):
 def check_box_iou(fn, seed=None, hidden=False):
     """Check ``fn(a, b) -> (N, M)`` IoU of every box of ``a`` with every box of ``b``."""
     __tracebackhide__ = True
-    run = Run("check_box_iou", fn, "box_iou", seed, hidden, forbid=BOXES, reason=OWN_TENSOR_CODE)
+    run = Run("check_box_iou", fn, "box_iou", seed, hidden, **OWN)
     g = torch.Generator().manual_seed(run.seed)
     ref = reference("cvlib.detection.boxes")
     cases = [(5, 4), (1, 1), (8, 8)] + ([(12, 3), (3, 20), (30, 30)] if hidden else [])
@@ -180,16 +181,7 @@ def check_nms(fn, seed=None, hidden=False):
     """
     __tracebackhide__ = True
     ref = reference("cvlib.detection.boxes")
-    run = Run(
-        "check_nms",
-        fn,
-        "nms",
-        seed,
-        hidden,
-        isolate={"box_iou": ref.box_iou},
-        forbid=BOXES,
-        reason=OWN_TENSOR_CODE,
-    )
+    run = Run("check_nms", fn, "nms", seed, hidden, isolate={"box_iou": ref.box_iou}, **OWN)
     g = torch.Generator().manual_seed(run.seed)
     sizes = [(12, 0.5), (20, 0.3), (1, 0.5)] + ([(40, 0.7), (30, 0.1), (25, 0.5)] if hidden else [])
     cases = [(_clustered(g, n), torch.rand(n, generator=g), t) for n, t in sizes]

@@ -15,6 +15,7 @@ from ..tripwires import CVLIB_GRADIENTS, NUMPY_ANSWER, NUMPY_LIBRARIES
 from .forward import pool_cases
 
 OWN_BACKWARD = "this answer asks for your own backward pass (no autograd, no library gradient)"
+OWN = {"forbid": NUMPY_ANSWER, "reason": OWN_BACKWARD}
 
 
 def max_pool_backward_alternatives(dout, x, k, s):
@@ -63,15 +64,7 @@ def check_max_pool_backward(fn, seed=None, hidden=False):
     order, as in PyTorch.
     """
     __tracebackhide__ = True
-    run = Run(
-        "check_max_pool_backward",
-        fn,
-        "max_pool2d_backward",
-        seed,
-        hidden,
-        forbid=NUMPY_ANSWER,
-        reason=OWN_BACKWARD,
-    )
+    run = Run("check_max_pool_backward", fn, "max_pool2d_backward", seed, hidden, **OWN)
     ref = reference("cvlib.pool")
     cases = pool_cases(run.rng, hidden, padding=False)
     cases += [(tied(x), k, s, p) for x, k, s, p in cases[: 4 if hidden else 2]]
@@ -149,15 +142,7 @@ def check_conv_backward(fn, seed=None, hidden=False):
     (:func:`cvlib.gradcheck.numerical_gradient`), independent of any backward formula.
     """
     __tracebackhide__ = True
-    run = Run(
-        "check_conv_backward",
-        fn,
-        "conv2d_backward",
-        seed,
-        hidden,
-        forbid=NUMPY_ANSWER,
-        reason=OWN_BACKWARD,
-    )
+    run = Run("check_conv_backward", fn, "conv2d_backward", seed, hidden, **OWN)
     conv = reference("cvlib.conv")
     numerical = reference("cvlib.gradcheck").numerical_gradient
     for x, weight, s, p in _conv_backward_cases(run.rng, hidden):
@@ -225,6 +210,19 @@ def _step_result(run, result, text):
     return loss, [run.array(p, text, f"new {n}") for p, n in zip(new, names, strict=True)], names
 
 
+def _step_hints(name, old, expected, no_relu_backward):
+    """Hints for a wrong new parameter: not updated, ascent, ReLU's backward forgotten."""
+    return [
+        (f"{name} did not change: return the UPDATED parameters.", old),
+        ("Gradient DEscent subtracts: new = param - lr * grad.", 2 * old - expected),
+        (
+            "The gradient through ReLU is missing: on the way back, multiply by (a > 0), the "
+            "positions where ReLU's input was positive.",
+            no_relu_backward,
+        ),
+    ]
+
+
 def check_training_step(fn, seed=None, hidden=False):
     """Check ``fn(params, x, target, lr) -> (loss, new_params)`` for the tiny CNN.
 
@@ -277,17 +275,11 @@ def check_training_step(fn, seed=None, hidden=False):
             )
         wrong = zip(new, expected_new, params, no_relu_backward, names, strict=True)
         for got, expected, old, no_relu, n in wrong:
-            alternatives = [
-                (f"{n} did not change: return the UPDATED parameters.", old),
-                ("Gradient DEscent subtracts: new = param - lr * grad.", 2 * old - expected),
-                (
-                    "The gradient through ReLU is missing: on the way back, multiply by "
-                    "(a > 0), the positions where ReLU's input was positive.",
-                    no_relu,
-                ),
-            ]
             if not matches(got, expected, 1e-5, 1e-7):
-                where = f"{text} at step {step}"
+                where, alternatives = (
+                    f"{text} at step {step}",
+                    _step_hints(n, old, expected, no_relu),
+                )
                 run.compare(got, expected, where, f"new {n}", alternatives, rtol=1e-5, atol=1e-7)
         losses.append(loss)
         params = tuple(new)

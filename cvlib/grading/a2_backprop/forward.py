@@ -12,6 +12,7 @@ from ..checks import Run
 from ..tripwires import NUMPY_ANSWER
 
 OWN_CODE = "this answer asks for your own numpy code, not a library's implementation"
+OWN = {"forbid": NUMPY_ANSWER, "reason": OWN_CODE}
 
 _MODES = {"max": "max_pool2d", "min": "min_pool2d", "avg": "avg_pool2d"}
 
@@ -120,7 +121,7 @@ def check_pool(fn, mode="max", seed=None, hidden=False, padding=None):
 def check_relu(fn, seed=None, hidden=False):
     """Check ``fn(x) -> max(x, 0)`` elementwise, any shape, input left untouched."""
     __tracebackhide__ = True
-    run = Run("check_relu", fn, "relu", seed, hidden, forbid=NUMPY_ANSWER, reason=OWN_CODE)
+    run = Run("check_relu", fn, "relu", seed, hidden, **OWN)
     ref = reference("cvlib.layers")
     shapes = [(7,), (3, 4), (2, 3, 4, 5)] + ([(1,), (2, 1, 3, 3, 2)] if hidden else [])
     for shape in shapes:
@@ -153,7 +154,7 @@ def logit_cases(rng, hidden):
 def check_softmax(fn, seed=None, hidden=False):
     """Check ``fn(z) -> softmax over the last axis`` of (N, K) logits, including huge logits."""
     __tracebackhide__ = True
-    run = Run("check_softmax", fn, "softmax", seed, hidden, forbid=NUMPY_ANSWER, reason=OWN_CODE)
+    run = Run("check_softmax", fn, "softmax", seed, hidden, **OWN)
     ref = reference("cvlib.layers")
     for z in logit_cases(run.rng, hidden):
         alternatives = [
@@ -198,15 +199,7 @@ def _loss_hint(loss, expected, n):
 def check_cross_entropy(fn, seed=None, hidden=False):
     """Check ``fn(logits, target) -> (loss, dlogits)``: mean cross-entropy and its gradient."""
     __tracebackhide__ = True
-    run = Run(
-        "check_cross_entropy",
-        fn,
-        "cross_entropy",
-        seed,
-        hidden,
-        forbid=NUMPY_ANSWER,
-        reason=OWN_CODE,
-    )
+    run = Run("check_cross_entropy", fn, "cross_entropy", seed, hidden, **OWN)
     ref = reference("cvlib.layers")
     underflow = run.rng.normal(size=(3, 4))
     for logits in [*logit_cases(run.rng, hidden), underflow]:
