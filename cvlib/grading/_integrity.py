@@ -3,7 +3,7 @@
 A student's code runs in the same kernel as the hidden tests, before them. Replacing
 ``np.testing.assert_allclose`` or ``np.allclose`` changes nothing here (the helpers never call
 them), but a notebook could also replace what the helpers do use (``np.abs``, ``np.pad``,
-``builtins.isinstance``, ``cvlib.grading.check_pad2d``, ``cvlib.grading.conv.compare_arrays``) so
+``builtins.isinstance``, ``cvlib.grading.check_pad2d``, ``cvlib.grading.checks.compare_arrays``) so
 that every comparison says "equal". This module makes such tampering cost the tests their points:
 
 - :func:`protect` (called at the end of ``cvlib/grading/__init__.py``) makes the package and its

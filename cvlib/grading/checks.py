@@ -5,7 +5,7 @@ for the usual mistakes. A :class:`Run` does the rest, the same way for every ans
 assignment::
 
     def check_relu(fn, seed=None, hidden=False):
-        run = Run("check_relu", fn, "relu", seed=seed, hidden=hidden)
+        run = Run("check_relu", fn, "relu", seed, hidden, forbid=NUMPY_ANSWER, reason="...")
         ref = reference("cvlib.layers")
         for x in relu_cases(run.rng, hidden):
             run.expect_array([("x", x)], ref.relu(x), alternatives=[...])
@@ -13,7 +13,9 @@ assignment::
 - the seed (fresh unless given), the random generator drawn from it, and the recipe that repeats
   the run, appended to every failure message;
 - calling the student's function (:func:`~cvlib.grading._student.call`: inputs copied, output
-  captured, exceptions reported in words, in-place changes caught);
+  captured, exceptions reported in words, in-place changes caught), with the earlier answers it
+  uses swapped for references (``isolate``) and the library implementations of the answer out of
+  reach (``forbid``, :mod:`cvlib.grading.tripwires`);
 - turning the result into a plain array (type, dtype) and comparing it with the reference
   (shape, values, hints), through :mod:`cvlib.grading._compare`.
 """
@@ -117,16 +119,16 @@ class Run:
         parts += [argument_text(k, v) for k, v in (kwargs or {}).items()]
         return f"{name or self.name}({', '.join(parts)})"
 
-    def call(self, args=(), kwargs=None, fn=None, name=None, text=None, watched=True):
-        """Call the student's function (or ``fn``) on ``args`` and return its result.
+    def call(self, args=(), kwargs=None, fn=None, name=None, text=None):
+        """Call the student's function (or ``fn``, e.g. the network it built) on ``args`` and
+        return its result.
 
         While it runs, the earlier answers it may use are the references (``isolate``) and the
-        library implementations of the answer are out of reach (``forbid``, unless ``watched`` is
-        False: a model the check built itself, say).
+        library implementations of the answer are out of reach (``forbid``).
         """
         __tracebackhide__ = True
         fn = self.fn if fn is None else fn
-        watch = Watch(self.forbid, self.reason, self.trusted) if watched else None
+        watch = Watch(self.forbid, self.reason, self.trusted)
         with swapped(self.fn, self.isolate, keep=(self.name, self.default)):
             return call(fn, name or self.name, args, kwargs, self.recipe, text, watch)
 
