@@ -429,3 +429,30 @@ def test_max_pool_backward_reference_sends_ties_to_the_first_maximum_like_torch(
     out.backward(dout)
     ours = max_pool2d_backward(dout.numpy(), x.detach().numpy(), 3, stride=2)
     assert np.allclose(ours, x.grad.numpy())
+
+
+def test_training_utilities_stay_allowed_while_training_code_is_out_of_reach():
+    import cvlib.train
+    from cvlib.grading._student import call
+    from cvlib.grading.tripwires import CVLIB_TRAINING, Watch
+
+    def seeded():
+        cvlib.train.set_seed(0)  # a utility, not the training: allowed
+        return 1
+
+    def fits():
+        cvlib.train.fit(nn.Linear(1, 1), [(torch.zeros(1, 1), torch.zeros(1))], progress=False)
+
+    assert call(seeded, "train", watch=Watch(CVLIB_TRAINING, "own loop")) == 1
+    fails(call, fits, "train", watch=Watch(CVLIB_TRAINING, "own loop"), match="loop.fit`: own loop")
+
+
+def test_training_data_must_be_read_in_the_main_process():
+    from torch.utils.data import DataLoader
+
+    from cvlib.grading._torch import CountedData
+
+    data = CountedData(torch.zeros(8, 1), torch.zeros(8))
+    assert len(list(DataLoader(data, batch_size=4))) == 2 and data.read == 8
+    with pytest.raises(RuntimeError, match="without num_workers"):
+        list(DataLoader(data, batch_size=4, num_workers=1))

@@ -89,6 +89,11 @@ class CountedData(torch.utils.data.Dataset):
         return len(self._tensors[0])
 
     def __getitem__(self, index):
+        if torch.utils.data.get_worker_info() is not None:  # a worker process: uncounted
+            raise RuntimeError(
+                "read the training data in the main process (a DataLoader without "
+                "num_workers): the test counts the images your code reads"
+            )
         self.read += 1
         return tuple(t[index] for t in self._tensors)
 
