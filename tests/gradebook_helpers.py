@@ -104,10 +104,11 @@ def source_notebook(checks="cvlib"):
     return notebook
 
 
-def make_tiny_course(course, checks="cvlib", db_url=None, timeout=10):
-    """A scratch course with ``tiny`` generated (into the gradebook at ``db_url`` if given)."""
+def make_tiny_course(course, checks="cvlib", db_url=None, timeout=10, **config):
+    """A scratch course with ``tiny`` generated (into the gradebook at ``db_url`` if given);
+    ``config`` adds settings (``{"Section.trait": value}``) to its nbgrader_config.py."""
     course.mkdir(parents=True, exist_ok=True)
-    overrides = {"Execute.timeout": timeout}
+    overrides = {"Execute.timeout": timeout, **config}
     if db_url:
         overrides["CourseDirectory.db_url"] = db_url
     release.write_course_config(course, **overrides)

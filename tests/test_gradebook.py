@@ -122,7 +122,7 @@ HOSTILE = {  # student -> answers replacing the solution (the rest is the instru
         "except AttributeError:\n    pass\n"
         "vars(sys.modules['cvlib.grading'])['check_pad2d'] = "
         "lambda *a, **k: None\n"
-        "vars(sys.modules['cvlib.grading.conv'])['compare_arrays'] = "
+        "vars(sys.modules['cvlib.grading.checks'])['compare_arrays'] = "
         "lambda *a, **k: None\n" + FAKE_PAD
     },
     "cheat-builtins": {
