@@ -67,9 +67,8 @@ def perturb(images, seed, max_shift=1):
     shifts = torch.randint(-max_shift, max_shift + 1, (n, 2), generator=g)  # (N, 2)
     scale = 0.8 + 0.2 * torch.rand(n, generator=g)  # (N,)
     shift = reference("cvlib.augment.functional").shift  # zeros come in at the border
-    return torch.stack(
-        [shift(image, dx, dy) * s for image, (dy, dx), s in zip(images, shifts.tolist(), scale)]
-    )  # (N, C, H, W)
+    moves = zip(images, shifts.tolist(), scale, strict=True)
+    return torch.stack([shift(image, dx, dy) * s for image, (dy, dx), s in moves])  # (N, C, H, W)
 
 
 def heldout_digits(size=32, classes=None, seed="grader"):
