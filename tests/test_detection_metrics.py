@@ -117,6 +117,17 @@ def test_a_perfect_detector_scores_one_and_classes_without_truth_are_left_out():
     assert result["map"] == pytest.approx(1.0, abs=1e-12) and 9 not in result["ap"]
 
 
+def test_a_class_never_detected_scores_zero_as_in_torchmetrics():
+    detections, targets = fake_detector(n_images=12, n_classes=3, seed=5)
+    for d in detections:  # the detector never says class 2
+        keep = d["labels"] != 2
+        d.update({k: v[keep] for k, v in d.items()})
+    ours = mean_average_precision(detections, targets)
+    assert ours["ap"][2] == [0.0] * 10
+    theirs = torchmetrics_map(detections, targets, COCO_IOU_THRESHOLDS)
+    assert ours["map"] == pytest.approx(theirs["map"].item(), abs=1e-6)
+
+
 def test_metrics_name_bad_input():
     with pytest.raises(ValueError, match="detections"):
         mean_average_precision([{}], [{"boxes": torch.zeros(0, 4), "labels": torch.zeros(0)}])

@@ -155,10 +155,12 @@ def average_precision(precision, recall):
     recall = np.asarray(recall, dtype=np.float64)
     if precision.shape != recall.shape or precision.ndim != 1:
         raise ValueError(f"`precision` {precision.shape} and `recall` {recall.shape} must be 1-D")
+    if not len(recall):
+        return 0.0  # no detection at all: no recall is ever reached
     envelope = np.maximum.accumulate(precision[::-1])[::-1]  # best precision at any higher recall
     at = np.searchsorted(recall, RECALL_POINTS, side="left")  # first point reaching each recall
     sampled = np.where(at < len(recall), envelope[np.minimum(at, len(recall) - 1)], 0.0)
-    return float(sampled.mean()) if len(recall) else 0.0
+    return float(sampled.mean())
 
 
 def mean_average_precision(

@@ -6,6 +6,8 @@ and ``run(settings=None, **overrides)`` returning a result (:mod:`cvlib.experime
 - :mod:`~cvlib.experiments.augmentation`: with and without augmentation on 200 digits (ch. 9);
 - :mod:`~cvlib.experiments.transfer`: scratch vs feature extraction vs fine-tuning (ch. 10);
 - :mod:`~cvlib.experiments.depth`: residual vs plain networks at depth 20 and 56 (ch. 8);
+- :mod:`~cvlib.experiments.normalisation`: learning rates with and without batch norm, and
+  batch, group and layer norm at tiny batch sizes (ch. 8);
 - :mod:`~cvlib.experiments.regressor`, :mod:`~cvlib.experiments.rcnn`,
   :mod:`~cvlib.experiments.segmentation`: localisation, detection, segmentation (ch. 11);
 - :mod:`~cvlib.experiments.shapes`: the shapes classifier that chapter 12 looks inside;
@@ -15,13 +17,24 @@ Repeated runs (seeds, several experiments) go to worker processes, one per core
 (:func:`cvlib.train.run_parallel`); every run seeds itself, so the figures do not depend on it.
 """
 
-from . import augmentation, depth, pretrain, rcnn, regressor, segmentation, shapes, transfer
+from . import (
+    augmentation,
+    depth,
+    normalisation,
+    pretrain,
+    rcnn,
+    regressor,
+    segmentation,
+    shapes,
+    transfer,
+)
 from .result import SeedResults
 
 __all__ = [
     "SeedResults",
     "augmentation",
     "depth",
+    "normalisation",
     "pretrain",
     "rcnn",
     "regressor",
