@@ -208,3 +208,16 @@ def test_rcnn_reports_average_precision_of_its_detections():
     assert set(r.ap) >= {"map", "map_50", "map_75", "ap"}
     assert 0.0 <= r.ap["map"] <= r.ap["map_50"] <= 1.0
     assert min(float(d["scores"].min()) for d in r.detections if len(d["scores"])) >= 0.05
+
+
+def test_normalisation_submit_gives_what_run_gives():
+    from cvlib.experiments import normalisation
+    from cvlib.train import Workers
+
+    settings = normalisation.BatchSizes(batch_sizes=(64,), norms=("layer",), epochs=1)
+    with Workers() as workers:
+        pending = normalisation.submit(workers, "batch_sizes", settings)
+        result = pending.result()
+    assert result.accuracy == normalisation.run_batch_sizes(settings).accuracy
+    with pytest.raises(ValueError, match="kind"):
+        normalisation.submit(None, "depth")

@@ -10,7 +10,9 @@ Two questions, each a grid of short, independent trainings (one process per core
   same images, seen the same number of times).
 
 Every run records the test accuracy and the last epoch's mean training loss, keyed
-``(norm, lr)`` or ``(norm, batch_size)``.
+``(norm, lr)`` or ``(norm, batch_size)``. :func:`submit` starts either grid on a
+:class:`cvlib.train.Workers` pool and returns at once, so a chapter can start the runs first
+and collect them (``.result()``) where it discusses them.
 
 S. Ioffe, C. Szegedy, "Batch normalization", ICML 2015 (Sec. 3.3: higher learning rates);
 Y. Wu, K. He, "Group normalization", ECCV 2018 (Sec. 4.1: small batches).
@@ -34,7 +36,15 @@ from cvlib.train import evaluate, fit, run_parallel, set_seed, torch_threads
 
 from .settings import resolve
 
-__all__ = ["BatchSizes", "LearningRates", "NormResult", "run_batch_sizes", "run_learning_rates"]
+__all__ = [
+    "BatchSizes",
+    "LearningRates",
+    "NormResult",
+    "Pending",
+    "run_batch_sizes",
+    "run_learning_rates",
+    "submit",
+]
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ class BatchSizes:
 
     norms: tuple = ("batch", "group", "layer")
     batch_sizes: tuple = (1, 2, 32)
-    epochs: int = 2
+    epochs: int = 1
     lr: float = 1e-3
     groups: int = 4
     seed: int = 0
@@ -103,8 +113,22 @@ def train_one(norm, seed, epochs, batch_size, lr, momentum=None, groups=4):
     return accuracy, loss if math.isfinite(loss) else math.inf
 
 
-def _collect(keys, jobs, settings, start):
-    results = run_parallel(train_one, jobs)
+def _grid(kind, settings, overrides):
+    """``(settings, keys, jobs)`` of one grid; the slowest runs (smallest batches) first."""
+    if kind == "learning_rates":
+        s = resolve(LearningRates, settings, overrides)
+        keys = [(norm, lr) for norm in s.norms for lr in s.lrs]
+        common = dict(seed=s.seed, epochs=s.epochs, batch_size=s.batch_size, momentum=s.momentum)
+        return s, keys, [dict(norm=n, lr=lr, **common) for n, lr in keys]
+    if kind == "batch_sizes":
+        s = resolve(BatchSizes, settings, overrides)
+        keys = [(norm, b) for b in sorted(s.batch_sizes) for norm in s.norms]
+        common = dict(seed=s.seed, epochs=s.epochs, lr=s.lr, groups=s.groups)
+        return s, keys, [dict(norm=n, batch_size=b, **common) for n, b in keys]
+    raise ValueError(f"`kind` must be 'learning_rates' or 'batch_sizes', got {kind!r}")
+
+
+def _result(keys, results, settings, start):
     return NormResult(
         accuracy={k: acc for k, (acc, _) in zip(keys, results, strict=True)},
         train_loss={k: loss for k, (_, loss) in zip(keys, results, strict=True)},
@@ -113,32 +137,49 @@ def _collect(keys, jobs, settings, start):
     )
 
 
+@dataclass
+class Pending:
+    """Runs started by :func:`submit`; :meth:`result` waits for them."""
+
+    keys: list
+    futures: list
+    settings: object
+    start: float
+
+    def result(self):
+        """The :class:`NormResult` (``seconds`` counts from the submission)."""
+        return _result(self.keys, [f.result() for f in self.futures], self.settings, self.start)
+
+
+def submit(workers, kind, settings=None, **overrides):
+    """Start the grid ``kind`` (``"learning_rates"`` or ``"batch_sizes"``) on ``workers``.
+
+    Parameters
+    ----------
+    workers : cvlib.train.Workers
+    kind : str
+    settings : LearningRates or BatchSizes, optional
+        With keyword ``overrides`` of its fields, as in :func:`run_learning_rates`.
+
+    Returns
+    -------
+    Pending
+        ``.result()`` gives what :func:`run_learning_rates` or :func:`run_batch_sizes` would.
+    """
+    start = time.perf_counter()
+    s, keys, jobs = _grid(kind, settings, overrides)
+    return Pending(keys, [workers.submit(train_one, **job) for job in jobs], s, start)
+
+
 def run_learning_rates(settings=None, **overrides):
     """Every ``(norm, lr)`` of a :class:`LearningRates`; a :class:`NormResult`."""
-    s = resolve(LearningRates, settings, overrides)
     start = time.perf_counter()
-    keys = [(norm, lr) for norm in s.norms for lr in s.lrs]
-    jobs = [
-        dict(
-            norm=n,
-            seed=s.seed,
-            epochs=s.epochs,
-            batch_size=s.batch_size,
-            lr=lr,
-            momentum=s.momentum,
-        )
-        for n, lr in keys
-    ]
-    return _collect(keys, jobs, s, start)
+    s, keys, jobs = _grid("learning_rates", settings, overrides)
+    return _result(keys, run_parallel(train_one, jobs), s, start)
 
 
 def run_batch_sizes(settings=None, **overrides):
     """Every ``(norm, batch_size)`` of a :class:`BatchSizes`; a :class:`NormResult`."""
-    s = resolve(BatchSizes, settings, overrides)
     start = time.perf_counter()
-    keys = [(norm, b) for b in sorted(s.batch_sizes) for norm in s.norms]
-    jobs = [
-        dict(norm=n, seed=s.seed, epochs=s.epochs, batch_size=b, lr=s.lr, groups=s.groups)
-        for n, b in keys
-    ]
-    return _collect(keys, jobs, s, start)
+    s, keys, jobs = _grid("batch_sizes", settings, overrides)
+    return _result(keys, run_parallel(train_one, jobs), s, start)
