@@ -7,7 +7,7 @@ from torch import nn
 
 from cvlib.train import eval_mode
 
-__all__ = ["as_batch", "feature_maps", "find_layer", "penultimate_features"]
+__all__ = ["as_batch", "batched_capture", "feature_maps", "find_layer", "penultimate_features"]
 
 
 def find_layer(model, layer):
@@ -96,13 +96,20 @@ def penultimate_features(model, images, layer=None, batch_size=256):
         if not linear:
             raise ValueError("`model` has no nn.Linear layer; name the `layer` to read")
         layer = linear[-1]
+    captured = batched_capture(model, images, layer, lambda i, o: i[0].flatten(1), batch_size)
+    return torch.cat(captured)  # (N, D)
+
+
+def batched_capture(model, images, layer, grab, batch_size=256):
+    """Run ``model`` (eval mode, no gradients) over ``images`` in batches and return the list of
+    ``grab(inputs, output)`` of the module named ``layer``, one entry per batch."""
     module = find_layer(model, layer)
     captured = []
-    handle = module.register_forward_hook(lambda m, inputs, output: captured.append(inputs[0]))
+    handle = module.register_forward_hook(lambda m, i, o: captured.append(grab(i, o)))
     try:
         with eval_mode(model), torch.no_grad():
             for first in range(0, len(images), batch_size):
                 model(images[first : first + batch_size].float())
     finally:
         handle.remove()
-    return torch.cat([c.flatten(1) for c in captured])  # (N, D)
+    return captured

@@ -25,7 +25,7 @@ from torch import nn
 
 from cvlib.train import eval_mode
 
-from .features import find_layer
+from .features import batched_capture, find_layer
 
 __all__ = ["UnitWindow", "top_activating_patches", "unit_window"]
 
@@ -133,16 +133,8 @@ def top_activating_patches(model, images, layer, channel, k=9, batch_size=256):
     >>> patches.shape, acts.shape, len(where)
     (torch.Size([3, 1, 3, 3]), torch.Size([3]), 3)
     """
-    module = find_layer(model, layer)
-    maps = []
-    handle = module.register_forward_hook(lambda m, i, o: maps.append(o[:, channel].clone()))
-    try:
-        with eval_mode(model), torch.no_grad():
-            for first in range(0, len(images), batch_size):
-                model(images[first : first + batch_size].float())
-    finally:
-        handle.remove()
-    maps = torch.cat(maps)  # (N, H_l, W_l)
+    grab = lambda inputs, output: output[:, channel].clone()  # noqa: E731
+    maps = torch.cat(batched_capture(model, images, layer, grab, batch_size))  # (N, H_l, W_l)
     best, position = maps.flatten(1).max(dim=1)  # (N,), (N,)
     top = best.argsort(descending=True)[: int(k)]
     window = unit_window(model, layer, tuple(images.shape[1:]))
