@@ -258,7 +258,7 @@ def norm_axes_diagram(batch=4, channels=6, groups=2):
         ("instance norm", lambda i, j: i == 0 and j == 0),
         (f"group norm ({groups} groups)", lambda i, j: i == 0 and j < per),
     ]
-    fig, ax = canvas(10.0, 3.0, (-0.8, 16.2), (-0.8, 4.0))
+    fig, ax = canvas(8.8, 2.7, (-0.8, 16.2), (-0.8, 4.0))
     for k, (name, select) in enumerate(kinds):
         _norm_cube(ax, 4.1 * k, name, batch, channels, select, groups)
     return fig

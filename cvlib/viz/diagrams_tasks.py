@@ -66,7 +66,7 @@ def fcn_diagram(model, input_size=(3, 32, 32)):
         "1x1 conv",
     ]
     full = input_size[-1]
-    fig, ax = canvas(11.0, 4.0, (-0.6, 27.0), (-1.8, 8.6))
+    fig, ax = canvas(9.2, 3.5, (-0.6, 27.0), (-1.8, 8.6))
     xs = [i * 3.0 for i in range(len(shapes))]
     widths = [0.35 + 0.012 * shape[0] for shape in shapes]
     for i, (x, shape, w) in enumerate(zip(xs, shapes, widths, strict=True)):
@@ -145,7 +145,7 @@ def rcnn_diagram(image, proposals, crops, detections, class_names, num_proposals
     matplotlib.figure.Figure
     """
     k, s = len(crops), crops.shape[-1]
-    fig, ax = canvas(12.0, 3.4, (0, 24.4), (-1.6, 5.6))
+    fig, ax = canvas(9.6, 2.9, (0, 24.4), (-1.6, 5.6))
     tab = [colormaps["tab10"](i) for i in range(10)]
     _draw_image(
         _inset(ax, 0.0, 0.4, 4.2, 4.2), image, proposals.tolist(), [tab[i % 10] for i in range(k)]
@@ -170,7 +170,7 @@ def rcnn_diagram(image, proposals, crops, detections, class_names, num_proposals
         7.3, -0.3, f"2. crop and warp each\nto {s} x {s}", ha="center", va="top", fontsize=FONT - 1
     )
     arrow(ax, (9.4, 2.5), (10.3, 2.5))
-    box(ax, 10.2, 1.4, 3.4, 2.2, "CNN\n(the same weights\nfor every crop)", "conv")
+    box(ax, 10.2, 1.4, 3.4, 2.2, "CNN\n(the same\nfor every crop)", "conv")
     ax.text(11.9, -0.3, "3. features", ha="center", va="top", fontsize=FONT - 1)
     arrow(ax, (13.5, 3.0), (14.5, 3.6))
     arrow(ax, (13.5, 2.0), (14.5, 1.4))
@@ -280,7 +280,7 @@ def captioning_diagram(
     caption, question = list(caption), list(question)
     steps = max(len(caption), len(question))
     right = 9.4 + 2.3 * steps
-    fig, ax = canvas(min(12.0, 0.55 * right), 4.4, (-0.3, right), (-0.4, 8.4))
+    fig, ax = canvas(min(9.4, 0.5 * right), 4.2, (-0.3, right), (-0.4, 8.4))
     box(ax, 0.0, 4.8, 2.0, 1.6, "image", "data")
     arrow(ax, (2.05, 5.6), (2.8, 5.6))
     box(ax, 2.9, 4.8, 2.0, 1.6, "CNN", "conv")
