@@ -182,16 +182,16 @@ def test_pretrain_recipe_reproduces_the_shipped_weights(tmp_path):
 # --- normalisation and pre-activation (chapter 8) ---------------------------------------------
 
 
-def test_normalisation_learning_rates_and_batch_sizes_on_tiny_grids():
-    from cvlib.experiments import normalisation
+def test_learning_rates_and_small_batches_on_tiny_grids():
+    from cvlib.experiments import learning_rates, norm_runs, small_batches
 
-    r = normalisation.run_learning_rates(lrs=(0.01, 1.0), epochs=1)
+    r = learning_rates.run(lrs=(0.01, 1.0), epochs=1)
     assert list(r.accuracy) == [("none", 0.01), ("none", 1.0), ("batch", 0.01), ("batch", 1.0)]
     assert all(0.0 <= a <= 1.0 for a in r.accuracy.values())
     assert r.accuracy[("batch", 1.0)] > r.accuracy[("none", 1.0)] + 0.3  # BN survives lr 1
-    b = normalisation.run_batch_sizes(batch_sizes=(64, 16), norms=("batch", "group"), epochs=1)
+    b = small_batches.run(batch_sizes=(64, 16), norms=("batch", "group"), epochs=1)
     assert list(b.accuracy) == [("batch", 16), ("group", 16), ("batch", 64), ("group", 64)]
-    one = normalisation.train_one("group", 0, 1, 16, 1e-3)
+    one = norm_runs.train_one("group", 0, 1, 16, 1e-3)
     assert one == (b.accuracy[("group", 16)], b.train_loss[("group", 16)])  # seeded: the same
 
 
@@ -210,14 +210,12 @@ def test_rcnn_reports_average_precision_of_its_detections():
     assert min(float(d["scores"].min()) for d in r.detections if len(d["scores"])) >= 0.05
 
 
-def test_normalisation_submit_gives_what_run_gives():
-    from cvlib.experiments import normalisation
+def test_small_batches_submit_gives_what_run_gives():
+    from cvlib.experiments import small_batches
     from cvlib.train import Workers
 
-    settings = normalisation.BatchSizes(batch_sizes=(64,), norms=("layer",), epochs=1)
+    settings = small_batches.Settings(batch_sizes=(64,), norms=("layer",), epochs=1)
     with Workers() as workers:
-        pending = normalisation.submit(workers, "batch_sizes", settings)
-        result = pending.result()
-    assert result.accuracy == normalisation.run_batch_sizes(settings).accuracy
-    with pytest.raises(ValueError, match="kind"):
-        normalisation.submit(None, "depth")
+        result = small_batches.submit(workers, settings).result()
+    assert result.accuracy == small_batches.run(settings).accuracy
+    assert result.settings == settings
