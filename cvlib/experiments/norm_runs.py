@@ -18,6 +18,8 @@ from cvlib.data import digits
 from cvlib.models import NormCNN
 from cvlib.train import evaluate, fit, run_parallel, set_seed, torch_threads
 
+from .settings import resolve
+
 __all__ = ["NormResult", "Pending", "run_grid", "submit_grid", "train_one"]
 
 
@@ -86,13 +88,19 @@ class Pending:
         return _result(self.keys, [f.result() for f in self.futures], self.settings, self.start)
 
 
-def run_grid(settings, keys, jobs):
-    """Every ``train_one(**job)``, one process per core; a :class:`NormResult`."""
+def run_grid(settings_class, grid, settings, overrides):
+    """Resolve the settings, then every ``train_one(**job)`` of ``grid(settings)``, one process
+    per core; a :class:`NormResult`."""
     start = time.perf_counter()
-    return _result(keys, run_parallel(train_one, jobs), settings, start)
+    s = resolve(settings_class, settings, overrides)
+    keys, jobs = grid(s)
+    return _result(keys, run_parallel(train_one, jobs), s, start)
 
 
-def submit_grid(workers, settings, keys, jobs):
-    """Start every ``train_one(**job)`` on ``workers``; a :class:`Pending`."""
+def submit_grid(workers, settings_class, grid, settings, overrides):
+    """Resolve the settings, then start every ``train_one(**job)`` on ``workers``; a
+    :class:`Pending`."""
     start = time.perf_counter()
-    return Pending(keys, [workers.submit(train_one, **job) for job in jobs], settings, start)
+    s = resolve(settings_class, settings, overrides)
+    keys, jobs = grid(s)
+    return Pending(keys, [workers.submit(train_one, **job) for job in jobs], s, start)

@@ -17,7 +17,6 @@ Examples
 from dataclasses import dataclass
 
 from .norm_runs import run_grid, submit_grid
-from .settings import resolve
 
 __all__ = ["Settings", "run", "submit"]
 
@@ -43,12 +42,10 @@ def _grid(s):
 
 def run(settings=None, **overrides):
     """Every ``(norm, batch_size)`` run, one process per core; a ``NormResult``."""
-    s = resolve(Settings, settings, overrides)
-    return run_grid(s, *_grid(s))
+    return run_grid(Settings, _grid, settings, overrides)
 
 
 def submit(workers, settings=None, **overrides):
     """Start the runs on ``workers`` (a :class:`cvlib.train.Workers`); ``.result()`` is
     :func:`run`'s result."""
-    s = resolve(Settings, settings, overrides)
-    return submit_grid(workers, s, *_grid(s))
+    return submit_grid(workers, Settings, _grid, settings, overrides)
