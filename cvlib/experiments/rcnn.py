@@ -81,11 +81,11 @@ def run(settings=None, **overrides):
         losses, crop_labels = train_rcnn(
             model, train, proposals, epochs=s.epochs, seed=s.seed, progress=s.progress
         )
-        scores = evaluate_detector(model, test, proposals)
         detections = [
             detect(model, image, proposals, score_threshold=s.ap_score_threshold)
             for image in test.images
         ]
+        scores = evaluate_detector(model, test, proposals, detections=detections)
     targets = [{"boxes": b, "labels": l} for b, l in zip(test.boxes, test.box_labels, strict=True)]
     return Result(
         **scores,
