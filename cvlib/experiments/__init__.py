@@ -6,6 +6,9 @@ and ``run(settings=None, **overrides)`` returning a result (:mod:`cvlib.experime
 - :mod:`~cvlib.experiments.augmentation`: with and without augmentation on 200 digits (ch. 9);
 - :mod:`~cvlib.experiments.transfer`: scratch vs feature extraction vs fine-tuning (ch. 10);
 - :mod:`~cvlib.experiments.depth`: residual vs plain networks at depth 20 and 56 (ch. 8);
+- :mod:`~cvlib.experiments.learning_rates`: learning rates with and without batch norm, and
+  :mod:`~cvlib.experiments.small_batches`: batch, group and layer norm at tiny batch sizes
+  (ch. 8; their shared runs are :mod:`~cvlib.experiments.norm_runs`);
 - :mod:`~cvlib.experiments.regressor`, :mod:`~cvlib.experiments.rcnn`,
   :mod:`~cvlib.experiments.segmentation`: localisation, detection, segmentation (ch. 11);
 - :mod:`~cvlib.experiments.shapes`: the shapes classifier that chapter 12 looks inside;
@@ -21,11 +24,14 @@ from . import (
     augmentation,
     capstone,
     depth,
+    learning_rates,
+    norm_runs,
     pretrain,
     rcnn,
     regressor,
     segmentation,
     shapes,
+    small_batches,
     transfer,
 )
 from .result import SeedResults
@@ -35,10 +41,13 @@ __all__ = [
     "augmentation",
     "capstone",
     "depth",
+    "learning_rates",
+    "norm_runs",
     "pretrain",
     "rcnn",
     "regressor",
     "segmentation",
     "shapes",
+    "small_batches",
     "transfer",
 ]
