@@ -6,7 +6,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Test processes: pytest-xdist sends whole test files to JOBS workers (--dist loadfile keeps a
+# file's module fixtures, e.g. its PostgreSQL server or nbgrader course, in one process).
 JOBS   ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=25
 
 # Idle OpenMP threads sleep instead of spinning: on a busy 2-core machine spinning threads made
 # small torch models up to 10x slower (measured while building the book).
@@ -38,10 +41,10 @@ book: $(STAMP)
 	$(BIN)/python -m cvlib.tools.build_book
 
 test: book
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
