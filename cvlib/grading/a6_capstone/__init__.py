@@ -11,8 +11,8 @@ implementations are out of reach (:data:`cvlib.grading.tripwires.NUMPY_ONLY`).
 - :mod:`.network`: the network's ``forward``, ``loss_and_grads`` and ``predict``;
 - :mod:`.sanity`: the numerical gradient, the whole-network gradient check, overfitting a
   tiny batch;
-- :mod:`.training`: the trained network (the student's ``train`` and ``predict``, one test
-  digit at a time).
+- :mod:`.training`: the trained network (the notebook's, then the student's ``train`` again
+  with the graders' seed, scored with the student's ``predict``, one test digit at a time).
 
 Each answer is graded on its own: the earlier answers it calls are swapped for references while
 it runs, except in :func:`check_training`, whose network is all the student's. The checks import
@@ -33,7 +33,7 @@ from .layers import (
 )
 from .network import check_forward, check_loss_and_grads, check_predict
 from .sanity import check_gradient_check, check_numerical_gradient, check_overfit_tiny_batch
-from .training import check_training
+from .training import check_trained_network, check_training
 
 __all__ = [
     "check_batch_norm",
@@ -56,5 +56,6 @@ __all__ = [
     "check_relu",
     "check_relu_backward",
     "check_sgd",
+    "check_trained_network",
     "check_training",
 ]

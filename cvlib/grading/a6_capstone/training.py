@@ -74,6 +74,41 @@ def _failure(accuracy, one_batch, threshold, losses, seed):
     return message
 
 
+def _score(run, predict, params, stats, threshold, losses, seed, text):
+    """Score ``params`` and ``stats`` with ``predict`` on the test digits, one image at a time;
+    print the accuracy and fail below ``threshold``."""
+    __tracebackhide__ = True
+    test_x, test_target = digits("test")
+    one_at_a_time = [_predictions(run, predict, params, stats, image[None])[0] for image in test_x]
+    accuracy = float(np.mean(np.array(one_at_a_time) == test_target))
+    print(
+        f"{text}: accuracy {accuracy:.3f} on the {len(test_x)} test digits, one image at a "
+        f"time (needed: {threshold:.2f})"
+    )
+    if accuracy < threshold:
+        one_batch = float(np.mean(_predictions(run, predict, params, stats, test_x) == test_target))
+        run.fail(_failure(accuracy, one_batch, threshold, losses, seed))
+
+
+def check_trained_network(predict, params, stats, losses, threshold=0.97):
+    """The network the notebook trained (``params``, ``stats`` and its training ``losses``, from
+    ``train(x_train, y_train, seed=0)``) must recognise ``threshold`` of the 360 test digits,
+    each scored alone with the student's ``predict``. Prints the accuracy. Returns None."""
+    __tracebackhide__ = True
+    run = Run(
+        "a6_capstone.check_trained_network",
+        predict,
+        "predict",
+        options={} if threshold == 0.97 else {"threshold": threshold},
+        also=("params", "stats", "losses"),
+        seeded=False,
+        **OWN,
+    )
+    text = "the network of `params, stats, losses = train(x_train, y_train, seed=0)`"
+    params, stats, losses = _trained(run, (params, stats, losses), text)
+    _score(run, predict, params, stats, threshold, losses, 0, text)
+
+
 def check_training(train, predict, seed=0, threshold=0.97):
     """Train with ``train(x_train, y_train, seed=seed)``; the network must recognise
     ``threshold`` of the 360 test digits, each scored alone with ``predict``. Prints the
@@ -101,19 +136,10 @@ def check_training(train, predict, seed=0, threshold=0.97):
     else:
         seed_value = seed
     x, target = digits("train")
-    test_x, test_target = digits("test")
     text = f"{run.name}(x_train, y_train, seed={seed_value})"
     start = time.perf_counter()
     result = run.call([("x", x), ("target", target)], {"seed": seed_value}, text=text)
     seconds = time.perf_counter() - start
     params, stats, losses = _trained(run, result, text)
-    one_at_a_time = [_predictions(run, predict, params, stats, image[None])[0] for image in test_x]
-    accuracy = float(np.mean(np.array(one_at_a_time) == test_target))
-    print(
-        f"{text} trained in {seconds:.1f} s (loss {losses[0]:.2f} -> {losses[-1]:.3f}); "
-        f"accuracy {accuracy:.3f} on the {len(test_x)} test digits, one image at a time "
-        f"(needed: {threshold:.2f})"
-    )
-    if accuracy < threshold:
-        one_batch = float(np.mean(_predictions(run, predict, params, stats, test_x) == test_target))
-        run.fail(_failure(accuracy, one_batch, threshold, losses, seed))
+    print(f"{text} trained in {seconds:.1f} s (loss {losses[0]:.2f} -> {losses[-1]:.3f})")
+    _score(run, predict, params, stats, threshold, losses, seed, text)
