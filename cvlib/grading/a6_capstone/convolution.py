@@ -50,6 +50,16 @@ def _im2col_alternatives(expected, x, k):
     return hints
 
 
+def _unstrided(conv, x, k, s, p):
+    """What an im2col that ignores the stride returns: the windows of stride 1 at the first
+    ``H_out x W_out`` positions."""
+    n, c, h, w = x.shape
+    h1, w1 = h + 2 * p - k + 1, w + 2 * p - k + 1  # positions with stride 1
+    h_out, w_out = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    every = conv.im2col(x, k, 1, p).reshape(n, c * k * k, h1, w1)
+    return every[..., :h_out, :w_out].reshape(n, c * k * k, h_out * w_out)
+
+
 def check_im2col(fn, seed=None, hidden=False):
     """Check ``fn(x, kernel_size, stride=1, padding=0) -> cols`` against :func:`cvlib.conv.im2col`
     (``(N, C*k*k, H_out*W_out)``, the layout of ``torch.nn.functional.unfold``)."""
@@ -64,7 +74,7 @@ def check_im2col(fn, seed=None, hidden=False):
             hints.append((missing, lambda x=x, k=k, s=s: conv.im2col(x, k, s)))
         if s > 1:
             moved = "The windows move `stride` pixels at a time."
-            hints.append((moved, lambda x=x, k=k, p=p: conv.im2col(x, k, 1, p)))
+            hints.append((moved, lambda x=x, k=k, s=s, p=p: _unstrided(conv, x, k, s, p)))
         args = [("x", x), ("kernel_size", k)]
         kwargs = {"stride": s, "padding": p}
         run.expect_array(args, expected, kwargs, hints, "cols", rtol=1e-12, atol=1e-12)

@@ -148,7 +148,8 @@ def check_overfit_tiny_batch(fn, seed=None, hidden=False):
     digits against :func:`cvlib.numpy_training.overfit_tiny_batch` (the loss before every step,
     to 1e-6; the last below 0.05, every image learnt), then with a transposed kernel gradient
     hidden in ``loss_and_grads``, which must not learn them (``loss_and_grads``, ``sgd`` and
-    ``predict`` are the references)."""
+    ``predict`` are the references). ``hidden=True`` runs 25 steps of ``lr=0.08`` instead (the
+    notebook's hidden test runs after the visible one)."""
     __tracebackhide__ = True
     cnn, ops = network()
     isolate = {**answers(), **network_answers(cnn, ops)}
@@ -165,9 +166,11 @@ def check_overfit_tiny_batch(fn, seed=None, hidden=False):
     knocked = {**isolate, **network_answers(knocked_cnn, knocked_ops)}
     x, target = _tiny_batch()
     training = reference("cvlib.numpy_training")
-    for steps, lr in [(60, 0.05)] + ([(25, 0.08)] if hidden else []):
+    # the hidden test (whose cell runs the visible one first) adds another length and rate
+    for steps, lr in [(25, 0.08)] if hidden else [(60, 0.05)]:
         kwargs = {"steps": steps, "lr": lr}
-        for network_ops, swap, bug in [(ops, isolate, ""), (knocked_ops, knocked, KNOCKED)]:
+        runs = [(ops, isolate, "")] + ([] if hidden else [(knocked_ops, knocked, KNOCKED)])
+        for network_ops, swap, bug in runs:
             losses, accuracy = training.overfit_tiny_batch(x, target, steps, lr, ops=network_ops)
             text = run.text([("x", x), ("target", target)], kwargs) + bug
             got = run.call([("x", x), ("target", target)], kwargs, text=text, isolate=swap)
