@@ -3,12 +3,14 @@
 :func:`grade_assignment` builds a scratch course for one assignment, runs
 ``generate_assignment``, submits the solution and autogrades it alone (timed), then submits the
 blank release, one ``revert-<answer>`` per answer (the solution with that answer back to its
-stub) and any extra submissions, autogrades them all in ONE ``nbgrader autograde`` run (one
+stub; or one per group of answers whose tests do not call each other) and any extra
+submissions, autogrades them all in ONE ``nbgrader autograde`` run (one
 kernel start-up cost per notebook, the training cells of the torch assignments run only where a
 submission reaches them), and reads the gradebook.
 """
 
 import time
+from pathlib import Path
 
 import nbformat
 
@@ -17,11 +19,14 @@ from cvlib.tools import demo, release
 LOOPING = "def {name}(*args, **kwargs):\n    while True:\n        pass"
 
 
-def grade_assignment(name, course, extra=None, feedback_for=None, **overrides):
+def grade_assignment(name, course, extra=None, feedback_for=None, revert=None, **overrides):
     """Everything nbgrader does for one assignment; returns a dict of results.
 
     ``extra`` maps a student id to ``{grade_id: source}`` answers (the other answers are the
-    solution's). ``overrides`` go to the course's config (e.g. ``**{"Execute.timeout": 20}``).
+    solution's). ``revert`` lists groups of answers reverted together in one submission
+    (``revert-<first answer>``; default: each answer alone); the result's ``"reverted"`` maps
+    each answer to its submission. ``overrides`` go to the course's config (e.g.
+    ``**{"Execute.timeout": 20}``).
     """
     demo.make_course(course, [name], **overrides)
     release.nbgrader(course, "generate_assignment", name, "--force")
@@ -39,8 +44,11 @@ def grade_assignment(name, course, extra=None, feedback_for=None, **overrides):
     seconds = time.perf_counter() - start
     demo.submit(course, "blank", name, {filename: rel})
     answers = demo.answer_ids(src)
-    for answer in answers:
-        submit(f"revert-{answer}", {answer: None})
+    groups = revert or [(answer,) for answer in answers]
+    assert sorted(a for group in groups for a in group) == sorted(answers), "revert every answer"
+    reverted = {a: f"revert-{group[0]}" for group in groups for a in group}
+    for group in groups:
+        submit(f"revert-{group[0]}", dict.fromkeys(group))
     for student, student_answers in (extra or {}).items():
         submit(student, student_answers)
     start = time.perf_counter()
@@ -49,16 +57,48 @@ def grade_assignment(name, course, extra=None, feedback_for=None, **overrides):
     feedback = None
     if feedback_for:
         feedback = release.nbgrader(course, "generate_feedback", name, "--student", feedback_for)
+    manual = {  # the written answers, graded by hand: grade_id -> points
+        c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"]
+        for c in src.cells
+        if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")
+    }
     return {
+        "name": name,
         "course": course,
+        "manual": manual,
         "seconds": seconds,
         "batch_seconds": batch_seconds,
         "answers": answers,
+        "reverted": reverted,
         "scores": demo.scores(course, name),
         "filename": filename,
         "feedback_returncode": feedback.returncode if feedback else None,
-        "submissions": 1 + len(answers) + len(extra or {}),
+        "submissions": 1 + len(groups) + len(extra or {}),
     }
+
+
+def written_grades(graded, student):
+    """``{grade_id: (auto_score, needs_manual_grade)}`` of a student's written answers."""
+    from nbgrader.api import Gradebook
+
+    course, name = graded["course"], graded["name"]
+    notebook = graded["filename"].removesuffix(".ipynb")
+    with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gb:
+        grades = {g: gb.find_grade(g, notebook, name, student) for g in graded["manual"]}
+        return {g: (grade.auto_score, grade.needs_manual_grade) for g, grade in grades.items()}
+
+
+def check_full_marks_and_blank_zero(graded):
+    """The solution gets every autograded point, its written answers wait for a grader (no
+    score yet); the blank release gets 0 everywhere (unanswered written answers included)."""
+    score, max_score, grades = graded["scores"]["solution"]
+    manual = graded["manual"]
+    assert manual and set(manual) <= set(grades)
+    assert max_score > 0 and score == max_score - sum(manual.values()), grades
+    assert set(written_grades(graded, "solution").values()) == {(None, True)}  # not graded yet
+    blank_score, _, blank_grades = graded["scores"]["blank"]
+    assert blank_score == 0, {k: v for k, v in blank_grades.items() if v}
+    assert set(written_grades(graded, "blank").values()) == {(0, False)}  # "No response": 0
 
 
 def cells(notebook):
@@ -124,38 +164,78 @@ def fair_grading_submissions(name):
     return out
 
 
+def check_library(graded, name, may_also_lose=None):
+    """Every answer handed to a library loses its points, with a message naming the call; given
+    ``may_also_lose`` (tests of everything at once), the other tests keep theirs."""
+    import nbgrader_submissions as subs
+
+    scores, course, filename = graded["scores"], graded["course"], graded["filename"]
+    full_grades = scores["solution"][2]
+    _, _, grades = scores["library"]
+    said = test_messages(course, "library", name, filename)
+    tests = {subs.graded_cell(answer): call for answer, (_, call) in subs.LIBRARY[name].items()}
+    for test, call in tests.items():
+        assert grades[test] == 0, f"{name}: {test}'s answer handed to {call} keeps its points"
+        assert f"called `{call}" in said[test], said[test]
+        assert "Traceback" not in said[test]
+    for test, points in full_grades.items():
+        if may_also_lose is not None and test not in tests and test not in may_also_lose:
+            assert grades[test] == points, f"library: {test} lost points for another answer"
+
+
+def check_wrong(graded, name, student, submission, also=None):
+    """The submission's bugs cost exactly their answers' points (and the tests of ``also``,
+    ``{test_id: message}``), each with a message that says why; returns the table's rows
+    ``(student, answer, points, message)``."""
+    import nbgrader_submissions as subs
+
+    scores, course, filename = graded["scores"], graded["course"], graded["filename"]
+    full_grades = scores["solution"][2]
+    _, _, grades = scores[student]
+    said = test_messages(course, student, name, filename)
+    expected = {**subs.messages(submission), **(also or {})}
+    rows = []
+    for test, points in full_grades.items():
+        if test in expected:
+            assert grades[test] == 0 and expected[test] in said.get(test, ""), (test, said)
+            answer = next((a for a in submission if subs.graded_cell(a) == test), test)
+            if answer not in submission or submission[answer][0] is not None:
+                rows.append((student, answer, points, expected[test]))  # a blank keeps runs short
+        else:
+            assert grades[test] == points, f"{student}: {test} lost points for another bug"
+    return rows
+
+
+def print_rows(name, rows):
+    print(f"\n{name}: wrong answers tried and the points each lost")
+    for student, answer, points, message in rows:
+        print(f"  {student:8s} {answer:22s} -{points:g}  ({message})")
+
+
+def capstone_submissions():
+    """Assignment 6's submissions: ``library``, ``wrong-1`` (bugs the training never meets)
+    and the knock-outs (``nbgrader_submissions.KNOCKOUTS``)."""
+    import nbgrader_submissions as subs
+
+    name = "a6_capstone"
+    out = {"library": subs.answers(name, subs.LIBRARY[name])}
+    out["wrong-1"] = subs.answers(name, subs.WRONG[name][0])
+    for student, (submission, _) in subs.KNOCKOUTS.items():
+        out[student] = subs.answers(name, submission)
+    return out
+
+
 def check_fair_grading(graded, name):
     """Assert what issue 11 asks of one assignment's fair-grading submissions, and print the table
     of the wrong answers tried and the points each lost."""
     import nbgrader_submissions as subs
 
-    scores, course, filename = graded["scores"], graded["course"], graded["filename"]
-    full, _, full_grades = scores["solution"]
-    # every answer handed to a library loses its points, and the message names the call
-    _, _, grades = scores["library"]
-    said = test_messages(course, "library", name, filename)
-    for answer, (_, call) in subs.LIBRARY[name].items():
-        test = subs.graded_cell(answer)
-        assert grades[test] == 0, f"{name}: {answer} handed to {call} keeps its points"
-        assert f"called `{call}" in said[test], said[test]
-        assert "Traceback" not in said[test]
+    check_library(graded, name)
     # correct answers written differently keep every point
-    assert scores["alternative"][0] == full, scores["alternative"][2]
+    scores = graded["scores"]
+    assert scores["alternative"][0] == scores["solution"][0], scores["alternative"][2]
     # each plausible bug costs exactly its own answer's points, with a message that says why
     rows = []
     for i, submission in enumerate(subs.WRONG[name], 1):
-        student = f"wrong-{i}"
-        _, _, grades = scores[student]
-        said = test_messages(course, student, name, filename)
-        expected = subs.messages(submission)
-        for test, points in full_grades.items():
-            if test in expected:
-                assert grades[test] == 0 and expected[test] in said.get(test, ""), (test, said)
-                answer = next(a for a in submission if subs.graded_cell(a) == test)
-                if submission[answer][0] is not None:  # a blank answer only keeps a run short
-                    rows.append((student, answer, points, expected[test]))
-            else:
-                assert grades[test] == points, f"{student}: {test} lost points for another bug"
-    print(f"\n{name}: wrong answers tried and the points each lost")
-    for student, answer, points, message in rows:
-        print(f"  {student:8s} {answer:22s} -{points:g}  ({message})")
+        rows += check_wrong(graded, name, f"wrong-{i}", submission)
+    print_rows(name, rows)

@@ -33,11 +33,12 @@ def solution_notebook(name):
 
 
 def solutions(name):
-    """``{grade_id: code}`` of the instructor's answers (marker lines removed)."""
+    """``{grade_id: code}`` of the instructor's answers (marker lines removed; the written
+    answers, graded by hand, left out)."""
     return {
         c.metadata.nbgrader["grade_id"]: demo.solution_code(c)
         for c in solution_notebook(name).cells
-        if c.metadata.get("nbgrader", {}).get("solution")
+        if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"
     }
 
 
@@ -87,12 +88,13 @@ def namespace(name):
     return space
 
 
-def run_in_process(name, submitted=None, skip=()):
+def run_in_process(name, submitted=None, skip=(), cells=()):
     """Run a notebook's imports, answers and test cells (hidden tests included) in this process.
 
     ``submitted`` replaces answers (``{grade_id: source}``, None: the blank stub); test cells in
-    ``skip`` (and cells after a failed answer's test) still run. Returns ``{test_id: None if it
-    passed, else the failure message}``.
+    ``skip`` are left out (the cells after a failed answer's test still run); ``cells`` names
+    (by cell id) the notebook's other cells to run too, e.g. assignment 6's ``"run-train"``.
+    Returns ``{test_id: None if it passed, else the failure message}``.
     """
     space = {"__name__": "__main__"}
     results = {}
@@ -104,7 +106,7 @@ def run_in_process(name, submitted=None, skip=()):
         if meta.get("solution"):
             source = (submitted or {}).get(grade_id, demo.solution_code(cell))
             source = stub(cell.source) if source is None else source
-        elif meta.get("grade") or grade_id in ("imports", "data"):
+        elif meta.get("grade") or grade_id in ("imports", "data") or cell.get("id") in cells:
             source = cell.source
         else:
             continue
@@ -695,3 +697,122 @@ WRONG["a5_detection"] = [
         ),
     },
 ]
+
+# --- assignment 6 ----------------------------------------------------------------------------
+# Every layer of assignment 6 feeds its training run, so its plausible bugs come in two kinds:
+# WRONG["a6_capstone"]'s one submission batches bugs the training never meets (a stride other
+# than 1, a bias, all-negative pooling inputs, exact zeros and ties, logits of +-1000, M = 2
+# values per channel, the evaluation-mode backward, a one-sided difference): each costs its own
+# answer's points and the trained network keeps its 5. KNOCKOUTS are the bugs that do reach the
+# training (measured by `python -m cvlib.bench capstone`): each must cost the trained network's
+# points too, one submission each, since two of them together would hide which one cost them.
+
+LIBRARY["a6_capstone"] = {
+    "im2col": (
+        "import torch\n"
+        "def im2col(x, kernel_size, stride=1, padding=0):\n"
+        "    t = torch.nn.functional.unfold(torch.from_numpy(x), kernel_size, padding=padding,"
+        " stride=stride)\n"
+        "    return t.numpy()",
+        "torch.from_numpy",
+    ),
+    "conv2d": (
+        "import cvlib.conv\n"
+        "def conv2d(x, weight, bias=None, stride=1, padding=0):\n"
+        "    return cvlib.conv.conv2d(x, weight, bias, stride, padding)",
+        "cvlib.conv.conv2d",
+    ),
+    "batch_norm": (
+        "import cvlib.batchnorm\n"
+        "def batch_norm(x, running_mean, running_var, weight, bias, training, momentum=0.1,"
+        " eps=1e-5):\n"
+        "    return cvlib.batchnorm.batch_norm(x, running_mean, running_var, weight, bias,"
+        " training, momentum, eps)",
+        "cvlib.batchnorm.batch_norm",
+    ),
+    "sgd": (
+        "from cvlib.optim import sgd as library_sgd\n"
+        "def sgd(params, grads, velocities, lr, momentum=0.0, weight_decay=0.0):\n"
+        "    return library_sgd(params, grads, velocities if momentum else None, lr=lr,"
+        " momentum=momentum, weight_decay=weight_decay)",
+        "cvlib.optim.sgd",
+    ),
+}
+
+_A6_NUMERICAL_ONE_SIDED = """def numerical_gradient(f, x, eps=1e-6):
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    base = f(x)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + eps
+        grad[index] = (f(x) - base) / eps
+        x[index] = original
+    return grad"""
+
+WRONG["a6_capstone"] = [
+    {
+        "im2col": (
+            (
+                "x_pad[:, :, u : u + s * h_out : s, v : v + s * w_out : s]",
+                "x_pad[:, :, u : u + h_out, v : v + w_out]",
+            ),
+            "The windows move `stride` pixels at a time.",
+        ),
+        "conv2d": (
+            ("    if bias is not None:\n        out = out + bias[:, None]\n", ""),
+            "The bias is missing",
+        ),
+        "max_pool2d": (
+            ("np.full((n, c, h_out, w_out), -np.inf)", "np.zeros((n, c, h_out, w_out))"),
+            "max_pool2d(",
+        ),
+        "max_pool2d_backward": (
+            ("larger = window > best", "larger = window >= best"),
+            "the FIRST maximum",
+        ),
+        "relu_backward": (("np.where(x > 0, dout, 0.0)", "np.where(x >= 0, dout, 0.0)"), "x == 0"),
+        "batch_norm": (
+            ("momentum * var * m / (m - 1)", "momentum * var"),
+            "UNBIASED variance",
+        ),
+        "batch_norm_backward": (
+            ("return g * inv_std, dweight, dbias", "return g, dweight, dbias"),
+            "batch_norm_backward(",
+        ),
+        "cross_entropy": (
+            ("shifted = logits - logits.max(axis=1, keepdims=True)", "shifted = logits"),
+            "cross_entropy(",
+        ),
+        "sgd": (
+            ("v = g if velocities is None else", "v = 0 * g if velocities is None else"),
+            "the velocity is the gradient itself",
+        ),
+        "numerical_gradient": (_A6_NUMERICAL_ONE_SIDED, "CENTRED differences"),
+    },
+]
+
+BELOW = "below the 97% needed"
+KNOCKOUTS = {  # student -> (submission as in WRONG, what test_trained_network must say)
+    "knockout-conv-backward": (
+        {
+            "conv2d_backward": (
+                ("reshape(weight.shape)", "reshape(weight.shape).swapaxes(-1, -2)"),
+                "dweight is transposed",
+            )
+        },
+        BELOW,
+    ),
+    "knockout-batch-norm": (
+        {
+            "batch_norm": (
+                (
+                    "        mean, var = running_mean, running_var\n",
+                    "        mean, var = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))\n",
+                ),
+                "normalise with the running estimates",
+            )
+        },
+        "depends on the other images of its batch",
+    ),
+}

@@ -17,11 +17,14 @@ Exceptions raised by student code become such messages too. Helpers never write 
 Hidden tests call the same helpers with ``hidden=True`` (more and harder cases), so the feedback
 a student receives shows a call, not the test data.
 
-The checks live in :mod:`~cvlib.grading.a1_convolution` ... :mod:`~cvlib.grading.a5_detection`
+The checks live in :mod:`~cvlib.grading.a1_convolution` ... :mod:`~cvlib.grading.a6_capstone`
 over one skeleton, :class:`cvlib.grading.checks.Run`. The checks of assignments 3 to 5 (PyTorch)
 are imported on first use, so that the kernels of assignments 1 and 2 never load torch.
+Assignment 6's are reached through their module (``a6_capstone.check_relu``): assignment 2 has
+checks of the same names, with other rules.
 """
 
+from . import a6_capstone
 from ._compare import as_float, as_float_array, as_int, compare_arrays
 from ._student import GradingFailure, call, reference
 from .a1_convolution import (
@@ -68,6 +71,7 @@ _TORCH_CHECKS = {  # name -> module, imported (with torch) on first use
 __all__ = [  # the checks of assignments 3 to 5 are served from _TORCH_CHECKS
     "GradingFailure",
     "Run",
+    "a6_capstone",
     "as_float",
     "as_float_array",
     "as_int",

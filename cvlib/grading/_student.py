@@ -143,6 +143,8 @@ def call(fn, name, args=(), kwargs=None, recipe=None, text=None, watch=None):
 def _copy(value):
     if isinstance(value, np.ndarray):
         return value.copy()
+    if isinstance(value, tuple) and hasattr(type(value), "_make"):  # a named tuple (Params)
+        return type(value)._make(_copy(v) for v in value)
     if isinstance(value, (tuple, list)):
         return type(value)(_copy(v) for v in value)
     return value

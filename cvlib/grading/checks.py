@@ -44,7 +44,8 @@ class Run:
     Parameters
     ----------
     check : str
-        The check's name, e.g. ``"check_pool"``.
+        The check's name, e.g. ``"check_pool"``, or with the module it is reached through,
+        ``"a6_capstone.check_relu"``.
     fn : callable
         The student's answer.
     default : str
@@ -64,6 +65,9 @@ class Run:
     trusted : sequence
         Functions or classes of the check that may call forbidden functions during the call
         (hooks, wrapped data sets); the ``isolate`` references are trusted too.
+    also : sequence of str
+        The names of the check's other positional arguments (more of the student's functions),
+        repeated in the recipe after ``fn``'s.
     """
 
     def __init__(
@@ -80,6 +84,7 @@ class Run:
         reason="this answer asks for your own code",
         trusted=(),
         seeded=True,
+        also=(),
     ):
         self.check = check
         self.fn = fn
@@ -90,20 +95,22 @@ class Run:
         self.isolate = dict(isolate or {})
         self.forbid, self.reason = tuple(forbid), reason
         self.trusted = [*self.isolate.values(), *trusted]
+        self.also = tuple(also)
         self.seed = new_seed(seed) if seeded else None
         self.rng = np.random.default_rng(self.seed)
 
     @property
     def recipe(self):
         """How to repeat exactly this run, as code a student can paste into a cell."""
-        arguments = [self.name, *(f"{k}={v!r}" for k, v in self.options.items())]
+        arguments = [self.name, *self.also, *(f"{k}={v!r}" for k, v in self.options.items())]
         if self.seed is not None:
             arguments.append(f"seed={self.seed}")
         if self.hidden:
             arguments.append("hidden=True")
+        imported = self.check.split(".")[0]  # the check, or the module it is reached through
         return (
             f"(To repeat exactly this test, hidden cases included: `from cvlib.grading import "
-            f"{self.check}; {self.check}({', '.join(arguments)})`.)"
+            f"{imported}; {self.check}({', '.join(arguments)})`.)"
             if self.hidden
             else f"(To repeat exactly this test: `{self.check}({', '.join(arguments)})`.)"
         )
@@ -119,17 +126,19 @@ class Run:
         parts += [argument_text(k, v) for k, v in (kwargs or {}).items()]
         return f"{name or self.name}({', '.join(parts)})"
 
-    def call(self, args=(), kwargs=None, fn=None, name=None, text=None):
+    def call(self, args=(), kwargs=None, fn=None, name=None, text=None, isolate=None):
         """Call the student's function (or ``fn``, e.g. the network it built) on ``args`` and
         return its result.
 
-        While it runs, the earlier answers it may use are the references (``isolate``) and the
-        library implementations of the answer are out of reach (``forbid``).
+        While it runs, the earlier answers it may use are the references (``isolate``: this
+        call's, else the run's) and the library implementations of the answer are out of reach
+        (``forbid``).
         """
         __tracebackhide__ = True
         fn = self.fn if fn is None else fn
-        watch = Watch(self.forbid, self.reason, self.trusted)
-        with swapped(self.fn, self.isolate, keep=(self.name, self.default)):
+        isolate = self.isolate if isolate is None else isolate
+        watch = Watch(self.forbid, self.reason, [*self.trusted, *isolate.values()])
+        with swapped(self.fn, isolate, keep=(self.name, self.default)):
             return call(fn, name or self.name, args, kwargs, self.recipe, text, watch)
 
     @contextlib.contextmanager
@@ -176,6 +185,34 @@ class Run:
         text = self.text(args, kwargs)
         got = self.array(self.call(args, kwargs, text=text), text, what)
         self.compare(got, expected, text, what, alternatives, **tol)
+        return got
+
+    def parts(self, result, names, text):
+        """``result`` as a tuple of ``len(names)`` values, or fail saying what to return."""
+        __tracebackhide__ = True
+        if not isinstance(result, tuple) or len(result) != len(names):
+            length = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
+            listed = ", ".join(names)
+            self.fail(
+                f"{text} should return a tuple ({listed}), but returned "
+                f"{type(result).__name__}{length}. End with `return {listed}`."
+            )
+        return tuple(result)
+
+    def expect_arrays(self, args, expected, kwargs=None, alternatives=None, text=None, **tol):
+        """Call the student's function on ``args``; it must return a tuple of arrays matching
+        ``expected`` (``{name: array}``, in order); ``alternatives`` maps names to hints.
+
+        Returns ``{name: result as a plain float array}``.
+        """
+        __tracebackhide__ = True
+        text = text or self.text(args, kwargs)
+        result = self.parts(self.call(args, kwargs, text=text), list(expected), text)
+        got = {}
+        for value, (name, want) in zip(result, expected.items(), strict=True):
+            got[name] = self.array(value, text, name)
+            hints = (alternatives or {}).get(name, ())
+            self.compare(got[name], want, text, name, hints, **tol)
         return got
 
     def expect_int(self, args, expected, kwargs=None, hints=None):

@@ -3,7 +3,8 @@ asks for are out of reach.
 
 A :class:`Wire` names library functions: the Python functions of a source file or folder
 (``cvlib/conv.py``, ``scipy/ndimage/_filters.py``, ``torchvision/ops/``), found by the file their
-code comes from, or C functions by name (``torch.conv2d``, ``torch._C._nn.avg_pool2d``). A
+code comes from, or C functions by name (``torch.conv2d``, ``torch._C._nn.avg_pool2d``) or all
+the C functions of a module (:data:`ANY`: everything of PyTorch for assignment 6). A
 :class:`Watch` puts a profiler (:func:`sys.setprofile`) in place for the duration of one call of
 the student's function. It sees every Python and C function call, so it finds a forbidden
 function however the student reached it (``cvlib.conv.conv2d``, ``from cvlib.conv import conv2d
@@ -76,9 +77,13 @@ def wires(label, *paths, names=None):
     return tuple(Wire(label, path, names) for path in paths)
 
 
+ANY = "*"  # as the name of a C function: every C function of the wire's module
+
+
 def builtins(label, module, names):
-    """A :class:`Wire` of C functions ``names`` from ``module`` (a prefix, e.g. ``"torch"``)."""
-    return Wire(label, builtins=frozenset(names), module=module)
+    """A :class:`Wire` of C functions ``names`` from ``module`` (a prefix, e.g. ``"torch"``);
+    ``names=ANY`` for all of them."""
+    return Wire(label, builtins=frozenset([names] if names == ANY else names), module=module)
 
 
 # The grader's watch itself: switching the profiler off or tracing around it is tampering.
@@ -152,6 +157,21 @@ DATA = (
     *wires("torchvision", "torchvision/datasets/"),
 )
 NETWORKS = (*wires("cvlib", "cvlib/models/"), *wires("torchvision", "torchvision/models/"))
+# assignment 6 builds a whole network from the student's numpy alone: cvlib's references of its
+# layers, of the network and of its training are out of reach (the network's starting weights,
+# init_params, stay allowed), and so are all of PyTorch and SciPy, and the data sets
+CVLIB_CAPSTONE = (
+    *cvlib_modules("batchnorm", "optim", "numpy_training"),
+    Wire(
+        "cvlib.numpy_cnn",
+        "cvlib/numpy_cnn.py",
+        frozenset({"forward", "loss_and_grads", "predict", "gradient_check"})
+        | frozenset({"_block_forward", "_block_backward"}),
+    ),
+)
+TORCH = (*wires("torch", "torch/"), builtins("torch", "torch", ANY))
+SCIPY = wires("scipy", "scipy/")
+NUMPY_ONLY = (*NUMPY_ANSWER, *CVLIB_CAPSTONE, *CVLIB_TRAINING, *DATA, *TORCH, *SCIPY)
 AUGMENTATIONS = (
     *wires("cvlib.augment.functional", "cvlib/augment/functional.py"),
     *wires(
@@ -182,6 +202,7 @@ class _Index:
                 self.files.setdefault(location, []).append(wire)
             for name in wire.builtins:
                 self.c_names.setdefault(name, []).append(wire)
+        self.any_c = self.c_names.pop(ANY, [])  # wires of every C function of a module
         self.prefixes = tuple(folder for folder, _ in self.folders)
 
     def python(self, code, frame):
@@ -204,7 +225,7 @@ class _Index:
 
     def builtin(self, function):
         """The display name of a forbidden C function about to run, else None."""
-        found = self.c_names.get(getattr(function, "__name__", None))
+        found = self.c_names.get(getattr(function, "__name__", None)) or self.any_c
         if not found:
             return None
         module = getattr(function, "__module__", None)

@@ -65,10 +65,17 @@ def check_max_pool_backward(fn, seed=None, hidden=False):
     """
     __tracebackhide__ = True
     run = Run("check_max_pool_backward", fn, "max_pool2d_backward", seed, hidden, **OWN)
+    max_pool_backward_checks(run)
+
+
+def max_pool_backward_checks(run, extra=()):
+    """Run :func:`check_max_pool_backward`'s cases (and ``extra`` ``(x, kernel_size, stride)``
+    cases) on the student's function of ``run``."""
+    __tracebackhide__ = True
     ref = reference("cvlib.pool")
-    cases = pool_cases(run.rng, hidden, padding=False)
-    cases += [(tied(x), k, s, p) for x, k, s, p in cases[: 4 if hidden else 2]]
-    for x, k, s, _ in cases:
+    cases = [(x, k, s) for x, k, s, _ in pool_cases(run.rng, run.hidden, padding=False)]
+    cases += [(tied(x), k, s) for x, k, s in cases[: 4 if run.hidden else 2]]
+    for x, k, s in [*cases, *extra]:
         dout = run.rng.normal(size=ref.max_pool2d(x, k, stride=s).shape)
         wrong = max_pool_backward_alternatives(dout, x, k, s)
         overlap = (k if s is None else s) < k
@@ -83,22 +90,20 @@ def check_max_pool_backward(fn, seed=None, hidden=False):
         )
 
 
-def _conv_backward_cases(rng, hidden):
+def conv_backward_cases(rng, hidden, shapes=()):
+    """``(x, weight, stride, padding)`` cases of the convolution backward checks; ``shapes`` adds
+    ``(N, C_in, H, W, C_out, k, stride, padding)`` to the usual ones."""
     # (N, C_in, H, W, C_out, k, stride, padding)
-    shapes = [(2, 3, 5, 5, 2, 3, 1, 0), (1, 2, 6, 7, 3, 3, 2, 1), (2, 1, 7, 6, 2, 2, 1, 1)]
+    usual = [(2, 3, 5, 5, 2, 3, 1, 0), (1, 2, 6, 7, 3, 3, 2, 1), (2, 1, 7, 6, 2, 2, 1, 1)]
     if hidden:
-        shapes += [(1, 2, 8, 5, 1, 3, 3, 2), (3, 1, 4, 4, 2, 4, 1, 0)]
-    for n, c, h, w, f, k, s, p in shapes:
+        usual += [(1, 2, 8, 5, 1, 3, 3, 2), (3, 1, 4, 4, 2, 4, 1, 0)]
+    for n, c, h, w, f, k, s, p in [*usual, *shapes]:
         yield rng.normal(size=(n, c, h, w)), rng.normal(size=(f, c, k, k)), s, p
 
 
-def _backward_alternatives(x, dout, p, expected):
-    """Hints for the gradients of a convolution, per result."""
-    n, c, h, w = x.shape
-    averaged = (
-        "Do not divide by the batch size: dout already is the gradient of the loss with respect "
-        "to each output, and each gradient is the SUM of the contributions of all samples."
-    )
+def crop_alternatives(x_shape, p):
+    """Hints for a gradient of a padded input that keeps its padding (or crops ``[p:-p]``)."""
+    n, c, h, w = x_shape
     crop = [
         (
             "dx must have the shape of x: if you padded x, crop the padding off the gradient "
@@ -114,12 +119,27 @@ def _backward_alternatives(x, dout, p, expected):
                 np.zeros((n, c, 0, 0)),
             )
         )
+    return crop
+
+
+def _backward_alternatives(x, dout, p, expected):
+    """Hints for the gradients of a convolution, per result."""
+    n = len(x)
+    averaged = (
+        "Do not divide by the batch size: dout already is the gradient of the loss with respect "
+        "to each output, and each gradient is the SUM of the contributions of all samples."
+    )
     return {
-        "dx": [*crop, (averaged, expected["dx"] / n)],
+        "dx": [*crop_alternatives(x.shape, p), (averaged, expected["dx"] / n)],
         "dweight": [
             (
                 "dweight is the cross-correlation of the input with dout, NOT flipped.",
                 expected["dweight"][..., ::-1, ::-1],
+            ),
+            (
+                "dweight is transposed: its last two axes are the kernel's row u and column v "
+                "(weight[f, c, u, v]), in that order.",
+                expected["dweight"].swapaxes(-1, -2),
             ),
             (averaged, expected["dweight"] / n),
         ],
@@ -143,9 +163,16 @@ def check_conv_backward(fn, seed=None, hidden=False):
     """
     __tracebackhide__ = True
     run = Run("check_conv_backward", fn, "conv2d_backward", seed, hidden, **OWN)
+    conv_backward_checks(run, conv_backward_cases(run.rng, hidden))
+
+
+def conv_backward_checks(run, cases):
+    """Compare the student's convolution backward pass of ``run`` with numerical gradients on
+    ``cases`` (:func:`conv_backward_cases`)."""
+    __tracebackhide__ = True
     conv = reference("cvlib.conv")
     numerical = reference("cvlib.gradcheck").numerical_gradient
-    for x, weight, s, p in _conv_backward_cases(run.rng, hidden):
+    for x, weight, s, p in cases:
         bias = run.rng.normal(size=len(weight))
 
         def forward(x=x, weight=weight, bias=bias, s=s, p=p):
@@ -153,22 +180,13 @@ def check_conv_backward(fn, seed=None, hidden=False):
 
         dout = run.rng.normal(size=forward().shape)
         args = [("dout", dout), ("x", x), ("weight", weight)]
-        text = run.text(args, {"stride": s, "padding": p})
-        result = run.call(args, {"stride": s, "padding": p}, text=text)
-        if not isinstance(result, tuple) or len(result) != 3:
-            run.fail(
-                f"{text} should return a tuple (dx, dweight, dbias), but returned "
-                f"{type(result).__name__}. End with `return dx, dweight, dbias`."
-            )
         expected = {
             "dx": numerical(lambda v: forward(x=v), x, dout),
             "dweight": numerical(lambda v: forward(weight=v), weight, dout),
             "dbias": numerical(lambda v: forward(bias=v), bias, dout),
         }
-        alternatives = _backward_alternatives(x, dout, p, expected)
-        for got, what in zip(result, expected, strict=True):
-            got = run.array(got, text, what)
-            run.compare(got, expected[what], text, what, alternatives[what], rtol=1e-4, atol=1e-6)
+        hints = _backward_alternatives(x, dout, p, expected)
+        run.expect_arrays(args, expected, {"stride": s, "padding": p}, hints, rtol=1e-4, atol=1e-6)
 
 
 def _batch(rng, n=12, size=6, classes=3):

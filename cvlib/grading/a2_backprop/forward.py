@@ -76,54 +76,72 @@ def check_pool(fn, mode="max", seed=None, hidden=False, padding=None):
         forbid=NUMPY_ANSWER,
         reason=OWN_CODE,
     )
+    pool_checks(run, mode, padding)
+
+
+def pool_checks(run, mode, padding=None, extra=()):
+    """Run :func:`check_pool`'s cases (and ``extra`` ``(x, kernel_size, stride, padding)``
+    cases) on the student's function of ``run``."""
+    __tracebackhide__ = True
     ref = reference("cvlib.pool")
     ref_fn = getattr(ref, _MODES[mode])
-    other = {"max": "min", "min": "max"}.get(mode)
-    for x, k, s, p in pool_cases(run.rng, hidden, (mode == "avg") if padding is None else padding):
+    with_padding = (mode == "avg") if padding is None else padding
+    for x, k, s, p in [*pool_cases(run.rng, run.hidden, with_padding), *extra]:
         kwargs = {"stride": s} if not p else {"stride": s, "padding": p}
         expected = ref_fn(x, k, stride=s, padding=p)
-        alternatives = [
-            (
-                "With stride=None the stride equals kernel_size (non-overlapping windows), as in "
-                "PyTorch.",
-                lambda x=x, k=k, p=p: ref_fn(x, k, stride=1, padding=p),
-            ),
-            (
-                "The windows must move `stride` pixels at a time: window (i, j) starts at row "
-                "i*stride, column j*stride.",
-                lambda x=x, k=k, p=p, e=expected: ref_fn(x, k, stride=1, padding=p)[
-                    ..., : e.shape[-2], : e.shape[-1]
-                ],
-            ),
-        ]
-        if s is not None and s != k:
-            alternatives.append(
-                (
-                    f"You ignored the `stride` argument: here stride={s}, so the windows move "
-                    f"{s} pixels at a time, not kernel_size={k}.",
-                    lambda x=x, k=k, p=p: ref_fn(x, k, stride=k, padding=p),
-                )
-            )
-        if other:
-            alternatives.append(
-                (
-                    f"You computed the {other}imum instead of the {mode}imum.",
-                    lambda x=x, k=k, s=s, p=p: getattr(ref, _MODES[other])(
-                        x, k, stride=s, padding=p
-                    ),
-                )
-            )
-        if p:
-            alternatives += _padding_alternatives(x, k, k if s is None else s, p, expected)
+        alternatives = _pool_alternatives(ref, mode, x, k, s, p, expected)
         run.expect_array([("x", x), ("kernel_size", k)], expected, kwargs, alternatives)
+
+
+def _pool_alternatives(ref, mode, x, k, s, p, expected):
+    """Hints for a pooling result: stride None or ignored, windows not moved, min for max."""
+    ref_fn = getattr(ref, _MODES[mode])
+    alternatives = [
+        (
+            "With stride=None the stride equals kernel_size (non-overlapping windows), as in "
+            "PyTorch.",
+            lambda: ref_fn(x, k, stride=1, padding=p),
+        ),
+        (
+            "The windows must move `stride` pixels at a time: window (i, j) starts at row "
+            "i*stride, column j*stride.",
+            lambda: ref_fn(x, k, stride=1, padding=p)[
+                ..., : expected.shape[-2], : expected.shape[-1]
+            ],
+        ),
+    ]
+    if s is not None and s != k:
+        alternatives.append(
+            (
+                f"You ignored the `stride` argument: here stride={s}, so the windows move "
+                f"{s} pixels at a time, not kernel_size={k}.",
+                lambda: ref_fn(x, k, stride=k, padding=p),
+            )
+        )
+    other = {"max": "min", "min": "max"}.get(mode)
+    if other:
+        alternatives.append(
+            (
+                f"You computed the {other}imum instead of the {mode}imum.",
+                lambda: getattr(ref, _MODES[other])(x, k, stride=s, padding=p),
+            )
+        )
+    if p:
+        alternatives += _padding_alternatives(x, k, k if s is None else s, p, expected)
+    return alternatives
 
 
 def check_relu(fn, seed=None, hidden=False):
     """Check ``fn(x) -> max(x, 0)`` elementwise, any shape, input left untouched."""
     __tracebackhide__ = True
-    run = Run("check_relu", fn, "relu", seed, hidden, **OWN)
+    relu_checks(Run("check_relu", fn, "relu", seed, hidden, **OWN))
+
+
+def relu_checks(run):
+    """Run :func:`check_relu`'s cases on the student's function of ``run``."""
+    __tracebackhide__ = True
     ref = reference("cvlib.layers")
-    shapes = [(7,), (3, 4), (2, 3, 4, 5)] + ([(1,), (2, 1, 3, 3, 2)] if hidden else [])
+    shapes = [(7,), (3, 4), (2, 3, 4, 5)] + ([(1,), (2, 1, 3, 3, 2)] if run.hidden else [])
     for shape in shapes:
         x = run.rng.normal(size=shape)
         alternatives = [
@@ -199,23 +217,22 @@ def _loss_hint(loss, expected, n):
 def check_cross_entropy(fn, seed=None, hidden=False):
     """Check ``fn(logits, target) -> (loss, dlogits)``: mean cross-entropy and its gradient."""
     __tracebackhide__ = True
-    run = Run("check_cross_entropy", fn, "cross_entropy", seed, hidden, **OWN)
+    cross_entropy_checks(Run("check_cross_entropy", fn, "cross_entropy", seed, hidden, **OWN))
+
+
+def cross_entropy_checks(run):
+    """Run :func:`check_cross_entropy`'s cases on the student's function of ``run``."""
+    __tracebackhide__ = True
     ref = reference("cvlib.layers")
     underflow = run.rng.normal(size=(3, 4))
-    for logits in [*logit_cases(run.rng, hidden), underflow]:
+    for logits in [*logit_cases(run.rng, run.hidden), underflow]:
         n, k = logits.shape
         target = run.rng.integers(0, k, size=n)
         if logits is underflow:  # the right class 800 below the others: its probability
             logits[np.arange(n), target] -= 800.0  # underflows to 0, log(0) = -inf
         args = [("logits", logits), ("target", target)]
         text = run.text(args)
-        result = run.call(args, text=text)
-        if not isinstance(result, tuple) or len(result) != 2:
-            length = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
-            run.fail(
-                f"{text} should return a tuple (loss, dlogits), but returned "
-                f"{type(result).__name__}{length}. End with `return loss, dlogits`."
-            )
+        result = run.parts(run.call(args, text=text), ("loss", "dlogits"), text)
         loss = run.number(result[0], text, what="loss")
         dlogits = run.array(result[1], text, what="dlogits")
         expected_loss, expected_grad = ref.cross_entropy(logits, target)
