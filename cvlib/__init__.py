@@ -6,7 +6,7 @@ the folder tree, and a module imports only its own layer or lower ones
 
 0. the numpy core, what students rewrite, at the top level: :mod:`cvlib.conv`,
    :mod:`cvlib.pool`, :mod:`cvlib.layers`, :mod:`cvlib.gradcheck`, :mod:`cvlib.kernels`,
-   :mod:`cvlib.tiny_cnn` (numpy only);
+   :mod:`cvlib.optim`, :mod:`cvlib.tiny_cnn` (numpy only);
 1. the base of the PyTorch side: :mod:`cvlib.nn` (the numpy core inside autograd, shared blocks),
    :mod:`cvlib.models` (every network, with the shipped weights), :mod:`cvlib.data`;
 2. tasks: :mod:`cvlib.train` (the training loops, transfer learning), :mod:`cvlib.augment`,
@@ -30,6 +30,7 @@ _SUBMODULES = {
     "layers",
     "gradcheck",
     "kernels",
+    "optim",
     "tiny_cnn",
     "nn",
     "models",
