@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from cvlib import augment as A
-from cvlib.data import digits
 from cvlib.data import shapes as shapes_data
 from cvlib.experiments import (
     augmentation,
@@ -94,14 +93,14 @@ def test_depth_run_records_every_epoch_and_learns():
     loader = torch.utils.data.DataLoader(data, batch_size=32, shuffle=True)
     set_seed(0)
     run = depth.depth_run(resnet_small(8, in_channels=1), loader, loader, (x, y), 3, 3e-3)
-    assert len(run.train_acc) == len(run.test_acc) == 3 and len(run.grad_norm) == 4
+    assert len(run.train_acc) == len(run.val_acc) == 3 and len(run.grad_norm) == 4
     assert run.train_loss[-1] < run.train_loss[0]
 
 
 def test_depth_experiment_pairs_residual_and_plain():
     runs = depth.run(depths=(8,), epochs=1)
     assert [(r.name, r.depth) for r in runs] == [("resnet_small", 8), ("plain_small", 8)]
-    train = digits(size=8, split="train")
+    train, _, _ = digit_splits(8)
     probe = train.images[:256], train.labels[:256]
     set_seed(0)
     plain = plain_small(8, num_classes=10, in_channels=1)

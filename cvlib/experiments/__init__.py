@@ -5,12 +5,12 @@ and ``run(settings=None, **overrides)`` returning a result (:mod:`cvlib.experime
 
 - :mod:`~cvlib.experiments.learning_rate`: a learning-rate sweep of SGD and Adam on LeNet-5, and
   :mod:`~cvlib.experiments.overfitting`: an overfitting run and three cures (the training chapter);
-- :mod:`~cvlib.experiments.augmentation`: with and without augmentation on 200 digits (ch. 9);
-- :mod:`~cvlib.experiments.transfer`: scratch vs feature extraction vs fine-tuning (ch. 10);
-- :mod:`~cvlib.experiments.depth`: residual vs plain networks at depth 20 and 56 (ch. 8);
+- :mod:`~cvlib.experiments.augmentation`: with and without augmentation on 200 digits;
+- :mod:`~cvlib.experiments.transfer`: scratch vs feature extraction vs fine-tuning;
+- :mod:`~cvlib.experiments.depth`: residual vs plain networks at depth 20 and 56;
 - :mod:`~cvlib.experiments.regressor`, :mod:`~cvlib.experiments.rcnn`,
-  :mod:`~cvlib.experiments.segmentation`: localisation, detection, segmentation (ch. 11);
-- :mod:`~cvlib.experiments.shapes`: the shapes classifier that chapter 12 looks inside;
+  :mod:`~cvlib.experiments.segmentation`: localisation, detection, segmentation;
+- :mod:`~cvlib.experiments.shapes`: the shapes classifier that the last chapter looks inside;
 - :mod:`~cvlib.experiments.pretrain`: the recipe of the course CNN's shipped weights.
 
 Repeated runs (seeds, several experiments) go to worker processes, one per core
