@@ -40,7 +40,7 @@ class Settings:
 
     sgd_lrs: tuple = (1e-2, 3e-2, 0.1, 0.3, 1.0)
     adam_lrs: tuple = (1e-4, 1e-3, 1e-2, 0.1)
-    epochs: int = 6
+    epochs: int = 5
     batch_size: int = 32
     seed: int = 0
     val_size: int = VAL_SIZE
