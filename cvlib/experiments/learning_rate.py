@@ -38,8 +38,8 @@ class Settings:
     """Learning rates per optimiser, ``epochs`` over the training part in batches of
     ``batch_size``, one ``seed`` (initial weights and batch order) for every run."""
 
-    sgd_lrs: tuple = (1e-2, 3e-2, 0.1, 0.3, 1.0)
-    adam_lrs: tuple = (1e-4, 1e-3, 1e-2, 0.1)
+    sgd_lrs: tuple = (1e-2, 0.1, 0.3, 1.0)
+    adam_lrs: tuple = (1e-3, 1e-2, 0.1)
     epochs: int = 5
     batch_size: int = 32
     seed: int = 0
