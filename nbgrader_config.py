@@ -54,7 +54,27 @@ c.Execute.execute_retries = 0
 # Stop the kernel at once after the last cell: nothing a student left running survives grading.
 c.Execute.shutdown_kernel = "immediate"
 
+# --- collecting uploads downloaded from an LMS (nbgrader zip_collect) ----------------------
+# Moodle-style names, renamed uploads included: jdoe_1001_assignsubmission_file_a1_convolution
+# (1).ipynb -> submitted/jdoe/a1_convolution/a1_convolution.ipynb. Adapt to your LMS's naming
+# (book/instructors.md, section 4).
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[a-z0-9]+)_[0-9]+_assignsubmission_file_"
+    r"(?P<file_id>[a-z0-9_]+?)(?: \(\d+\)|-\d+)?\.ipynb$"
+)
+
 # --- grading --------------------------------------------------------------------------------
 # The notebooks' own metadata is the truth; a student who edits grade ids or points is caught.
 c.Autograde.create_student = True
 c.Validator.validate_all = False
+
+# --- the held-out data of the hidden tests (assignments 3 to 5) -----------------------------
+# Hidden tests score the trained networks on held-out images drawn with the graders' seed,
+# $CVLIB_HELDOUT_SEED (see cvlib.grading.heldout; without it, a public default that keeps
+# self-learners' runs reproducible). Grading for credit, write a private number into
+# `.heldout_seed` next to this file (git-ignored) or export the variable before
+# `nbgrader autograde`, and change it every term. The kernels nbgrader starts inherit it.
+_seed_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".heldout_seed")
+if "CVLIB_HELDOUT_SEED" not in os.environ and os.path.exists(_seed_file):
+    with open(_seed_file) as _f:
+        os.environ["CVLIB_HELDOUT_SEED"] = _f.read().strip()

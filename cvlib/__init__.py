@@ -5,8 +5,9 @@ the folder tree, and a module imports only its own layer or lower ones
 (``tests/test_architecture.py`` checks it):
 
 0. the numpy core, what students rewrite, at the top level: :mod:`cvlib.conv`,
-   :mod:`cvlib.pool`, :mod:`cvlib.layers`, :mod:`cvlib.gradcheck`, :mod:`cvlib.kernels`,
-   :mod:`cvlib.optim`, :mod:`cvlib.tiny_cnn` (numpy only);
+   :mod:`cvlib.pool`, :mod:`cvlib.layers`, :mod:`cvlib.batchnorm`, :mod:`cvlib.optim`,
+   :mod:`cvlib.gradcheck`, :mod:`cvlib.kernels`, :mod:`cvlib.tiny_cnn`, and assignment 6's
+   :mod:`cvlib.numpy_cnn` with :mod:`cvlib.numpy_training` (numpy only);
 1. the base of the PyTorch side: :mod:`cvlib.nn` (the numpy core inside autograd, shared blocks),
    :mod:`cvlib.models` (every network, with the shipped weights), :mod:`cvlib.data`;
 2. tasks: :mod:`cvlib.train` (the training loops, transfer learning), :mod:`cvlib.augment`,
@@ -30,8 +31,11 @@ _SUBMODULES = {
     "layers",
     "gradcheck",
     "kernels",
-    "optim",
     "tiny_cnn",
+    "batchnorm",
+    "optim",
+    "numpy_cnn",
+    "numpy_training",
     "nn",
     "models",
     "data",

@@ -1,20 +1,34 @@
 """Gradient descent, momentum and Adam in numpy: the update rules of ``torch.optim``, by hand.
 
-An optimiser holds a list of parameter arrays and updates them **in place** from their
-gradients, one ``step(grads)`` at a time, the way ``torch.optim`` does. The rules, for a
-parameter :math:`\\theta` with gradient :math:`g` at step :math:`t = 1, 2, \\dots`:
+Two forms of the same rules:
 
-- :class:`SGD`, plain: :math:`\\theta \\leftarrow \\theta - \\eta\\, g`;
-- :class:`SGD` with momentum :math:`\\mu`: :math:`v \\leftarrow \\mu v + g`,
-  :math:`\\theta \\leftarrow \\theta - \\eta\\, v` (PyTorch's form, :math:`v = 0` at the start);
-- :class:`Adam` (Kingma and Ba, 2015): running means of the gradient and of its square,
-  :math:`m \\leftarrow \\beta_1 m + (1 - \\beta_1) g`, :math:`s \\leftarrow \\beta_2 s +
-  (1 - \\beta_2) g^2`, corrected for their start at zero, :math:`\\hat m = m / (1 - \\beta_1^t)`,
-  :math:`\\hat s = s / (1 - \\beta_2^t)`, and the step
-  :math:`\\theta \\leftarrow \\theta - \\eta\\, \\hat m / (\\sqrt{\\hat s} + \\epsilon)`.
+- :func:`sgd`, functional: one step of SGD over a sequence of parameters, returning new arrays
+  and new velocities and leaving its arguments untouched (assignment 6's numpy training loop,
+  :mod:`cvlib.numpy_training`, uses it);
+- :class:`SGD` and :class:`Adam`, stateful: an optimiser holds a list of parameter arrays and
+  updates them **in place** from their gradients, one ``step(grads)`` at a time, the way
+  ``torch.optim`` does. :meth:`SGD.step` does its arithmetic through :func:`sgd`.
 
-Weight decay :math:`\\lambda` shrinks every weight towards zero. In :class:`SGD` it is the
-gradient of :math:`\\tfrac{\\lambda}{2}\\lVert\\theta\\rVert^2` added to :math:`g` (as
+The rules, for a parameter :math:`\\theta` with gradient :math:`g` at step :math:`t = 1, 2, \\dots`
+(learning rate :math:`\\eta`, momentum :math:`\\mu`, dampening :math:`\\tau`, weight decay
+:math:`\\lambda`)::
+
+    g = g + lambda * theta                                 # weight decay (L2 penalty)
+    v = g                      on the first step          # the momentum buffer ("velocity")
+    v = mu * v + (1 - tau) * g on the later ones
+    g = v                      (or g + mu * v with Nesterov momentum)
+    theta = theta - eta * g
+
+Momentum keeps a running sum of past gradients, so steps grow along directions where the
+gradient keeps its sign and cancel where it oscillates. :class:`Adam` (Kingma and Ba, 2015) keeps
+running means of the gradient and of its square,
+:math:`m \\leftarrow \\beta_1 m + (1 - \\beta_1) g`, :math:`s \\leftarrow \\beta_2 s +
+(1 - \\beta_2) g^2`, corrected for their start at zero, :math:`\\hat m = m / (1 - \\beta_1^t)`,
+:math:`\\hat s = s / (1 - \\beta_2^t)`, and steps
+:math:`\\theta \\leftarrow \\theta - \\eta\\, \\hat m / (\\sqrt{\\hat s} + \\epsilon)`.
+
+Weight decay :math:`\\lambda` shrinks every weight towards zero. In SGD it is the gradient of
+:math:`\\tfrac{\\lambda}{2}\\lVert\\theta\\rVert^2` added to :math:`g` (as
 ``torch.optim.SGD(weight_decay=...)``); in :class:`Adam` it is applied to the weights directly,
 :math:`\\theta \\leftarrow \\theta (1 - \\eta\\lambda)`, outside the adaptive scaling (as
 ``torch.optim.AdamW``; Loshchilov and Hutter, 2019).
@@ -35,7 +49,127 @@ import numbers
 
 import numpy as np
 
-__all__ = ["SGD", "Adam"]
+from cvlib._validate import as_float_array, check_shape
+
+__all__ = ["SGD", "Adam", "sgd"]
+
+
+def sgd(
+    params,
+    grads,
+    velocities=None,
+    *,
+    lr,
+    momentum=0.0,
+    dampening=0.0,
+    weight_decay=0.0,
+    nesterov=False,
+):
+    """One step of SGD over a sequence of parameters: ``(new_params, new_velocities)``.
+
+    The same arithmetic as ``torch.optim.SGD(params, lr, momentum, dampening, weight_decay,
+    nesterov)``; the velocities are its ``momentum_buffer`` entries.
+
+    Parameters
+    ----------
+    params, grads : sequence of ndarray
+        The parameters and their gradients, pairwise of the same shape. A named tuple comes back
+        as the same named tuple.
+    velocities : sequence of ndarray, optional
+        The velocities the previous step returned; ``None`` on the first step (the velocity then
+        starts as the gradient itself, as in PyTorch).
+    lr : float >= 0
+        Learning rate.
+    momentum : float >= 0, default 0
+        ``mu``; 0 is plain gradient descent.
+    dampening : float, default 0
+        ``tau``, the share of the new gradient left out of the velocity.
+    weight_decay : float >= 0, default 0
+        ``lambda``, the L2 penalty's coefficient, added to each gradient as ``lambda * p``.
+    nesterov : bool, default False
+        Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
+
+    Returns
+    -------
+    new_params : same container type as ``params``
+    new_velocities : same container type as ``params``, or None when ``momentum == 0``
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a non-array entry, sequences of different lengths, a gradient or velocity shaped
+        unlike its parameter, or a hyperparameter out of range.
+
+    Shape
+    -----
+    params[i], grads[i], velocities[i] : any shape, the same for the three.
+
+    Examples
+    --------
+    >>> p, v = sgd([np.array([1.0, 2.0])], [np.array([0.5, -1.0])], lr=0.1, momentum=0.9)
+    >>> p[0], v[0]
+    (array([0.95, 2.1 ]), array([ 0.5, -1. ]))
+    >>> p, v = sgd(p, [np.array([0.5, -1.0])], v, lr=0.1, momentum=0.9)
+    >>> p[0], v[0]  # v = 0.9 * v + g
+    (array([0.855, 2.29 ]), array([ 0.95, -1.9 ]))
+    """
+    arrays, grads, velocities = _check(params, grads, velocities, momentum)
+    _check_hyper(lr, momentum, dampening, weight_decay, nesterov)
+    new_params, new_velocities = [], []
+    for k, (p, g) in enumerate(zip(arrays, grads, strict=True)):
+        if weight_decay:
+            g = g + weight_decay * p
+        if momentum:
+            v = g if velocities is None else momentum * velocities[k] + (1 - dampening) * g
+            new_velocities.append(v)
+            g = g + momentum * v if nesterov else v
+        new_params.append(p - lr * g)
+    kind = _container(params)
+    return kind(new_params), kind(new_velocities) if momentum else None
+
+
+def _container(params):
+    """The constructor that rebuilds ``params``' type from a list (named tuples keep names)."""
+    if isinstance(params, tuple) and hasattr(type(params), "_make"):
+        return type(params)._make
+    return tuple if isinstance(params, tuple) else list
+
+
+def _check(params, grads, velocities, momentum):
+    """The three sequences as lists of float arrays (``None`` velocities stay ``None``)."""
+    if velocities is not None and not momentum:
+        raise ValueError("`velocities` were given but `momentum` is 0: there is nothing to carry")
+    checked = [_arrays(params, "params", None)]
+    checked.append(_arrays(grads, "grads", checked[0]))
+    checked.append(None if velocities is None else _arrays(velocities, "velocities", checked[0]))
+    return checked
+
+
+def _arrays(seq, name, like):
+    """``seq`` as a list of float arrays, shaped entry by entry like ``like`` (if given)."""
+    if isinstance(seq, np.ndarray) or not isinstance(seq, tuple | list):
+        raise TypeError(f"`{name}` must be a list or tuple of arrays, got {type(seq).__name__}")
+    arrays = [as_float_array(a, f"{name}[{k}]") for k, a in enumerate(seq)]
+    if like is not None:
+        if len(arrays) != len(like):
+            raise ValueError(f"`{name}` has {len(arrays)} entries but `params` has {len(like)}")
+        for k, (a, p) in enumerate(zip(arrays, like, strict=True)):
+            check_shape(a, f"{name}[{k}]", p.shape, f"the shape of `params[{k}]`")
+    return arrays
+
+
+def _check_hyper(lr, momentum, dampening, weight_decay, nesterov):
+    for name, value in (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)):
+        if not _is_real(value) or not value >= 0:
+            raise ValueError(f"`{name}` must be a number >= 0, got {value!r}")
+    if not _is_real(dampening):
+        raise ValueError(f"`dampening` must be a number, got {dampening!r}")
+    if nesterov and (momentum <= 0 or dampening != 0):
+        raise ValueError("Nesterov momentum needs `momentum` > 0 and `dampening` == 0")
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 def _check_rate(value, name, low=0.0, high=None, low_open=True):
@@ -74,7 +208,7 @@ class _Optimizer:
             raise ValueError(f"`grads` has {len(grads)} arrays but there are {len(self.params)}")
         out = []
         for i, (g, p) in enumerate(zip(grads, self.params, strict=True)):
-            g = np.asarray(g, dtype=p.dtype)
+            g = np.array(g, dtype=p.dtype)  # a copy: a velocity may keep it
             if g.shape != p.shape:
                 raise ValueError(f"`grads[{i}]` has shape {g.shape} but its parameter {p.shape}")
             out.append(g)
@@ -84,6 +218,9 @@ class _Optimizer:
 
 class SGD(_Optimizer):
     """Stochastic gradient descent, with optional momentum and weight decay (``torch.optim.SGD``).
+
+    The in-place, stateful form of :func:`sgd`: every :meth:`step` calls :func:`sgd` with the
+    velocities it returned last time and copies the new parameters into the arrays given here.
 
     Parameters
     ----------
@@ -95,6 +232,10 @@ class SGD(_Optimizer):
         :math:`\\mu \\in [0, 1)`; 0 is plain gradient descent.
     weight_decay : float, default 0
         :math:`\\lambda \\ge 0`, added to the gradient as :math:`\\lambda\\theta`.
+    dampening : float, default 0
+        :math:`\\tau`, the share of the new gradient left out of the velocity.
+    nesterov : bool, default False
+        Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
 
     Shape
     -----
@@ -110,21 +251,29 @@ class SGD(_Optimizer):
     array([-0.45, -3.45])
     """
 
-    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
+    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0, dampening=0.0, nesterov=False):
         super().__init__(params, lr)
         self.momentum = _check_rate(momentum, "momentum", 0.0, 1.0, low_open=False)
         self.weight_decay = _check_rate(weight_decay, "weight_decay", 0.0, low_open=False)
-        self.velocity = [np.zeros_like(p) for p in self.params]
+        self.dampening = dampening
+        self.nesterov = nesterov
+        _check_hyper(self.lr, self.momentum, dampening, self.weight_decay, nesterov)
+        self.velocity = None  # sgd's velocities: None until the first step with momentum
 
     def step(self, grads):
         """Update every parameter in place from its gradient."""
-        for p, g, v in zip(self.params, self._grads(grads), self.velocity, strict=True):
-            g = g + self.weight_decay * p
-            if self.momentum:
-                v *= self.momentum
-                v += g  # v = mu * v + g
-                g = v
-            p -= self.lr * g
+        new, self.velocity = sgd(
+            self.params,
+            self._grads(grads),
+            self.velocity,
+            lr=self.lr,
+            momentum=self.momentum,
+            dampening=self.dampening,
+            weight_decay=self.weight_decay,
+            nesterov=self.nesterov,
+        )
+        for p, n in zip(self.params, new, strict=True):
+            p[...] = n
 
 
 class Adam(_Optimizer):

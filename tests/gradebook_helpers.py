@@ -1,4 +1,4 @@
-"""A tiny nbgrader assignment and a PostgreSQL fixture for the gradebook / large-class tests.
+"""A tiny nbgrader assignment, PostgreSQL and sandbox fixtures for the large-class tests.
 
 The assignment ``tiny`` has three answers (``output_size`` 1 point, ``zero_pad`` 2 points,
 ``dense_params`` 1 point). With ``checks="cvlib"`` its test cells call ``cvlib.grading`` as the
@@ -14,6 +14,7 @@ import pytest
 
 from cvlib.tools import demo, release
 from cvlib.tools.pgserver import PostgresServer, PostgresUnavailable
+from cvlib.tools.sandbox import SandboxUnavailable, check
 
 ASSIGNMENT = "tiny"
 FILENAME = "tiny.ipynb"
@@ -103,10 +104,11 @@ def source_notebook(checks="cvlib"):
     return notebook
 
 
-def make_tiny_course(course, checks="cvlib", db_url=None, timeout=10):
-    """A scratch course with ``tiny`` generated (into the gradebook at ``db_url`` if given)."""
+def make_tiny_course(course, checks="cvlib", db_url=None, timeout=10, **config):
+    """A scratch course with ``tiny`` generated (into the gradebook at ``db_url`` if given);
+    ``config`` adds settings (``{"Section.trait": value}``) to its nbgrader_config.py."""
     course.mkdir(parents=True, exist_ok=True)
-    overrides = {"Execute.timeout": timeout}
+    overrides = {"Execute.timeout": timeout, **config}
     if db_url:
         overrides["CourseDirectory.db_url"] = db_url
     release.write_course_config(course, **overrides)
@@ -152,3 +154,15 @@ def postgres():
         pytest.skip(message + " (set CVLIB_REQUIRE_POSTGRES=1 to make this an error)")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    """bubblewrap works here; skip (or fail under CVLIB_REQUIRE_SANDBOX=1) when it does not."""
+    try:
+        check()
+    except (SandboxUnavailable, OSError) as error:
+        message = f"cannot build a grading box: {error}"
+        if os.environ.get("CVLIB_REQUIRE_SANDBOX") == "1":
+            pytest.fail(message + " (CVLIB_REQUIRE_SANDBOX=1)", pytrace=False)
+        pytest.skip(message + " (set CVLIB_REQUIRE_SANDBOX=1 to make this an error)")

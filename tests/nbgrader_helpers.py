@@ -93,3 +93,69 @@ def error_outputs(course, student, name, filename):
         for o in c.get("outputs", [])
         if o.output_type == "error"
     ]
+
+
+def test_messages(course, student, name, filename):
+    """``{test cell grade_id: its error text}`` of a student's autograded notebook (tests that
+    failed only)."""
+    path = course / "autograded" / student / name / filename
+    notebook = nbformat.read(path, as_version=4)
+    found = {}
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        if grade_id and errors:
+            found[grade_id] = "\n".join(f"{e.ename}: {e.evalue}" for e in errors)
+    return found
+
+
+def fair_grading_submissions(name):
+    """The issue-11 submissions of one assignment, as ``{student: {grade_id: source}}``:
+    ``library`` (every answer handed to a library), ``alternative`` (correct, written
+    differently), ``wrong-1``, ``wrong-2``, ... (plausible bugs, one per answer)."""
+    import nbgrader_submissions as subs
+
+    out = {
+        "library": subs.answers(name, subs.LIBRARY[name]),
+        "alternative": dict(subs.ALTERNATIVE[name]),
+    }
+    for i, submission in enumerate(subs.WRONG[name], 1):
+        out[f"wrong-{i}"] = subs.answers(name, submission)
+    return out
+
+
+def check_fair_grading(graded, name):
+    """Assert what issue 11 asks of one assignment's fair-grading submissions, and print the table
+    of the wrong answers tried and the points each lost."""
+    import nbgrader_submissions as subs
+
+    scores, course, filename = graded["scores"], graded["course"], graded["filename"]
+    full, _, full_grades = scores["solution"]
+    # every answer handed to a library loses its points, and the message names the call
+    _, _, grades = scores["library"]
+    said = test_messages(course, "library", name, filename)
+    for answer, (_, call) in subs.LIBRARY[name].items():
+        test = subs.graded_cell(answer)
+        assert grades[test] == 0, f"{name}: {answer} handed to {call} keeps its points"
+        assert f"called `{call}" in said[test], said[test]
+        assert "Traceback" not in said[test]
+    # correct answers written differently keep every point
+    assert scores["alternative"][0] == full, scores["alternative"][2]
+    # each plausible bug costs exactly its own answer's points, with a message that says why
+    rows = []
+    for i, submission in enumerate(subs.WRONG[name], 1):
+        student = f"wrong-{i}"
+        _, _, grades = scores[student]
+        said = test_messages(course, student, name, filename)
+        expected = subs.messages(submission)
+        for test, points in full_grades.items():
+            if test in expected:
+                assert grades[test] == 0 and expected[test] in said.get(test, ""), (test, said)
+                answer = next(a for a in submission if subs.graded_cell(a) == test)
+                if submission[answer][0] is not None:  # a blank answer only keeps a run short
+                    rows.append((student, answer, points, expected[test]))
+            else:
+                assert grades[test] == points, f"{student}: {test} lost points for another bug"
+    print(f"\n{name}: wrong answers tried and the points each lost")
+    for student, answer, points, message in rows:
+        print(f"  {student:8s} {answer:22s} -{points:g}  ({message})")

@@ -1,5 +1,6 @@
 """cvlib.augment against torchvision.transforms.v2.functional, plus invariants."""
 
+import numpy as np
 import pytest
 import torch
 import torchvision.transforms.v2.functional as TF
@@ -7,6 +8,7 @@ from torch.utils.data import TensorDataset
 
 from cvlib import augment as A
 from cvlib.augment import functional as AF
+from cvlib.augment.functional import shift
 
 
 @pytest.fixture
@@ -246,3 +248,20 @@ def test_type_errors():
         AF.hflip([[1, 2]])
     with pytest.raises(TypeError, match="`generator`"):
         A.RandomRotation(10, generator=0)
+
+
+# --- moved from the teaching-helpers tests ----------------------------------------
+
+
+@pytest.mark.parametrize("dx, dy", [(0, 0), (1, 0), (0, 2), (-3, 1), (2, -2), (-1, -4), (9, 0)])
+def test_shift_matches_torchvision_affine(dx, dy):
+    img = torch.rand(2, 3, 7, 9)
+    expected = TF.affine(img, angle=0.0, translate=[dx, dy], scale=1.0, shear=[0.0, 0.0], fill=0.5)
+    assert torch.equal(shift(img, dx, dy, fill=0.5), expected)
+
+
+def test_shift_bad_input():
+    with pytest.raises(TypeError, match="dx"):
+        shift(torch.zeros(1, 4, 4), 1.5, 0)
+    with pytest.raises(TypeError, match="img"):
+        shift(np.zeros((1, 4, 4)), 1, 0)

@@ -114,6 +114,9 @@ def test_a_changed_library_empties_the_execution_cache(tmp_path):
     build_book.stamp_cache(build, first)
     assert not build_book.clear_stale_cache(build, first)  # same library: the caches stay
     assert cache.exists() and doctrees.exists()
+    (tmp_path / "cvlib" / "grading").mkdir()
+    (tmp_path / "cvlib" / "grading" / "a1.py").write_text("checks = 1\n")  # no chapter uses it
+    assert build_book.library_fingerprint(tmp_path) == first
     (tmp_path / "cvlib" / "conv.py").write_text("x = 2\n")
     second = build_book.library_fingerprint(tmp_path)
     assert second != first

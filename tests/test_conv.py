@@ -6,7 +6,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cvlib.conv import conv2d, conv2d_backward, conv2d_naive, conv_output_size, pad2d
+from cvlib.conv import (
+    conv2d,
+    conv2d_backward,
+    conv2d_naive,
+    conv_output_size,
+    im2col,
+    pad2d,
+)
 from cvlib.gradcheck import numerical_gradient, rel_error
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
@@ -238,3 +245,49 @@ def test_batch_split_into_uneven_chunks_matches_torch(monkeypatch, stride):
     for mine, theirs in zip(conv2d_backward(dout, x, w, **kw),
                             torch_conv(x, w, b, dout=dout, **kw), strict=True):  # fmt: skip
         assert rel_error(mine, theirs) < TOL
+
+
+# --- moved from the teaching-helpers tests ----------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_im2col_product_equals_conv2d_and_torch_unfold(seed):
+    rng = np.random.default_rng(seed)
+    k = tuple(int(v) for v in rng.integers(1, 4, size=2))
+    kw = dict(
+        stride=int(rng.integers(1, 3)),
+        padding=int(rng.integers(0, 3)),
+        dilation=int(rng.integers(1, 3)),
+    )
+    x = rng.standard_normal((2, 3, 9, 8))
+    w = rng.standard_normal((4, 3, *k))
+    cols = im2col(x, k, **kw)  # (N, C*kH*kW, L)
+    expected = torch.nn.functional.unfold(torch.from_numpy(x), k, **kw).numpy()
+    assert cols.shape == expected.shape
+    assert rel_error(cols, expected) < 1e-12
+    out = conv2d(x, w, **kw)
+    assert rel_error((w.reshape(4, -1) @ cols).reshape(out.shape), out) < 1e-10
+    assert rel_error(im2col(x[0], k, **kw), cols[0]) == 0  # unbatched form
+
+
+def test_im2col_of_a_2d_image_and_same_padding():
+    x = np.arange(16.0).reshape(4, 4)
+    cols = im2col(x, 3)
+    assert cols.shape == (9, 4)
+    assert cols[:, 0].tolist() == [0, 1, 2, 4, 5, 6, 8, 9, 10]  # first window, row by row
+    assert im2col(np.ones((2, 5, 5)), 3, padding="same").shape == (18, 25)
+
+
+@pytest.mark.parametrize(
+    "bad, error, word",
+    [
+        (dict(x=np.ones((1, 1, 1, 4, 4))), ValueError, "x"),
+        (dict(kernel_size=0), ValueError, "kernel_size"),
+        (dict(kernel_size=9), ValueError, "kernel_size"),
+        (dict(stride=0), ValueError, "stride"),
+    ],
+)
+def test_im2col_bad_input(bad, error, word):
+    args = dict(x=np.ones((2, 4, 4)), kernel_size=3) | bad
+    with pytest.raises(error, match=word):
+        im2col(**args)

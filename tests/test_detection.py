@@ -192,3 +192,25 @@ def test_detect_output_is_sorted_and_suppressed():
     for c in out["labels"].unique():
         iou = box_iou(out["boxes"][out["labels"] == c], out["boxes"][out["labels"] == c])
         assert (iou.triu(diagonal=1) <= 0.3).all()
+
+
+def test_evaluate_detector_reuses_lower_threshold_detections():
+    from cvlib.data import shapes
+    from cvlib.detection import detect, evaluate_detector, sliding_window_proposals
+    from cvlib.models import ProposalClassifier
+
+    torch.manual_seed(0)
+    model = ProposalClassifier().eval()
+    with torch.no_grad():
+        model.classifier.bias.copy_(torch.tensor([0.0, 2.0, 1.0, 1.5]))  # many detections
+    data = shapes(6, size=32, max_objects=2, task="detect", seed=3)
+    proposals = sliding_window_proposals(32)
+    low = [detect(model, image, proposals, score_threshold=0.2) for image in data.images]
+    high = [detect(model, image, proposals, score_threshold=0.4) for image in data.images]
+    for lo, hi in zip(low, high, strict=True):  # NMS in score order: a threshold is a filter
+        keep = lo["scores"] >= 0.4
+        assert all(torch.equal(lo[k][keep], hi[k]) for k in hi)
+    assert sum(len(d["boxes"]) for d in high) > 0
+    direct = evaluate_detector(model, data, proposals, score_threshold=0.4)
+    reused = evaluate_detector(model, data, proposals, detections=low, score_threshold=0.4)
+    assert direct == reused

@@ -253,3 +253,45 @@ def test_pretrain_recipe_reproduces_the_shipped_weights(tmp_path):
         assert shipped["state_dict"].keys() == again["state_dict"].keys()
         for key, value in shipped["state_dict"].items():
             assert torch.equal(value, again["state_dict"][key]), key
+
+
+# --- normalisation and pre-activation (chapter 8) ---------------------------------------------
+
+
+def test_learning_rates_and_small_batches_on_tiny_grids():
+    from cvlib.experiments import learning_rates, norm_runs, small_batches
+
+    r = learning_rates.run(lrs=(0.01, 1.0), epochs=1)
+    assert list(r.accuracy) == [("none", 0.01), ("none", 1.0), ("batch", 0.01), ("batch", 1.0)]
+    assert all(0.0 <= a <= 1.0 for a in r.accuracy.values())
+    assert r.accuracy[("batch", 1.0)] > r.accuracy[("none", 1.0)] + 0.3  # BN survives lr 1
+    b = small_batches.run(batch_sizes=(64, 16), norms=("batch", "group"), epochs=1)
+    assert list(b.accuracy) == [("batch", 16), ("group", 16), ("batch", 64), ("group", 64)]
+    one = norm_runs.train_one("group", 0, 1, 16, 1e-3)
+    assert one == (b.accuracy[("group", 16)], b.train_loss[("group", 16)])  # seeded: the same
+
+
+def test_depth_experiment_takes_the_preact_network():
+    runs = depth.run(depths=(8,), epochs=1, networks=("preact_small",))
+    assert [(r.name, r.depth) for r in runs] == [("preact_small", 8)]
+    with pytest.raises(ValueError, match="networks"):
+        depth.run(networks=("resnet_50",))
+
+
+def test_rcnn_reports_average_precision_of_its_detections():
+    r = rcnn.run(n_train=60, n_test=12, epochs=1)
+    assert len(r.detections) == len(r.targets) == 12
+    assert set(r.ap) >= {"map", "map_50", "map_75", "ap"}
+    assert 0.0 <= r.ap["map"] <= r.ap["map_50"] <= 1.0
+    assert min(float(d["scores"].min()) for d in r.detections if len(d["scores"])) >= 0.05
+
+
+def test_small_batches_submit_gives_what_run_gives():
+    from cvlib.experiments import small_batches
+    from cvlib.train import Workers
+
+    settings = small_batches.Settings(batch_sizes=(64,), norms=("layer",), epochs=1)
+    with Workers() as workers:
+        result = small_batches.submit(workers, settings).result()
+    assert result.accuracy == small_batches.run(settings).accuracy
+    assert result.settings == settings

@@ -17,12 +17,14 @@ from gradebook_helpers import (
     POINTS,
     make_tiny_course,
     postgres,  # noqa: F401  (the module's PostgreSQL fixture)
+    sandbox,  # noqa: F401  (bubblewrap works here)
     submit,
 )
 from nbgrader.api import Gradebook
 
 from cvlib.tools import release
 from cvlib.tools.autograde_class import autograde_class, read_scores, summary
+from cvlib.tools.sandbox import Limits
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +73,7 @@ def test_gradebook_autograde_manual_grades_survive_and_export(db_url, tmp_path):
     assert {r["assignment"] for r in rows.values()} == {ASSIGNMENT}
 
 
-def test_parallel_autograding_on_postgresql_loses_no_grade(postgres, tmp_path):  # noqa: F811
+def test_parallel_autograding_on_postgresql_loses_no_grade(postgres, sandbox, tmp_path):  # noqa: F811
     url = postgres.create_database("gradebook_class")
     course = make_tiny_course(tmp_path / "course", checks="plain", db_url=url)
     kinds = list(KINDS)
@@ -79,13 +81,12 @@ def test_parallel_autograding_on_postgresql_loses_no_grade(postgres, tmp_path): 
     for student, kind in students.items():
         submit(course, student, KINDS[kind][0])
     start = time.perf_counter()
-    outcomes = autograde_class(
-        course, ASSIGNMENT, db_url=url, jobs=3, timeout=300, memory_mb=4096, progress=False
-    )
+    # no db_url: the course's nbgrader_config.py names the PostgreSQL gradebook
+    outcomes = autograde_class(course, ASSIGNMENT, jobs=3, timeout=300, progress=False)
     seconds = time.perf_counter() - start
     print(
-        f"\n{summary(outcomes, seconds)}\n(32 submissions, 3 processes, shared 2-core machine: "
-        "indicative)"
+        f"\n{summary(outcomes, seconds)}\n(32 submissions, 3 local workers, boxed, shared 2-core "
+        "machine: indicative)"
     )
     assert [o.student for o in outcomes] == sorted(students)
     for outcome in outcomes:
@@ -121,7 +122,7 @@ HOSTILE = {  # student -> answers replacing the solution (the rest is the instru
         "except AttributeError:\n    pass\n"
         "vars(sys.modules['cvlib.grading'])['check_pad2d'] = "
         "lambda *a, **k: None\n"
-        "vars(sys.modules['cvlib.grading.conv'])['compare_arrays'] = "
+        "vars(sys.modules['cvlib.grading.checks'])['compare_arrays'] = "
         "lambda *a, **k: None\n" + FAKE_PAD
     },
     "cheat-builtins": {
@@ -131,27 +132,30 @@ HOSTILE = {  # student -> answers replacing the solution (the rest is the instru
 }
 
 
-def test_hostile_submissions_do_not_hurt_the_others_and_earn_nothing(postgres, tmp_path):  # noqa: F811
+def test_hostile_submissions_do_not_hurt_the_others_and_earn_nothing(postgres, sandbox, tmp_path):  # noqa: F811
     url = postgres.create_database("gradebook_hostile")
     course = make_tiny_course(tmp_path / "course", checks="cvlib", db_url=url, timeout=30)
     for student in ("honest-a", "honest-b"):
         submit(course, student)
     for student, answers in HOSTILE.items():
         submit(course, student, answers)
+    limits = Limits(memory_mb=2048)  # resident: torch's import reserves more, uses ~0.4 GB
     outcomes = autograde_class(
-        course, ASSIGNMENT, db_url=url, jobs=2, timeout=300, memory_mb=5000, progress=False
+        course, ASSIGNMENT, db_url=url, jobs=2, timeout=300, limits=limits, progress=False
     )
     print(f"\n{summary(outcomes)}")
     by = {o.student: o for o in outcomes}
     for student in ("honest-a", "honest-b"):  # graded as if alone
         assert by[student].status == "graded" and by[student].score == FULL, by[student]
     # The kernel died: nbgrader reports the submission as failed and no test after it scores.
+    assert "the kernel exited with code 3" in by["exit"].message
+    assert "the kernel was killed by signal 9" in by["kill"].message
     for student in ("exit", "kill"):
         assert by[student].status == "failed", by[student]
         assert by[student].grades.get("test_zero_pad", 0) == 0
         assert by[student].grades.get("test_dense_params", 0) == 0
     # The memory limit stops the hog in its own cell; grading goes on with the next answer.
-    assert by["memory"].status == "graded", by["memory"]
+    assert by["memory"].status == "graded" and by["memory"].stopped_by == ["memory"]
     assert by["memory"].grades == {
         "test_output_size": 1,
         "test_zero_pad": 0,

@@ -8,15 +8,24 @@ assignments' tests): ``generate_assignment``, then every kind of submission belo
 
 Submissions (students): ``solution`` (the instructor's answers), ``blank`` (the student version
 as released), ``revert-<answer>`` (the solution with that one answer back to its stub),
-``loop`` (one answer loops forever), ``messy`` (answers that raise, write to stderr or return
-wrong types, next to right ones).
+``loop`` (one answer loops forever), ``messy`` (answers that raise, write to stderr, return
+wrong types or call the library, next to right ones), and issue 11's ``library``,
+``alternative`` and ``wrong-<n>`` (``nbgrader_submissions``: every answer handed to a library
+implementation, written differently but right, written with a plausible bug).
 """
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from nbgrader_helpers import LOOPING, committed_matches_generated, error_outputs, grade_assignment
+from nbgrader_helpers import (
+    LOOPING,
+    check_fair_grading,
+    committed_matches_generated,
+    error_outputs,
+    fair_grading_submissions,
+    grade_assignment,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -44,6 +53,7 @@ MESSY = {
             "conv2d_single": "def conv2d_single(x, weight):\n    return x[100, 100] * weight",
             "conv2d_multi": "def conv2d_multi(x, weight, bias=None, stride=1, padding=0):\n"
             "    return [[0.0]]",
+            # a library call (in a cell that also prints): the message names it
             "apply_filters": "import cvlib.conv\n"
             "def apply_filters(image, names):\n"
             "    w = np.stack([kernels.kernel(n) for n in names])[:, None]\n"
@@ -54,27 +64,34 @@ MESSY = {
         "passing": {
             "test_zero_pad",
             "test_conv2d_strided",
-            "test_apply_filters",
             "test_dense_params",
             "test_conv_params",
         },
-        "messages": ["should be an int", "raised IndexError", "should be a numpy array"],
+        "messages": [
+            "should be an int",
+            "raised IndexError",
+            "should be a numpy array",
+            "called `cvlib.conv.conv2d`",
+        ],
     },
     "a2_backprop": {
         "answers": {
             "max_pool2d": "import sys\n"
             "def max_pool2d(x, kernel_size, stride=None):\n"
             "    print('pooling', x.shape, file=sys.stderr)\n"
-            "    return cvlib.pool.max_pool2d(x, kernel_size, stride)",
+            "    s = stride or kernel_size\n"
+            "    k = (kernel_size, kernel_size)\n"
+            "    windows = np.lib.stride_tricks.sliding_window_view(x, k, axis=(2, 3))\n"
+            "    return windows[:, :, ::s, ::s].max(axis=(4, 5))",
             "min_pool2d": "def min_pool2d(x, kernel_size, stride=None):\n"
             "    raise RuntimeError('min pooling is not my thing')",
             "avg_pool2d": "def avg_pool2d(x, kernel_size, stride=None, padding=0):\n"
-            "    return cvlib.pool.avg_pool2d(x, kernel_size, stride, padding)"
-            ".astype(int)",
+            "    return np.zeros((1, 1, 1, 1), dtype=int)",
             "softmax": "def softmax(z):\n    e = np.exp(z)\n"
             "    return e / e.sum(axis=-1, keepdims=True)",
             "cross_entropy": "def cross_entropy(logits, target):\n"
-            "    return cvlib.layers.cross_entropy(logits, target)[0]",
+            "    shifted = logits - logits.max(axis=1, keepdims=True)\n"
+            "    return -(shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))).mean()",
         },
         "passing": {
             "test_max_pool2d",
@@ -99,6 +116,7 @@ def _grade(name, course):
     extra = {
         "loop": {loop_answer: LOOPING.format(name=loop_answer)},
         "messy": MESSY[name]["answers"],
+        **fair_grading_submissions(name),
     }
     return grade_assignment(
         name, course, extra=extra, feedback_for="messy", **{"Execute.timeout": TIMEOUT}
@@ -171,3 +189,8 @@ def test_messy_submission_gets_partial_credit_and_readable_feedback(graded, name
     text = page.read_text()
     for message in MESSY[name]["messages"]:
         assert message in text, f"feedback lacks {message!r}"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_the_grading_is_fair_to_own_work_and_only_to_own_work(graded, name):
+    check_fair_grading(graded[name], name)

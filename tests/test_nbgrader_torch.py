@@ -3,16 +3,25 @@
 One module fixture grades the three assignments (two at a time, each in its own course, with the
 course's own 60 s per cell, since the training cells need it): the solution alone (timed; the
 target is under 90 s per submission on 2 cores), then in one batch the blank version, the solution
-with each answer reverted to its stub, and, for assignment 5, an endless loop in ``nms``.
+with each answer reverted to its stub, issue 11's ``library``, ``alternative`` and ``wrong-<n>``
+submissions (``nbgrader_submissions``) and, for assignment 5, an endless loop in ``nms``.
 
-Training runs only where a submission reaches it: a reverted model, loop or training cell makes
-the training cell fail at once, so the batch costs a few trainings, not one per submission.
+The networks train in the test cells, with the student's training function; a reverted or
+library training answer fails at once, so the batch costs a few trainings, not one per
+submission.
 """
 
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from nbgrader_helpers import LOOPING, committed_matches_generated, error_outputs, grade_assignment
+from nbgrader_helpers import (
+    LOOPING,
+    check_fair_grading,
+    committed_matches_generated,
+    error_outputs,
+    fair_grading_submissions,
+    grade_assignment,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +33,7 @@ LOOP = {"a5_detection": ("nms", "test_nms")}
 
 
 def _grade(name, course):
-    extra = {}
+    extra = fair_grading_submissions(name)
     if name in LOOP:
         answer, _ = LOOP[name]
         extra["loop"] = {answer: LOOPING.format(name=answer)}
@@ -84,3 +93,8 @@ def test_endless_loop_costs_only_its_own_points(graded, name):
     assert score == full - full_grades[test_id], grades
     errors = error_outputs(graded[name]["course"], "loop", name, graded[name]["filename"])
     assert errors and any(e.ename in ("KeyboardInterrupt", "CellTimeoutError") for e in errors)
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_the_grading_is_fair_to_own_work_and_only_to_own_work(graded, name):
+    check_fair_grading(graded[name], name)

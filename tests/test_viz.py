@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from cvlib import viz
+from cvlib.viz import show_matrices, show_matrix
 from cvlib.viz._figure import to_image
 
 
@@ -167,3 +168,21 @@ def test_animation_last_frame_is_the_convolution():
         torch.tensor(image)[None, None], torch.tensor(kernel)[None, None]
     )[0, 0].numpy()
     np.testing.assert_allclose(np.asarray(out), expected)
+
+
+# --- moved from the teaching-helpers tests ----------------------------------------
+
+
+def test_show_matrix_writes_every_value():
+    a = np.array([[1, -2], [3, 4]])
+    fig = show_matrix(a, title="a", fmt="d")
+    texts = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert texts == ["-2", "1", "3", "4"]
+    assert fig.axes[0].get_title() == "a"
+    fig = show_matrices([("x", np.eye(3)), ("y", a)], suptitle="two")
+    assert len(fig.axes) == 2 and len(fig.axes[0].texts) == 9
+
+
+def test_show_matrix_bad_input():
+    with pytest.raises(ValueError, match="a"):
+        show_matrix(np.zeros((2, 2, 2)))

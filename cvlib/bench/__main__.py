@@ -1,4 +1,8 @@
-"""Run one benchmark (``python -m cvlib.bench conv``) or all of them (``... all``)."""
+"""Run one benchmark (``python -m cvlib.bench conv``) or all of them (``... all``).
+
+The grading benchmark measures the grading tools, a layer above this package, so it lives with
+them: ``python -m cvlib.tools.bench_grading`` (``make bench`` runs both).
+"""
 
 import importlib
 import pkgutil
@@ -6,7 +10,7 @@ import sys
 
 import cvlib.bench as _pkg
 
-ORDER = ["conv", "train", "augment", "transfer", "detection", "grading"]
+ORDER = ["conv", "train", "augment", "transfer", "detection", "capstone"]
 
 
 def available():

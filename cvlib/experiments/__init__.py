@@ -8,10 +8,15 @@ and ``run(settings=None, **overrides)`` returning a result (:mod:`cvlib.experime
 - :mod:`~cvlib.experiments.augmentation`: with and without augmentation on 200 digits;
 - :mod:`~cvlib.experiments.transfer`: scratch vs feature extraction vs fine-tuning;
 - :mod:`~cvlib.experiments.depth`: residual vs plain networks at depth 20 and 56;
+- :mod:`~cvlib.experiments.learning_rates`: learning rates with and without batch norm, and
+  :mod:`~cvlib.experiments.small_batches`: batch, group and layer norm at tiny batch sizes
+  (their shared runs are :mod:`~cvlib.experiments.norm_runs`);
 - :mod:`~cvlib.experiments.regressor`, :mod:`~cvlib.experiments.rcnn`,
   :mod:`~cvlib.experiments.segmentation`: localisation, detection, segmentation;
 - :mod:`~cvlib.experiments.shapes`: the shapes classifier that the last chapter looks inside;
-- :mod:`~cvlib.experiments.pretrain`: the recipe of the course CNN's shipped weights.
+- :mod:`~cvlib.experiments.pretrain`: the recipe of the course CNN's shipped weights;
+- :mod:`~cvlib.experiments.capstone`: assignment 6's numpy CNN, its training time and the
+  knock-outs its trained-network test relies on.
 
 Repeated runs (seeds, several experiments) go to worker processes, one per core
 (:func:`cvlib.train.run_parallel`); every run seeds itself, so the figures do not depend on it.
@@ -19,14 +24,18 @@ Repeated runs (seeds, several experiments) go to worker processes, one per core
 
 from . import (
     augmentation,
+    capstone,
     depth,
     learning_rate,
+    learning_rates,
+    norm_runs,
     overfitting,
     pretrain,
     rcnn,
     regressor,
     segmentation,
     shapes,
+    small_batches,
     transfer,
 )
 from .result import SeedResults
@@ -34,13 +43,17 @@ from .result import SeedResults
 __all__ = [
     "SeedResults",
     "augmentation",
+    "capstone",
     "depth",
     "learning_rate",
+    "learning_rates",
+    "norm_runs",
     "overfitting",
     "pretrain",
     "rcnn",
     "regressor",
     "segmentation",
     "shapes",
+    "small_batches",
     "transfer",
 ]

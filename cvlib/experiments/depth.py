@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from torch.utils.data import DataLoader
 
-from cvlib.models import plain_small, resnet_small
+from cvlib.models import plain_small, preact_small, resnet_small
 from cvlib.probes import first_layer_grad_norm
 from cvlib.train import fit, run_parallel, set_seed
 
@@ -26,14 +26,17 @@ from .settings import resolve
 
 __all__ = ["DepthRun", "Settings", "depth_run", "run"]
 
-NETWORKS = {"resnet_small": resnet_small, "plain_small": plain_small}
+NETWORKS = {"resnet_small": resnet_small, "plain_small": plain_small, "preact_small": preact_small}
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Depths to compare, epochs of Adam at ``lr`` in batches of ``batch_size``, one seed."""
+    """Depths to compare, epochs of Adam at ``lr`` in batches of ``batch_size``, one seed;
+    ``networks`` names the networks trained at each depth (keys of ``NETWORKS``; add
+    ``"preact_small"`` for the pre-activation ResNet)."""
 
     depths: tuple = (20, 56)
+    networks: tuple = ("resnet_small", "plain_small")
     epochs: int = 3
     lr: float = 1e-3
     seed: int = 0
@@ -95,14 +98,17 @@ def depth_run(model, train_loader, val_loader, probe, epochs=3, lr=1e-3, name=""
 
 
 def run(settings=None, **overrides):
-    """A list of :class:`DepthRun`: for each depth the residual network, then the plain one.
+    """A list of :class:`DepthRun`: for each depth, each of ``networks`` in order.
 
     The training part of the digits is shuffled by torch's global generator, which each run seeds
     (``set_seed(seed)`` before building its network); the probe batch is its first 256 images.
     One process per core.
     """
     s = resolve(Settings, settings, overrides)
-    jobs = [dict(name=name, depth=depth, settings=s) for depth in s.depths for name in NETWORKS]
+    unknown = [n for n in s.networks if n not in NETWORKS]
+    if isinstance(s.networks, str) or not s.networks or unknown:
+        raise ValueError(f"`networks` must be names from {sorted(NETWORKS)}, got {s.networks!r}")
+    jobs = [dict(name=name, depth=depth, settings=s) for depth in s.depths for name in s.networks]
     return run_parallel(run_one, jobs)
 
 

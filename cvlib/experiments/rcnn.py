@@ -3,7 +3,9 @@ on images of up to two shapes.
 
 Sliding-window proposals, the crop classifier :class:`~cvlib.models.ProposalClassifier`, box
 refinement and NMS (:mod:`cvlib.detection`), trained on ``shapes(n_train, seed=seed)`` and
-evaluated on ``shapes(n_test, seed=seed + 1000)``.
+evaluated on ``shapes(n_test, seed=seed + 1000)``: precision and recall at the detector's
+score threshold, and COCO's average precision of the detections down to
+``ap_score_threshold`` (:func:`cvlib.detection.mean_average_precision`).
 """
 
 import time
@@ -13,7 +15,13 @@ import torch
 from torch import nn
 
 from cvlib.data import TEST_SEED_OFFSET, ShapesDataset, shapes
-from cvlib.detection import evaluate_detector, sliding_window_proposals, train_rcnn
+from cvlib.detection import (
+    detect,
+    evaluate_detector,
+    mean_average_precision,
+    sliding_window_proposals,
+    train_rcnn,
+)
 from cvlib.models import ProposalClassifier
 from cvlib.train import torch_threads
 
@@ -32,12 +40,16 @@ class Settings:
     seed: int = 0
     progress: bool = False
     num_threads: int | None = 1
+    ap_score_threshold: float = 0.05  # keep low-scoring detections: AP needs the whole curve
 
 
 @dataclass
 class Result:
     """``precision``, ``recall``, ``image_accuracy``, ``crop_accuracy``: see
-    :func:`cvlib.detection.evaluate_detector`."""
+    :func:`cvlib.detection.evaluate_detector`; ``ap``: the dict of
+    :func:`cvlib.detection.mean_average_precision` (``"map"`` is COCO's AP@[.5:.95]) of
+    ``detections`` (one dict per test image, scores down to ``ap_score_threshold``) against
+    ``targets``."""
 
     precision: float
     recall: float
@@ -51,6 +63,9 @@ class Result:
     proposals: torch.Tensor
     test: ShapesDataset
     settings: Settings
+    ap: dict = None
+    detections: list = None
+    targets: list = None
 
 
 def run(settings=None, **overrides):
@@ -67,7 +82,12 @@ def run(settings=None, **overrides):
         losses, crop_labels = train_rcnn(
             model, train, proposals, epochs=s.epochs, seed=s.seed, progress=s.progress
         )
-        scores = evaluate_detector(model, test, proposals)
+        detections = [
+            detect(model, image, proposals, score_threshold=s.ap_score_threshold)
+            for image in test.images
+        ]
+        scores = evaluate_detector(model, test, proposals, detections=detections)
+    targets = [{"boxes": b, "labels": l} for b, l in zip(test.boxes, test.box_labels, strict=True)]
     return Result(
         **scores,
         num_proposals=len(proposals),
@@ -78,4 +98,7 @@ def run(settings=None, **overrides):
         proposals=proposals,
         test=test,
         settings=s,
+        ap=mean_average_precision(detections, targets),
+        detections=detections,
+        targets=targets,
     )

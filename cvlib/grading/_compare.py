@@ -19,11 +19,11 @@ RTOL32 = 1e-4
 ATOL32 = 1e-5
 
 
-def as_float_array(got, text, what="the result", seed=None, check=None):
+def as_float_array(got, text, what="the result", recipe=None):
     """Return a plain float ndarray copy of ``got`` or fail explaining what came back."""
     __tracebackhide__ = True
     if got is None:
-        fail(f"{text} returned None: did you forget the `return` statement?", seed, check)
+        fail(f"{text} returned None: did you forget the `return` statement?", recipe)
     if not isinstance(got, np.ndarray):
         hint = ""
         if isinstance(got, (list, tuple)):
@@ -31,8 +31,7 @@ def as_float_array(got, text, what="the result", seed=None, check=None):
         fail(
             f"{text}: {what} should be a numpy array (np.ndarray), but it is a "
             f"{type(got).__name__}.{hint}",
-            seed,
-            check,
+            recipe,
         )
     arr = np.array(got, copy=True, subok=False)  # plain ndarray: its own methods, not the object's
     if arr.dtype.kind != "f":
@@ -45,46 +44,43 @@ def as_float_array(got, text, what="the result", seed=None, check=None):
         fail(
             f"{text}: {what} has dtype {arr.dtype}, expected a floating-point array "
             f"(float64 or float32).{hint}",
-            seed,
-            check,
+            recipe,
         )
     return arr
 
 
-def as_int(got, text, what="the result", seed=None, check=None):
+def as_int(got, text, what="the result", recipe=None):
     """Return ``got`` as a Python int, accepting ints and numpy integers only."""
     __tracebackhide__ = True
     if got is None:
-        fail(f"{text} returned None: did you forget the `return` statement?", seed, check)
+        fail(f"{text} returned None: did you forget the `return` statement?", recipe)
     if isinstance(got, bool) or not isinstance(got, numbers.Integral):
         hint = ""
         if isinstance(got, numbers.Real):
             hint = " Use integer division `//` (floor) instead of `/`, which always gives a float."
         fail(
             f"{text}: {what} should be an int, but it is {type(got).__name__} {got!r}.{hint}",
-            seed,
-            check,
+            recipe,
         )
     return int(got)
 
 
-def as_float(got, text, what="the result", seed=None, check=None):
+def as_float(got, text, what="the result", recipe=None):
     """Return ``got`` as a Python float, accepting real numbers and 0-d / size-1 float arrays."""
     __tracebackhide__ = True
     if got is None:
-        fail(f"{text} returned None: did you forget the `return` statement?", seed, check)
+        fail(f"{text} returned None: did you forget the `return` statement?", recipe)
     if isinstance(got, np.ndarray):
         arr = np.array(got, copy=True, subok=False)
         if arr.size != 1 or arr.dtype.kind not in "fiu":
             fail(
                 f"{text}: {what} should be a single number, but it is an array of shape "
                 f"{arr.shape} and dtype {arr.dtype}. Reduce it (e.g. with .mean()).",
-                seed,
-                check,
+                recipe,
             )
         return float(arr.reshape(()))
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
-        fail(f"{text}: {what} should be a number, but it is {type(got).__name__}.", seed, check)
+        fail(f"{text}: {what} should be a number, but it is {type(got).__name__}.", recipe)
     return float(got)
 
 
@@ -135,8 +131,7 @@ def compare_arrays(
     text,
     what="the result",
     alternatives=(),
-    seed=None,
-    check=None,
+    recipe=None,
     rtol=None,
     atol=None,
 ):
@@ -156,7 +151,7 @@ def compare_arrays(
                     "the + 1 and the range() limits of your loops."
                 )
         message = f"{text}: {what} has the wrong shape: expected {expected.shape}, got {got.shape}."
-        fail(_with_hints(message, hints), seed, check)
+        fail(_with_hints(message, hints), recipe)
     bad = mismatch(got, expected, rtol, atol)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -173,7 +168,7 @@ def compare_arrays(
                 "Your result contains nan or inf: look for an overflow (e.g. exp of a "
                 "large number) or a division by zero."
             )
-        fail(_with_hints(message, hints), seed, check)
+        fail(_with_hints(message, hints), recipe)
 
 
 def _with_hints(message, hints):

@@ -3,7 +3,7 @@
 A student's code runs in the same kernel as the hidden tests, before them. Replacing
 ``np.testing.assert_allclose`` or ``np.allclose`` changes nothing here (the helpers never call
 them), but a notebook could also replace what the helpers do use (``np.abs``, ``np.pad``,
-``builtins.isinstance``, ``cvlib.grading.check_pad2d``, ``cvlib.grading.conv.compare_arrays``) so
+``builtins.isinstance``, ``cvlib.grading.check_pad2d``, ``cvlib.grading.checks.compare_arrays``) so
 that every comparison says "equal". This module makes such tampering cost the tests their points:
 
 - :func:`protect` (called at the end of ``cvlib/grading/__init__.py``) makes the package and its
@@ -22,6 +22,7 @@ guide says what to do about that (look at the flagged submissions, grade out of 
 """
 
 import functools
+import importlib
 import json
 import os
 import subprocess
@@ -91,6 +92,7 @@ _GRADING_DIR = os.path.dirname(os.path.abspath(__file__))
 _CVLIB_DIR = os.path.dirname(_GRADING_DIR)
 _SNAPSHOT = {}  # module name -> {attribute: signature}, from a fresh process
 _GENUINE = {}  # module name -> {attribute: function} of cvlib modules, at protect() time
+_LAZY = {}  # package name -> {name: submodule} imported on first use
 
 _SIGNATURE_CODE = """
 import importlib, json, sys
@@ -222,16 +224,32 @@ class _Protected(_MODULE):
     """Module type of cvlib.grading: attributes read-only, helpers served from the genuine set."""
 
     def __getattribute__(self, name):
-        genuine = _GENUINE.get(_MODULE.__getattribute__(self, "__name__"), {})
+        own = _MODULE.__getattribute__(self, "__name__")
+        genuine = _GENUINE.get(own, {})
         if name in genuine:
             return _guarded(genuine[name])
+        if name in _LAZY.get(own, {}):
+            return _load(own, _LAZY[own][name], name)
         return _MODULE.__getattribute__(self, name)
 
     def __setattr__(self, name, value):
+        own = _MODULE.__getattribute__(self, "__name__")
+        child = f"{own}.{name}"
+        if _TYPE(value) is _MODULE and value.__name__ == child and sys.modules.get(child) is value:
+            # the import system registering a freshly imported submodule on its package
+            if name not in _MODULE.__getattribute__(self, "__dict__"):
+                return _MODULE.__setattr__(self, name, value)
         raise AttributeError(f"cvlib.grading is read-only: cannot set {name!r}")
 
     def __delattr__(self, name):
         raise AttributeError(f"cvlib.grading is read-only: cannot delete {name!r}")
+
+
+def _load(package_name, submodule, name):
+    """Import ``package_name.submodule`` on first use of ``name``, guard it, serve ``name``."""
+    importlib.import_module(f"{package_name}.{submodule}")
+    protect(package_name)
+    return _guarded(_GENUINE[f"{package_name}.{submodule}"][name])
 
 
 @functools.cache
@@ -248,12 +266,18 @@ def _guarded(function):
     return checked
 
 
-def protect(package_name):
-    """Make ``package_name`` and its loaded submodules read-only and audited (see module doc)."""
+def protect(package_name, lazy=None):
+    """Make ``package_name`` and its loaded submodules read-only and audited (see module doc).
+
+    ``lazy`` maps names the package serves to the submodule that defines them, imported on first
+    use. Modules already protected keep the functions they had when they were first protected.
+    """
+    if lazy is not None:
+        _LAZY.setdefault(package_name, dict(lazy))
     for module_name, module in list(sys.modules.items()):
         if module_name != package_name and not module_name.startswith(package_name + "."):
             continue
-        if _TYPE(module) not in (_MODULE, _Protected):
+        if module_name in _GENUINE or _TYPE(module) is not _MODULE:
             continue
         _GENUINE[module_name] = {
             k: v

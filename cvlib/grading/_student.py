@@ -11,10 +11,11 @@ import os
 import secrets
 import sys
 import traceback
-import types
 import warnings
 
 import numpy as np
+
+from .tripwires import LibraryCall
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -23,11 +24,11 @@ class GradingFailure(AssertionError):
     """A test did not pass; the message says what differs and, where possible, why."""
 
 
-def fail(message, seed=None, check=None):
+def fail(message, recipe=None):
     """Raise :class:`GradingFailure` with ``message`` and, if given, how to repeat the test."""
     __tracebackhide__ = True
-    if seed is not None and check is not None:
-        message += f"\n(To repeat exactly this test: {check}(..., seed={seed}).)"
+    if recipe:
+        message += f"\n{recipe}"
     raise GradingFailure(message)
 
 
@@ -53,23 +54,10 @@ def reference(module_name):
     return module
 
 
-def with_references(fn, replacements):
-    """A copy of the student's function ``fn`` whose globals map names to reference functions.
-
-    Only names the notebook defines (other than ``fn`` itself) are replaced, so that an answer
-    which calls the student's earlier answers (``zero_pad`` inside ``conv2d_multi``) is graded on
-    its own: a wrong earlier answer costs its own points, not these too. Anything that is not a
-    plain Python function is returned unchanged.
-    """
-    if type(fn) is not types.FunctionType:
-        return fn
-    space = dict(fn.__globals__)
-    space.update(
-        {name: ref for name, ref in replacements.items() if name in space and name != fn.__name__}
-    )
-    copy = types.FunctionType(fn.__code__, space, fn.__name__, fn.__defaults__, fn.__closure__)
-    copy.__kwdefaults__ = fn.__kwdefaults__
-    return copy
+def function_name(fn, default):
+    """The name the student gave ``fn`` (for messages), or ``default`` if it has none."""
+    name = getattr(fn, "__name__", default)
+    return name if isinstance(name, str) and name.isidentifier() else default
 
 
 def describe(value):
@@ -102,13 +90,16 @@ def _student_line(tb):
     return f" (raised at {where} {frame.lineno} in `{frame.name}`{code})"
 
 
-def call(fn, name, args=(), kwargs=None, seed=None, check=None):
+def call(fn, name, args=(), kwargs=None, recipe=None, text=None, watch=None):
     """Call the student's ``fn`` and return its result, or fail with a readable message.
 
     ``args`` is a sequence of ``(argument_name, value)`` pairs (name may be ``""``); the values are
     copied so the student cannot alter the test's inputs, and an in-place change of an input is
     reported. Output and warnings are captured: stdout is echoed (feedback stays visible), stderr
-    is never written to.
+    is never written to. ``text`` describes the call in messages (default: built from the
+    arguments); ``recipe`` ends every failure message (how to repeat the test). ``watch`` (a
+    :class:`~cvlib.grading.tripwires.Watch`) keeps library implementations of the answer out of
+    reach during the call: calling one fails the check, naming the call.
     """
     __tracebackhide__ = True
     kwargs = dict(kwargs or {})
@@ -116,30 +107,36 @@ def call(fn, name, args=(), kwargs=None, seed=None, check=None):
         fail(f"`{name}` should be a function, but it is {type(fn).__name__}: {describe(fn)}.")
     copies = [_copy(v) for _, v in args]
     kw_copies = {k: _copy(v) for k, v in kwargs.items()}
-    text = signature(name, args, kwargs)
+    text = text or signature(name, args, kwargs)
     out, err = io.StringIO(), io.StringIO()
+    error = None
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                with np.errstate(all="ignore"):
+                with np.errstate(all="ignore"), watch or contextlib.nullcontext():
                     result = fn(*copies, **kw_copies)
-    except NotImplementedError:
+    except LibraryCall:
+        pass  # reported below, as when the student's code caught it
+    except Exception as caught:  # the student's bug, reported in words below
+        error = caught
+    finally:
+        if out.getvalue():
+            sys.stdout.write(out.getvalue()[:2000])
+    if watch is not None and watch.calls:
+        fail(f"`{name}` called `{watch.calls[0]}`: {watch.reason}.", recipe)
+    if isinstance(error, NotImplementedError):
         fail(
             f"`{name}` is not implemented yet: replace `raise NotImplementedError()` in its "
             "answer cell with your code, run that cell, then run this test again."
         )
-    except Exception as error:  # the student's bug, reported in words
-        kind = type(error).__name__
-        where = _student_line(sys.exc_info()[2])
-        fail(f"Calling {text} raised {kind}: {error}{where}.", seed, check)
-    finally:
-        if out.getvalue():
-            sys.stdout.write(out.getvalue()[:2000])
+    if error is not None:
+        where = _student_line(error.__traceback__)
+        fail(f"Calling {text} raised {type(error).__name__}: {error}{where}.", recipe)
     for (arg_name, original), used in zip(args, copies, strict=True):
-        _check_unchanged(original, used, arg_name or "an argument", text, seed, check)
+        _check_unchanged(original, used, arg_name or "an argument", text, recipe)
     for key, used in kw_copies.items():
-        _check_unchanged(kwargs[key], used, key, text, seed, check)
+        _check_unchanged(kwargs[key], used, key, text, recipe)
     return result
 
 
@@ -151,7 +148,7 @@ def _copy(value):
     return value
 
 
-def _check_unchanged(original, used, arg_name, text, seed, check):
+def _check_unchanged(original, used, arg_name, text, recipe):
     __tracebackhide__ = True
     if isinstance(original, np.ndarray):
         same = (
@@ -163,9 +160,8 @@ def _check_unchanged(original, used, arg_name, text, seed, check):
             fail(
                 f"Calling {text} changed its input `{arg_name}` in place. Work on a copy "
                 "(e.g. `x = x.copy()` or write into a new array) and leave the inputs untouched.",
-                seed,
-                check,
+                recipe,
             )
     elif isinstance(original, (tuple, list)):
         for o, u in zip(original, used, strict=False):
-            _check_unchanged(o, u, arg_name, text, seed, check)
+            _check_unchanged(o, u, arg_name, text, recipe)

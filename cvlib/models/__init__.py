@@ -6,7 +6,9 @@ ImageNet architectures accept torchvision's ``state_dict`` with ``strict=True`` 
 (``course_cnn(weights="digits-0-4")``).
 
 - classification: LeNet-5, AlexNet, VGG, GoogLeNet, ResNet, the lecture's quiz network, the
-  course CNN and its shapes variant, small residual and plain networks, plain dense stacks;
+  course CNN and its shapes variant, small residual (post- and pre-activation) and plain
+  networks, a small CNN with a choice of normalisation (batch, group, layer, instance, none),
+  plain dense stacks;
 - localisation and detection: :class:`BoxRegressor`, :class:`ProposalClassifier`;
 - segmentation: :class:`FCN`.
 """
@@ -19,6 +21,7 @@ from .googlenet import GoogLeNet, Inception, googlenet
 from .lecture import LectureCNN, lecture_cnn
 from .lenet import LeNet5, lenet5
 from .mlp import deep_mlp
+from .norm_cnn import NormCNN, norm_layer
 from .resnet import (
     BasicBlock,
     Bottleneck,
@@ -30,7 +33,7 @@ from .resnet import (
     resnet152,
 )
 from .shapes_cnn import ShapesCNN
-from .small import SmallResNet, plain_small, resnet_small
+from .small import PreActBlock, SmallResNet, plain_small, preact_small, resnet_small
 from .vgg import (
     VGG,
     make_layers,
@@ -56,6 +59,8 @@ __all__ = [
     "Inception",
     "LeNet5",
     "LectureCNN",
+    "NormCNN",
+    "PreActBlock",
     "ProposalClassifier",
     "ResNet",
     "ShapesCNN",
@@ -68,7 +73,9 @@ __all__ = [
     "lecture_cnn",
     "lenet5",
     "make_layers",
+    "norm_layer",
     "plain_small",
+    "preact_small",
     "resnet18",
     "resnet34",
     "resnet50",

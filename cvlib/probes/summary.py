@@ -235,60 +235,22 @@ def summary(model, input_size, *, device=None, dtype=torch.float32):
     >>> s.total_params, s.total_macs  # 4*9 + 4;  4*6*6 * 1*3*3
     (40, 1296)
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(input_size, (tuple, list, torch.Size)) or not all(
-        isinstance(d, int) for d in input_size
-    ):
-        raise TypeError(
-            f"`input_size` must be a sequence of ints like (3, 224, 224), got {input_size!r}"
-        )
-    if any(d <= 0 for d in input_size):
-        raise ValueError(f"`input_size` must have positive dimensions, got {tuple(input_size)}")
+    _check_arguments(model, input_size)
     if device is None:
         first = next(model.parameters(), None)
         device = first.device if first is not None else "cpu"
-
     leaves = [
         (name, m)
         for name, m in model.named_modules()
         if not any(True for _ in m.children()) or any(True for _ in m.parameters(False))
     ]
-    rows, seen, calls, fields = [], set(), {}, {}
-    last = [((1, 1), (1, 1))]  # (receptive field, jump) of the last layer run
-
-    def hook(name, module):
-        def record(mod, inputs, output):
-            x, out = _first_tensor(inputs), _first_tensor(output)
-            if out is None:
-                return
-            before = fields.get(x.data_ptr(), (None, last[0]))[1] if x is not None else last[0]
-            field = _next_field(mod, before)
-            fields[out.data_ptr()] = (out, field)  # keep `out` alive so its address stays unique
-            last[0] = field
-            calls[name] = calls.get(name, 0) + 1
-            first_call = module not in seen
-            seen.add(module)
-            params = list(module.parameters(recurse=False)) if first_call else []
-            rows.append(
-                Row(
-                    name=name if calls[name] == 1 else f"{name}#{calls[name]}",
-                    type=type(module).__name__,
-                    output_shape=tuple(out.shape[1:]),
-                    params=sum(p.numel() for p in params),
-                    trainable=sum(p.numel() for p in params if p.requires_grad),
-                    macs=count_macs(mod, x, out) if x is not None else 0,
-                    receptive_field=None if field is None else _square(field[0]),
-                    jump=None if field is None else _square(field[1]),
-                )
-            )
-
-        return record
-
+    recorder = _Recorder()
     modes = {m: m.training for m in model.modules()}
-    handles = [m.register_forward_hook(hook(name or type(m).__name__, m)) for name, m in leaves]
+    handles = [
+        m.register_forward_hook(recorder.hook(name or type(m).__name__, m)) for name, m in leaves
+    ]
     x = torch.zeros(1, *input_size, device=device, dtype=dtype)
-    fields[x.data_ptr()] = (x, ((1, 1), (1, 1)))
+    recorder.fields[x.data_ptr()] = (x, ((1, 1), (1, 1)))
     try:
         model.eval()
         with torch.no_grad():
@@ -300,17 +262,65 @@ def summary(model, input_size, *, device=None, dtype=torch.float32):
             m.training = mode
     for name, m in leaves:  # parameters of layers that did not run (e.g. auxiliary heads)
         params = list(m.parameters(recurse=False))
-        if m not in seen and params:
-            rows.append(
+        if m not in recorder.seen and params:
+            n, trainable = (
+                sum(p.numel() for p in params),
+                sum(p.numel() for p in params if p.requires_grad),
+            )
+            recorder.rows.append(Row(name, type(m).__name__, None, n, trainable, 0, None, None))
+    return Summary(recorder.rows, input_size)
+
+
+def _check_arguments(model, input_size):
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(input_size, (tuple, list, torch.Size)) or not all(
+        isinstance(d, int) for d in input_size
+    ):
+        raise TypeError(
+            f"`input_size` must be a sequence of ints like (3, 224, 224), got {input_size!r}"
+        )
+    if any(d <= 0 for d in input_size):
+        raise ValueError(f"`input_size` must have positive dimensions, got {tuple(input_size)}")
+
+
+class _Recorder:
+    """The forward hooks' shared state: one :class:`Row` per call, in execution order.
+
+    ``fields`` maps a tensor's address to ``(tensor, (receptive field, jump))`` (the tensor is
+    kept alive so that its address stays unique); ``last`` is the pair of the last layer run.
+    """
+
+    def __init__(self):
+        self.rows, self.seen, self.calls, self.fields = [], set(), {}, {}
+        self.last = ((1, 1), (1, 1))
+
+    def hook(self, name, module):
+        def record(mod, inputs, output):
+            x, out = _first_tensor(inputs), _first_tensor(output)
+            if out is None:
+                return
+            before = (
+                self.fields.get(x.data_ptr(), (None, self.last))[1] if x is not None else self.last
+            )
+            field = _next_field(mod, before)
+            self.fields[out.data_ptr()] = (out, field)
+            self.last = field
+            self.calls[name] = self.calls.get(name, 0) + 1
+            first_call = module not in self.seen
+            self.seen.add(module)
+            params = list(module.parameters(recurse=False)) if first_call else []
+            self.rows.append(
                 Row(
-                    name,
-                    type(m).__name__,
-                    None,
-                    sum(p.numel() for p in params),
-                    sum(p.numel() for p in params if p.requires_grad),
-                    0,
-                    None,
-                    None,
+                    name=name if self.calls[name] == 1 else f"{name}#{self.calls[name]}",
+                    type=type(module).__name__,
+                    output_shape=tuple(out.shape[1:]),
+                    params=sum(p.numel() for p in params),
+                    trainable=sum(p.numel() for p in params if p.requires_grad),
+                    macs=count_macs(mod, x, out) if x is not None else 0,
+                    receptive_field=None if field is None else _square(field[0]),
+                    jump=None if field is None else _square(field[1]),
                 )
             )
-    return Summary(rows, input_size)
+
+        return record

@@ -1,62 +1,52 @@
-"""Autograde a whole class in parallel: one ``nbgrader autograde --student S`` process each.
+"""Autograde a whole class, every kernel boxed, spread over machines by Dask distributed.
 
 Run it in the course directory (the folder with ``nbgrader_config.py`` and ``submitted/``)::
 
+    python -m cvlib.tools.autograde_class a1_convolution           # this machine, boxed
     python -m cvlib.tools.autograde_class a1_convolution --jobs 4 \\
-        --db postgresql+psycopg2://nbgrader@dbhost/cnn_cv --timeout 900 --memory 4096
+        --db postgresql+psycopg2://nbgrader@dbhost/cnn_cv --memory 3072
+    python -m cvlib.tools.autograde_class a3_cnn --scheduler tcp://head:8786 --db "$DB_URL"
 
-Every submission in ``submitted/<student>/<assignment>/`` is graded by its own nbgrader process
-(and so its own kernel), at most ``--jobs`` at a time, against one gradebook. Use a PostgreSQL
-gradebook (``--db`` or ``c.CourseDirectory.db_url``) for ``--jobs`` above 1: SQLite allows a
-single writer and makes the others wait or fail with "database is locked".
+Every submission in ``submitted/<student>/<assignment>/`` is one task of a Dask cluster: a
+local one by default (``--jobs`` worker processes on this machine), or the cluster whose scheduler
+``--scheduler`` names (``dask scheduler`` and ``dask worker --nthreads 1`` on each machine, or a
+Slurm/Kubernetes cluster from dask-jobqueue/dask-kubernetes). Each task runs ``nbgrader
+autograde --student S --force`` in the worker process (:mod:`cvlib.tools.grade_submission`),
+one at a time per process; the workers need this environment, the course folder at the same
+path (a shared file system) and a gradebook they all reach. A worker that dies mid-submission
+loses nothing: the scheduler grades that submission again on another worker, and nbgrader
+records each submission once.
 
-A broken submission cannot take the others down:
+The gradebook: with the course's SQLite file (the default), one writer at a time, so one
+submission at a time on this machine; ``--jobs`` above 1 and ``--scheduler`` need PostgreSQL
+(``--db`` or ``c.CourseDirectory.db_url``).
 
-- ``--memory`` MB caps the address space (``RLIMIT_AS``) of the nbgrader process and so of the
-  kernel it starts (children inherit the limit): an answer that allocates without bound gets a
-  ``MemoryError`` in its own cell, not the machine's memory.
-- ``--timeout`` seconds bounds a whole submission; past it the process and all its descendants
-  (the kernel runs in its own session) are killed and the submission is reported as timed out.
-  ``c.Execute.timeout`` still bounds each cell inside. A CPU-time limit (``RLIMIT_CPU``, the same
-  number of seconds) stops a kernel that would somehow outlive its nbgrader process.
-- A kernel that dies (``os._exit`` in an answer, killed by the limits) makes only that
-  submission fail; the summary lists it with nbgrader's last error line.
+Every kernel runs in the box of :mod:`cvlib.tools.sandbox` (bubblewrap): unprivileged, no
+network, nothing of the course but its own working copy, with limits on resident memory
+(``--memory`` MB), CPU seconds per process (``--cpu``), processes and threads
+(``--processes``) and wall clock (``--timeout`` s for the whole submission, besides nbgrader's
+``c.Execute.timeout`` per cell). Without bubblewrap the grader refuses to start, unless told
+``--no-sandbox`` (then the kernels run with the grader's rights, bounded by the per-cell
+timeout alone).
+A submission stopped by a limit is listed with that limit in the summary and told so in its
+feedback.
 
 Progress is a tqdm bar (silent under ``NBGRADER_EXECUTION``); the summary gives one line per
 submission that did not grade cleanly and the class's scores read back from the gradebook.
 """
 
 import argparse
+import dataclasses
 import os
-import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from pathlib import Path
 
-# Applied in the child before it becomes nbgrader: limits are inherited by the kernel it starts.
-_LIMITED = (
-    "import os, resource, sys\n"
-    "mem, cpu = int(sys.argv[1]), int(sys.argv[2])\n"
-    "if mem > 0: resource.setrlimit(resource.RLIMIT_AS, (mem, mem))\n"
-    "if cpu > 0: resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))\n"
-    "os.execv(sys.argv[3], sys.argv[3:])\n"
-)
+from cvlib.tools.grade_submission import Outcome, grade_one, nbgrader_api
+from cvlib.tools.grading_cluster import check_workers, connect, grade_all
+from cvlib.tools.sandbox import INSTALL_HINT, Limits, SandboxUnavailable, check
 
-
-@dataclass
-class Outcome:
-    """What happened to one submission."""
-
-    student: str
-    status: str  # "graded", "failed" (nbgrader reported an error) or "timeout"
-    seconds: float
-    returncode: int | None = None
-    message: str = ""
-    score: float | None = None
-    max_score: float | None = None
-    grades: dict = field(default_factory=dict)
+__all__ = ["Outcome", "autograde_class", "grade_one", "read_scores", "summary"]
 
 
 def students_of(course, assignment):
@@ -65,93 +55,6 @@ def students_of(course, assignment):
     if not submitted.is_dir():
         return []
     return sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir())
-
-
-def limited_command(command, memory_mb=0, cpu_seconds=0):
-    """``command`` (absolute program path first) run through a wrapper that sets rlimits first.
-
-    The wrapper is a few lines of Python that call ``resource.setrlimit`` (RLIMIT_AS to
-    ``memory_mb``, RLIMIT_CPU to ``cpu_seconds``; 0 means no limit) and then ``exec`` the command,
-    so the limits hold for it and everything it starts.
-    """
-    if memory_mb < 0 or cpu_seconds < 0:
-        raise ValueError(f"memory_mb and cpu_seconds must be >= 0, got {memory_mb}, {cpu_seconds}")
-    return [
-        sys.executable,
-        "-c",
-        _LIMITED,
-        str(int(memory_mb) * 2**20),
-        str(int(cpu_seconds)),
-        *command,
-    ]
-
-
-def _kill_tree(pid):
-    import psutil
-
-    try:
-        parent = psutil.Process(pid)
-        family = [*parent.children(recursive=True), parent]
-    except psutil.NoSuchProcess:
-        return
-    for proc in family:
-        try:
-            proc.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(family, timeout=10)
-
-
-def _last_error(text):
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if "error" in line.lower() and "Please see" not in line]
-    return (errors or lines or [""])[-1][:300]
-
-
-def grade_one(
-    course, assignment, student, db_url=None, timeout=900, memory_mb=0, force=True, extra_args=()
-):
-    """Autograde one student in its own process; return an :class:`Outcome` (never raises)."""
-    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-    env = dict(os.environ, PYTHONWARNINGS="ignore", PATH=path)
-    command = [
-        sys.executable,
-        "-m",
-        "nbgrader",
-        "autograde",
-        assignment,
-        "--student",
-        student,
-        "--log-level=WARN",
-        *extra_args,
-    ]
-    if force:
-        command.append("--force")
-    if db_url:
-        command.append(f"--db={db_url}")
-    command = limited_command(command, memory_mb, int(timeout) + 30 if timeout else 0)
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        command,
-        cwd=course,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = proc.communicate(timeout=timeout or None)
-    except subprocess.TimeoutExpired:
-        _kill_tree(proc.pid)
-        output, _ = proc.communicate()
-        return Outcome(
-            student, "timeout", time.perf_counter() - start, None, f"killed after {timeout} s"
-        )
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        return Outcome(student, "failed", seconds, proc.returncode, _last_error(output))
-    return Outcome(student, "graded", seconds, 0)
 
 
 def read_scores(db_url, assignment, course_id=None):
@@ -167,46 +70,78 @@ def read_scores(db_url, assignment, course_id=None):
     return result
 
 
+def gradebook_url(course, db_url=None):
+    """``db_url``, or the course's (its ``c.CourseDirectory.db_url``, by default the SQLite file
+    ``gradebook.db`` in the course folder)."""
+    return db_url or nbgrader_api(Path(course).resolve()).coursedir.db_url
+
+
+def default_jobs(url, scheduler=None):
+    """Local workers: 1 on SQLite (one writer), else one per core."""
+    if scheduler:
+        return None
+    return 1 if url.startswith("sqlite") else max(1, os.cpu_count() or 1)
+
+
+def _check_options(url, jobs, timeout, scheduler):
+    if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
+        raise ValueError(f"`jobs` must be an int >= 1, got {jobs!r}")
+    if timeout is not None and timeout < 0:
+        raise ValueError(f"`timeout` must be >= 0 seconds, got {timeout}")
+    if url.startswith("sqlite") and (scheduler or (jobs or 1) > 1):
+        raise ValueError(
+            f"`{'scheduler' if scheduler else 'jobs'}`: a SQLite gradebook takes one writer at "
+            "a time; grade in parallel or on a cluster with a PostgreSQL gradebook (`db_url`, "
+            "--db), or leave `jobs` at 1"
+        )
+
+
 def autograde_class(
     course,
     assignment,
     students=None,
     db_url=None,
-    jobs=2,
-    timeout=900,
-    memory_mb=0,
+    jobs=None,
+    timeout=None,
+    limits=None,
     course_id=None,
     progress=True,
+    sandbox=True,
+    scheduler=None,
 ):
-    """Autograde every submission of ``assignment`` with ``jobs`` processes; list of Outcomes.
+    """Autograde every submission of ``assignment`` on a Dask cluster; list of Outcomes.
 
-    ``db_url`` defaults to the course's SQLite ``gradebook.db``. The assignment must already be
-    in the gradebook (``nbgrader generate_assignment`` or ``nbgrader db assignment add`` puts it
-    there), so that the parallel processes only ever add rows of their own student.
+    ``db_url`` defaults to the course's gradebook (``c.CourseDirectory.db_url``, else the SQLite
+    ``gradebook.db``); ``jobs`` (local workers)
+    defaults to 1 with SQLite and to the number of cores otherwise; ``scheduler`` is the address
+    of a running Dask scheduler instead. ``limits`` (:class:`~cvlib.tools.sandbox.Limits`) box
+    each kernel, unless ``sandbox`` is False; ``timeout`` (seconds per submission) replaces
+    their ``wall_seconds``. The assignment must already be in the gradebook
+    (``nbgrader generate_assignment`` or ``nbgrader db assignment add`` puts it there), so that
+    the graders only ever add rows of their own student.
     """
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, got {jobs}")
-    if timeout is not None and timeout < 0:
-        raise ValueError(f"timeout must be >= 0 seconds, got {timeout}")
     course = Path(course).resolve()
+    url = gradebook_url(course, db_url)
+    _check_options(url, jobs, timeout, scheduler)
+    if limits is not None and not isinstance(limits, Limits):
+        raise TypeError(f"`limits` must be a cvlib.tools.sandbox.Limits, got {limits!r}")
+    limits = limits or Limits()
+    if timeout:
+        limits = dataclasses.replace(limits, wall_seconds=int(timeout))
+    if sandbox and not scheduler:
+        check()  # raises SandboxUnavailable (with how to install bubblewrap) before any work
     students = list(students) if students is not None else students_of(course, assignment)
-    url = db_url or f"sqlite:///{course / 'gradebook.db'}"
     _check_assignment(url, assignment, course_id)
     from tqdm.auto import tqdm
 
     quiet = not progress or bool(os.environ.get("NBGRADER_EXECUTION"))
     outcomes = []
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [
-            pool.submit(grade_one, course, assignment, s, db_url, timeout, memory_mb)
-            for s in students
-        ]
-        with tqdm(
-            total=len(futures), desc=f"autograde {assignment}", unit="submission", disable=quiet
-        ) as bar:
-            for future in as_completed(futures):
-                outcomes.append(future.result())
-                bar.update(1)
+    with connect(scheduler, jobs or default_jobs(url, scheduler)) as client:
+        if sandbox and scheduler:
+            check_workers(client)
+        results = grade_all(client, course, assignment, students, url, limits, sandbox)
+        bar = tqdm(results, total=len(students), desc=f"autograde {assignment}", disable=quiet)
+        outcomes = list(bar)
     scores = read_scores(url, assignment, course_id) if students else {}
     for outcome in outcomes:
         if outcome.student in scores:
@@ -232,16 +167,17 @@ def _check_assignment(url, assignment, course_id):
 
 
 def summary(outcomes, seconds=None):
-    """Printable summary: counts, problems one per line, score statistics."""
+    """Printable summary: counts, problems and limits one per line, score statistics."""
     graded = [o for o in outcomes if o.status == "graded"]
     lines = [
         f"{len(graded)} of {len(outcomes)} submissions graded cleanly"
         + (f" in {seconds:.1f} s" if seconds is not None else "")
     ]
     for o in outcomes:
-        if o.status != "graded":
+        if o.status != "graded" or o.limits:
             got = "" if o.score is None else f" (gradebook: {o.score:g} / {o.max_score:g})"
-            lines.append(f"  {o.student}: {o.status}{got}: {o.message}")
+            stopped = f" [stopped by: {', '.join(o.stopped_by)}]" if o.limits else ""
+            lines.append(f"  {o.student}: {o.status}{stopped}{got}: {o.message}")
     scored = [o.score for o in outcomes if o.score is not None]
     if scored:
         lines.append(
@@ -261,19 +197,53 @@ def main(argv=None):
     parser.add_argument("assignment")
     parser.add_argument("--course", default=".", help="course directory (default: here)")
     parser.add_argument("--db", default=None, help="gradebook URL (default: gradebook.db)")
-    parser.add_argument("--jobs", "-j", type=int, default=2, help="parallel processes")
-    parser.add_argument("--timeout", type=float, default=900, help="seconds per submission")
     parser.add_argument(
-        "--memory", type=int, default=4096, help="MB of address space per submission (0: no limit)"
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        help="local workers (default: 1 on SQLite, else cores)",
     )
+    parser.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
+    parser.add_argument("--timeout", type=float, default=900, help="wall-clock s per submission")
+    defaults = Limits()
+    parser.add_argument(
+        "--memory", type=int, default=defaults.memory_mb, help="MB resident per kernel"
+    )
+    parser.add_argument(
+        "--cpu", type=int, default=None, help="CPU s per process (default: --timeout)"
+    )
+    parser.add_argument("--processes", type=int, default=defaults.processes, help="per kernel")
+    parser.add_argument("--no-sandbox", action="store_true", help="run kernels unboxed (unsafe)")
     parser.add_argument("--student", action="append", help="only these students")
     args = parser.parse_args(argv)
+    cpu = args.cpu if args.cpu is not None else int(args.timeout)
+    limits = Limits(args.memory, cpu, int(args.timeout), args.processes)
     start = time.perf_counter()
-    outcomes = autograde_class(
-        args.course, args.assignment, args.student, args.db, args.jobs, args.timeout, args.memory
-    )
+    try:
+        outcomes = autograde_class(
+            args.course,
+            args.assignment,
+            args.student,
+            args.db,
+            args.jobs,
+            None,
+            limits,
+            sandbox=not args.no_sandbox,
+            scheduler=args.scheduler,
+        )
+    except SandboxUnavailable as error:
+        print(
+            f"error: {error}\nThe class grader runs student code only in a box: "
+            f"{INSTALL_HINT}, or grade unboxed with --no-sandbox.",
+            file=sys.stderr,
+        )
+        return 2
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(summary(outcomes, time.perf_counter() - start))
-    return 0 if all(o.status == "graded" for o in outcomes) else 1
+    return 0 if all(o.status == "graded" and not o.limits for o in outcomes) else 1
 
 
 if __name__ == "__main__":

@@ -13,25 +13,45 @@ viz draws what others computed (:mod:`cvlib.probes` computes feature maps, salie
 - training: :func:`plot_history`, :func:`plot_confusion`, :func:`plot_seed_results`;
 - attribution: :func:`overlay_heatmap`;
 - the convolution itself: :func:`conv_animation`, :func:`conv_animation_html`;
-- small arrays with their values: :func:`show_matrix`, :func:`show_matrices`.
+- small arrays with their values: :func:`show_matrix`, :func:`show_matrices`;
+- diagrams of the ideas, drawn from the numbers of the code they explain:
+  :func:`conv_volume_diagram`, :func:`receptive_field_diagram`, :func:`im2col_diagram`
+  (:mod:`~cvlib.viz.diagrams_conv`); :func:`inception_diagram`, :func:`block_diagram`,
+  :func:`norm_axes_diagram` (:mod:`~cvlib.viz.diagrams_blocks`); :func:`fcn_diagram`,
+  :func:`rcnn_diagram`, :func:`roi_pool_diagram`, :func:`captioning_diagram`
+  (:mod:`~cvlib.viz.diagrams_tasks`); :func:`plot_embedding` (a 2-D map of feature vectors).
 """
 
 from .animation import conv_animation, conv_animation_html
 from .attribution import overlay_heatmap
+from .diagrams_blocks import block_diagram, inception_diagram, norm_axes_diagram
+from .diagrams_conv import conv_volume_diagram, im2col_diagram, receptive_field_diagram
+from .diagrams_tasks import captioning_diagram, fcn_diagram, rcnn_diagram, roi_pool_diagram
 from .filters import show_feature_maps, show_filters
-from .history import plot_confusion, plot_history, plot_seed_results
+from .history import plot_confusion, plot_embedding, plot_history, plot_seed_results
 from .images import draw_boxes, overlay_mask, show_images
 from .matrices import show_matrices, show_matrix
 
 __all__ = [
+    "block_diagram",
+    "captioning_diagram",
     "conv_animation",
     "conv_animation_html",
+    "conv_volume_diagram",
     "draw_boxes",
+    "fcn_diagram",
+    "im2col_diagram",
+    "inception_diagram",
+    "norm_axes_diagram",
     "overlay_heatmap",
     "overlay_mask",
     "plot_confusion",
+    "plot_embedding",
     "plot_history",
     "plot_seed_results",
+    "rcnn_diagram",
+    "receptive_field_diagram",
+    "roi_pool_diagram",
     "show_feature_maps",
     "show_filters",
     "show_images",

@@ -33,6 +33,21 @@ def _panel(ax, values, title, cmap, vmin, vmax):
     return image
 
 
+def _checked(image, kernel, stride, padding):
+    """``(image, kernel, stride, padding)`` as float arrays and ints, or a clear error."""
+    x = to_numpy(image, "image").astype(np.float64)
+    k = to_numpy(kernel, "kernel").astype(np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"`image` must be a 2-D array (H, W), got shape {x.shape}")
+    if k.ndim != 2:
+        raise ValueError(f"`kernel` must be a 2-D array (kH, kW), got shape {k.shape}")
+    if int(stride) < 1:
+        raise ValueError(f"`stride` must be a positive integer, got {stride}")
+    if int(padding) < 0:
+        raise ValueError(f"`padding` must be a non-negative integer, got {padding}")
+    return x, k, int(stride), int(padding)
+
+
 def conv_animation(image, kernel, stride=1, padding=0, interval=600, fmt="g"):
     """Animate a 2-D cross-correlation (what ``nn.Conv2d`` computes) one output value at a time.
 
@@ -67,17 +82,7 @@ def conv_animation(image, kernel, stride=1, padding=0, interval=600, fmt="g"):
     >>> anim.to_jshtml().count("data:image/png")  # one frame per output value
     4
     """
-    x = to_numpy(image, "image").astype(np.float64)
-    k = to_numpy(kernel, "kernel").astype(np.float64)
-    if x.ndim != 2:
-        raise ValueError(f"`image` must be a 2-D array (H, W), got shape {x.shape}")
-    if k.ndim != 2:
-        raise ValueError(f"`kernel` must be a 2-D array (kH, kW), got shape {k.shape}")
-    if int(stride) < 1:
-        raise ValueError(f"`stride` must be a positive integer, got {stride}")
-    if int(padding) < 0:
-        raise ValueError(f"`padding` must be a non-negative integer, got {padding}")
-    s, p = int(stride), int(padding)
+    x, k, s, p = _checked(image, kernel, stride, padding)
     full = conv2d(x, k, stride=s, padding=p)  # (H_out, W_out), the values the frames reveal
     x = np.pad(x, p)  # (H + 2p, W + 2p), drawn with its padding
     kh, kw = k.shape

@@ -1,10 +1,11 @@
-"""Training curves, confusion matrices, and accuracies repeated over seeds."""
+"""Training curves, confusion matrices, accuracies repeated over seeds, and 2-D feature maps."""
 
 import numpy as np
+from matplotlib import colormaps
 
 from ._figure import new_figure, to_numpy
 
-__all__ = ["plot_confusion", "plot_history", "plot_seed_results"]
+__all__ = ["plot_confusion", "plot_embedding", "plot_history", "plot_seed_results"]
 
 
 def _series(history, name):
@@ -149,3 +150,47 @@ def plot_seed_results(result, ax=None):
     ax.set_ylim(0, 1)
     ax.set_title(result.setting, fontsize=9)
     return ax
+
+
+def plot_embedding(points, labels, class_names=None, title=None, markers=None, size=4.5):
+    """A scatter plot of 2-D points (a t-SNE or PCA map of feature vectors), one colour a class.
+
+    Parameters
+    ----------
+    points : array or tensor, shape (N, 2)
+    labels : array or tensor of int, shape (N,)
+    class_names : sequence of str, optional
+        Legend entries, indexed by label.
+    title : str, optional
+    markers : dict, optional
+        ``{label: marker}``, e.g. to draw classes a network never saw as crosses.
+    size : float
+        Figure side in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with one collection per class.
+
+    Examples
+    --------
+    >>> fig = plot_embedding(np.random.default_rng(0).normal(size=(30, 2)), np.arange(30) % 3)
+    >>> len(fig.axes[0].collections)
+    3
+    """
+    points = to_numpy(points, "points")
+    labels = to_numpy(labels, "labels").astype(int)
+    if points.ndim != 2 or points.shape[1] != 2 or len(points) != len(labels):
+        raise ValueError(f"`points` must be (N, 2) with one label each, got {points.shape}")
+    fig, (ax,) = new_figure(size=size)
+    colours = colormaps["tab10"]
+    for k in np.unique(labels):
+        name = class_names[k] if class_names is not None else str(k)
+        marker = (markers or {}).get(int(k), "o")
+        ax.scatter(*points[labels == k].T, s=14, color=colours(k % 10), marker=marker, label=name)
+    ax.set_xlabel("embedding dimension 1")
+    ax.set_ylabel("embedding dimension 2")
+    ax.legend(fontsize=8, markerscale=1.3, loc="best", ncol=2)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

@@ -1,0 +1,237 @@
+"""Checks of assignment 2, the forward passes: max, min and average pooling, ReLU, softmax and
+the cross-entropy loss with its gradient.
+
+Pooling functions take NCHW arrays: ``fn(x, kernel_size, stride=None)`` (``avg_pool2d`` also
+``padding=0``), with ``stride=None`` meaning ``stride = kernel_size`` as in PyTorch.
+"""
+
+import numpy as np
+
+from .._student import reference
+from ..checks import Run
+from ..tripwires import NUMPY_ANSWER
+
+OWN_CODE = "this answer asks for your own numpy code, not a library's implementation"
+OWN = {"forbid": NUMPY_ANSWER, "reason": OWN_CODE}
+
+_MODES = {"max": "max_pool2d", "min": "min_pool2d", "avg": "avg_pool2d"}
+
+
+def pool_cases(rng, hidden, padding):
+    """(x, kernel_size, stride, padding): overlapping windows, odd sizes, stride None."""
+    cases = [((2, 3, 6, 6), 2, None, 0), ((1, 2, 7, 9), 3, 2, 0), ((2, 1, 5, 8), 2, 1, 0)]
+    if padding:
+        cases += [((1, 2, 6, 7), 3, 2, 1), ((2, 2, 5, 5), 2, 2, 1)]
+    if hidden:
+        cases += [((3, 2, 9, 4), 3, 3, 0), ((1, 1, 4, 4), 4, None, 0), ((2, 3, 8, 10), 3, 1, 0)]
+        if padding:
+            cases.append(((1, 3, 9, 6), 3, 3, 1))
+    return [(rng.normal(size=shape), k, s, p) for shape, k, s, p in cases]
+
+
+def _windows(x, k, s, p, fill):
+    """All pooling windows: (N, C, H_out, W_out, k*k), padded with ``fill``."""
+    xp = np.pad(x, [(0, 0), (0, 0), (p, p), (p, p)], constant_values=fill)
+    n, c, h, w = xp.shape
+    h_out, w_out = (h - k) // s + 1, (w - k) // s + 1
+    out = np.empty((n, c, h_out, w_out, k * k))
+    for i in range(h_out):
+        for j in range(w_out):
+            out[:, :, i, j] = xp[:, :, i * s : i * s + k, j * s : j * s + k].reshape(n, c, -1)
+    return out
+
+
+def _padding_alternatives(x, k, s, p, expected):
+    """Hints for average pooling that counts, or does not count, the padded zeros."""
+    windows = _windows(x, k, s, p, fill=np.nan)
+    counted = np.nansum(windows, axis=-1) / np.sum(~np.isnan(windows), axis=-1)
+    included = np.nansum(windows, axis=-1) / (k * k)
+    hows = (
+        (counted, "divided by the number of REAL pixels in each window (count_include_pad=False)"),
+        (included, "divided by kernel_size**2, counting the padded zeros (count_include_pad=True)"),
+    )
+    return [
+        (f"Near the border you {how}; this assignment (like the reference) does the other.", alt)
+        for alt, how in hows
+        if not np.allclose(alt, expected)
+    ]
+
+
+def check_pool(fn, mode="max", seed=None, hidden=False, padding=None):
+    """Check a pooling forward pass (``mode``: "max", "min" or "avg") against :mod:`cvlib.pool`.
+
+    ``padding`` (default: only for "avg") also tests zero padding, whose border windows are
+    averaged over the full window like PyTorch's ``count_include_pad=True``.
+    """
+    __tracebackhide__ = True
+    if mode not in _MODES:
+        raise ValueError(f"`mode` must be one of {sorted(_MODES)}, got {mode!r}")
+    run = Run(
+        "check_pool",
+        fn,
+        _MODES[mode],
+        seed,
+        hidden,
+        options={"mode": mode} if padding is None else {"mode": mode, "padding": padding},
+        forbid=NUMPY_ANSWER,
+        reason=OWN_CODE,
+    )
+    ref = reference("cvlib.pool")
+    ref_fn = getattr(ref, _MODES[mode])
+    other = {"max": "min", "min": "max"}.get(mode)
+    for x, k, s, p in pool_cases(run.rng, hidden, (mode == "avg") if padding is None else padding):
+        kwargs = {"stride": s} if not p else {"stride": s, "padding": p}
+        expected = ref_fn(x, k, stride=s, padding=p)
+        alternatives = [
+            (
+                "With stride=None the stride equals kernel_size (non-overlapping windows), as in "
+                "PyTorch.",
+                lambda x=x, k=k, p=p: ref_fn(x, k, stride=1, padding=p),
+            ),
+            (
+                "The windows must move `stride` pixels at a time: window (i, j) starts at row "
+                "i*stride, column j*stride.",
+                lambda x=x, k=k, p=p, e=expected: ref_fn(x, k, stride=1, padding=p)[
+                    ..., : e.shape[-2], : e.shape[-1]
+                ],
+            ),
+        ]
+        if s is not None and s != k:
+            alternatives.append(
+                (
+                    f"You ignored the `stride` argument: here stride={s}, so the windows move "
+                    f"{s} pixels at a time, not kernel_size={k}.",
+                    lambda x=x, k=k, p=p: ref_fn(x, k, stride=k, padding=p),
+                )
+            )
+        if other:
+            alternatives.append(
+                (
+                    f"You computed the {other}imum instead of the {mode}imum.",
+                    lambda x=x, k=k, s=s, p=p: getattr(ref, _MODES[other])(
+                        x, k, stride=s, padding=p
+                    ),
+                )
+            )
+        if p:
+            alternatives += _padding_alternatives(x, k, k if s is None else s, p, expected)
+        run.expect_array([("x", x), ("kernel_size", k)], expected, kwargs, alternatives)
+
+
+def check_relu(fn, seed=None, hidden=False):
+    """Check ``fn(x) -> max(x, 0)`` elementwise, any shape, input left untouched."""
+    __tracebackhide__ = True
+    run = Run("check_relu", fn, "relu", seed, hidden, **OWN)
+    ref = reference("cvlib.layers")
+    shapes = [(7,), (3, 4), (2, 3, 4, 5)] + ([(1,), (2, 1, 3, 3, 2)] if hidden else [])
+    for shape in shapes:
+        x = run.rng.normal(size=shape)
+        alternatives = [
+            (
+                "ReLU keeps the positive values themselves, not 1: relu(x) = max(x, 0).",
+                (x > 0).astype(float),
+            ),
+            (
+                "ReLU sets the NEGATIVE values to zero and keeps the positive ones.",
+                np.minimum(x, 0),
+            ),
+        ]
+        run.expect_array([("x", x)], ref.relu(x), alternatives=alternatives)
+
+
+def logit_cases(rng, hidden):
+    """(N, K) logits, large ones included: exp overflows without the max trick."""
+    cases = [rng.normal(size=(4, 5)), rng.normal(size=(3, 10)) * 3, rng.normal(size=(2, 4)) + 1000]
+    if hidden:
+        cases += [
+            rng.normal(size=(1, 2)),
+            rng.normal(size=(6, 3)) * 50 - 800.0,
+            rng.normal(size=(5, 7)) * 1e-3,
+        ]
+    return cases
+
+
+def check_softmax(fn, seed=None, hidden=False):
+    """Check ``fn(z) -> softmax over the last axis`` of (N, K) logits, including huge logits."""
+    __tracebackhide__ = True
+    run = Run("check_softmax", fn, "softmax", seed, hidden, **OWN)
+    ref = reference("cvlib.layers")
+    for z in logit_cases(run.rng, hidden):
+        alternatives = [
+            (
+                "Normalise each ROW (one sample's scores over the classes, axis=-1), not each "
+                "column.",
+                lambda z=z: ref.softmax(z, axis=0),
+            ),
+            (
+                "Softmax exponentiates before normalising: exp(z) / sum(exp(z)).",
+                lambda z=z: z / z.sum(axis=-1, keepdims=True),
+            ),
+        ]
+        if np.abs(z).max() > 100:
+            alternatives.append(
+                (
+                    "exp() overflows for large logits: subtract each row's maximum "
+                    "before exponentiating (the result does not change).",
+                    np.full(z.shape, np.nan),
+                )
+            )
+        text = f"{run.name}(z of shape {z.shape}, values around {np.mean(z):.3g})"
+        got = run.array(run.call([("z", z)], text=text), text)
+        run.compare(
+            got, ref.softmax(z, axis=-1), text, "the result", alternatives, rtol=1e-6, atol=1e-9
+        )
+
+
+def _loss_hint(loss, expected, n):
+    if abs(loss - n * expected) <= 1e-6 * max(1.0, abs(n * expected)):
+        return "\nHint: the loss is the MEAN over the batch, not the sum."
+    if not np.isfinite(loss):
+        return (
+            "\nHint: compute log-softmax stably: z - max(z) - log(sum(exp(z - max(z)))), never "
+            "log(softmax(z)) on large logits."
+        )
+    if loss < 0:
+        return "\nHint: the loss is MINUS the log-probability of the right class."
+    return ""
+
+
+def check_cross_entropy(fn, seed=None, hidden=False):
+    """Check ``fn(logits, target) -> (loss, dlogits)``: mean cross-entropy and its gradient."""
+    __tracebackhide__ = True
+    run = Run("check_cross_entropy", fn, "cross_entropy", seed, hidden, **OWN)
+    ref = reference("cvlib.layers")
+    underflow = run.rng.normal(size=(3, 4))
+    for logits in [*logit_cases(run.rng, hidden), underflow]:
+        n, k = logits.shape
+        target = run.rng.integers(0, k, size=n)
+        if logits is underflow:  # the right class 800 below the others: its probability
+            logits[np.arange(n), target] -= 800.0  # underflows to 0, log(0) = -inf
+        args = [("logits", logits), ("target", target)]
+        text = run.text(args)
+        result = run.call(args, text=text)
+        if not isinstance(result, tuple) or len(result) != 2:
+            length = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
+            run.fail(
+                f"{text} should return a tuple (loss, dlogits), but returned "
+                f"{type(result).__name__}{length}. End with `return loss, dlogits`."
+            )
+        loss = run.number(result[0], text, what="loss")
+        dlogits = run.array(result[1], text, what="dlogits")
+        expected_loss, expected_grad = ref.cross_entropy(logits, target)
+        expected_loss = float(expected_loss)
+        if not np.isfinite(loss) or abs(loss - expected_loss) > 1e-6 + 1e-6 * abs(expected_loss):
+            hint = _loss_hint(loss, expected_loss, n)
+            run.fail(f"{text}: loss is {loss:.6g}, expected {expected_loss:.6g}.{hint}")
+        alternatives = [
+            (
+                "dlogits of the MEAN loss is (softmax - one_hot) / N: divide by the batch size.",
+                expected_grad * n,
+            ),
+            (
+                "The gradient is softmax(z) - one_hot(target): subtract 1 at each sample's true "
+                "class.",
+                lambda z=logits, n=n: ref.softmax(z, axis=-1) / n,
+            ),
+        ]
+        run.compare(dlogits, expected_grad, text, "dlogits", alternatives, rtol=1e-6, atol=1e-9)

@@ -1,0 +1,212 @@
+"""The skeleton every check runs on: one :class:`Run` per call of a ``check_*`` function.
+
+A check declares only what is particular to its answer: the cases, the reference and the hints
+for the usual mistakes. A :class:`Run` does the rest, the same way for every answer of every
+assignment::
+
+    def check_relu(fn, seed=None, hidden=False):
+        run = Run("check_relu", fn, "relu", seed, hidden, forbid=NUMPY_ANSWER, reason="...")
+        ref = reference("cvlib.layers")
+        for x in relu_cases(run.rng, hidden):
+            run.expect_array([("x", x)], ref.relu(x), alternatives=[...])
+
+- the seed (fresh unless given), the random generator drawn from it, and the recipe that repeats
+  the run, appended to every failure message;
+- calling the student's function (:func:`~cvlib.grading._student.call`: inputs copied, output
+  captured, exceptions reported in words, in-place changes caught), with the earlier answers it
+  uses swapped for references (``isolate``) and the library implementations of the answer out of
+  reach (``forbid``, :mod:`cvlib.grading.tripwires`);
+- turning the result into a plain array (type, dtype) and comparing it with the reference
+  (shape, values, hints), through :mod:`cvlib.grading._compare`.
+"""
+
+import contextlib
+import types
+
+import numpy as np
+
+from ._compare import as_float, as_float_array, as_int, compare_arrays
+from ._student import GradingFailure, call, describe, fail, function_name, new_seed
+from .tripwires import Watch
+
+
+def argument_text(name, value):
+    """``x of shape (5, 5)`` for arrays and tensors, ``stride=2`` otherwise, for messages."""
+    shape = getattr(value, "shape", None)
+    if shape is not None and not isinstance(value, (int, float)):
+        return f"{name} of shape {tuple(shape)}" if name else f"array of shape {tuple(shape)}"
+    return f"{name}={describe(value)}" if name else describe(value)
+
+
+class Run:
+    """One run of one check: seed, inputs' generator, the student's function and its messages.
+
+    Parameters
+    ----------
+    check : str
+        The check's name, e.g. ``"check_pool"``.
+    fn : callable
+        The student's answer.
+    default : str
+        The answer's name in the assignment (used when ``fn`` has no usable ``__name__``).
+    seed : int, optional
+        Repeat an earlier run; a fresh seed is drawn otherwise (``seeded=False``: no seed).
+    hidden : bool
+        Run the hidden cases too.
+    options : dict, optional
+        The check's other arguments, repeated in the recipe (``{"mode": "max"}``).
+    isolate : dict, optional
+        Earlier answers the student's function may call, replaced by reference versions (name ->
+        function) while it runs, so that this answer is graded on its own.
+    forbid : sequence of :class:`~cvlib.grading.tripwires.Wire`
+        Library implementations of the answer, out of reach while the student's function runs
+        (calling one fails the check with ``reason``).
+    trusted : sequence
+        Functions or classes of the check that may call forbidden functions during the call
+        (hooks, wrapped data sets); the ``isolate`` references are trusted too.
+    """
+
+    def __init__(
+        self,
+        check,
+        fn,
+        default,
+        seed=None,
+        hidden=False,
+        *,
+        options=None,
+        isolate=None,
+        forbid=(),
+        reason="this answer asks for your own code",
+        trusted=(),
+        seeded=True,
+    ):
+        self.check = check
+        self.fn = fn
+        self.name = function_name(fn, default)
+        self.default = default
+        self.hidden = hidden
+        self.options = dict(options or {})
+        self.isolate = dict(isolate or {})
+        self.forbid, self.reason = tuple(forbid), reason
+        self.trusted = [*self.isolate.values(), *trusted]
+        self.seed = new_seed(seed) if seeded else None
+        self.rng = np.random.default_rng(self.seed)
+
+    @property
+    def recipe(self):
+        """How to repeat exactly this run, as code a student can paste into a cell."""
+        arguments = [self.name, *(f"{k}={v!r}" for k, v in self.options.items())]
+        if self.seed is not None:
+            arguments.append(f"seed={self.seed}")
+        if self.hidden:
+            arguments.append("hidden=True")
+        return (
+            f"(To repeat exactly this test, hidden cases included: `from cvlib.grading import "
+            f"{self.check}; {self.check}({', '.join(arguments)})`.)"
+            if self.hidden
+            else f"(To repeat exactly this test: `{self.check}({', '.join(arguments)})`.)"
+        )
+
+    def fail(self, message):
+        """Fail the check with ``message`` and the recipe."""
+        __tracebackhide__ = True
+        fail(message, self.recipe)
+
+    def text(self, args=(), kwargs=None, name=None):
+        """``conv2d(x of shape (5, 5), weight of shape (3, 3), stride=2)`` for messages."""
+        parts = [argument_text(k, v) for k, v in args]
+        parts += [argument_text(k, v) for k, v in (kwargs or {}).items()]
+        return f"{name or self.name}({', '.join(parts)})"
+
+    def call(self, args=(), kwargs=None, fn=None, name=None, text=None):
+        """Call the student's function (or ``fn``, e.g. the network it built) on ``args`` and
+        return its result.
+
+        While it runs, the earlier answers it may use are the references (``isolate``) and the
+        library implementations of the answer are out of reach (``forbid``).
+        """
+        __tracebackhide__ = True
+        fn = self.fn if fn is None else fn
+        watch = Watch(self.forbid, self.reason, self.trusted)
+        with swapped(self.fn, self.isolate, keep=(self.name, self.default)):
+            return call(fn, name or self.name, args, kwargs, self.recipe, text, watch)
+
+    @contextlib.contextmanager
+    def student_code(self, what):
+        """Turn an exception raised by the student's objects (``model.eval()``, a property of the
+        returned network, ...) into this check's failure, saying ``what`` was being done."""
+        __tracebackhide__ = True
+        try:
+            yield
+        except GradingFailure:
+            raise
+        except Exception as error:
+            message = f"{what} raised {type(error).__name__}: {error}."
+        else:
+            return
+        self.fail(message)
+
+    def array(self, got, text, what="the result"):
+        """``got`` as a plain float ndarray, or fail saying what came back."""
+        __tracebackhide__ = True
+        return as_float_array(got, text, what, self.recipe)
+
+    def integer(self, got, text, what="the result"):
+        """``got`` as a Python int (ints and numpy integers only), or fail."""
+        __tracebackhide__ = True
+        return as_int(got, text, what, self.recipe)
+
+    def number(self, got, text, what="the result"):
+        """``got`` as a Python float (a real number or a size-1 array), or fail."""
+        __tracebackhide__ = True
+        return as_float(got, text, what, self.recipe)
+
+    def compare(self, got, expected, text, what="the result", alternatives=(), **tolerances):
+        """Fail unless the array ``got`` matches ``expected``; hints from ``alternatives``."""
+        __tracebackhide__ = True
+        compare_arrays(got, expected, text, what, alternatives, self.recipe, **tolerances)
+
+    def expect_array(self, args, expected, kwargs=None, alternatives=(), what="the result", **tol):
+        """Call the student's function on ``args`` and compare its array result with ``expected``.
+
+        Returns the result as a plain float array.
+        """
+        __tracebackhide__ = True
+        text = self.text(args, kwargs)
+        got = self.array(self.call(args, kwargs, text=text), text, what)
+        self.compare(got, expected, text, what, alternatives, **tol)
+        return got
+
+    def expect_int(self, args, expected, kwargs=None, hints=None):
+        """Call the student's function on ``args`` and compare its int result with ``expected``.
+
+        ``hints`` maps a wrong result to the mistake that gives it.
+        """
+        __tracebackhide__ = True
+        text = self.text(args, kwargs)
+        got = self.integer(self.call(args, kwargs, text=text), text)
+        if got != expected:
+            hint = (hints or {}).get(got)
+            self.fail(
+                f"{text} returned {got}, expected {expected}." + (f"\nHint: {hint}" if hint else "")
+            )
+        return got
+
+
+@contextlib.contextmanager
+def swapped(fn, replacements, keep=()):
+    """While the block runs, names of ``fn``'s namespace (the notebook) that ``replacements``
+    lists mean the reference versions: an answer that calls the student's earlier answers
+    (``zero_pad`` inside ``conv2d_multi``), directly or through a helper, is graded on its own, and
+    a wrong earlier answer costs only its own points. Names in ``keep`` (the answer itself) and
+    names the notebook does not define are left alone; everything is restored afterwards.
+    """
+    space = fn.__globals__ if type(fn) is types.FunctionType else {}
+    names = [n for n in replacements if n in space and n not in keep and n != fn.__name__]
+    saved = {n: space[n] for n in names}
+    try:
+        space.update({n: replacements[n] for n in names})
+        yield
+    finally:
+        space.update(saved)

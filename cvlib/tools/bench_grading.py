@@ -1,0 +1,104 @@
+"""Seconds to autograde one submission of each assignment, boxed and unboxed, with real nbgrader.
+
+``python -m cvlib.tools.bench_grading [--assignment NAME ...] [--repeat N]`` (also run by
+``make bench``) builds a scratch course
+per assignment (the same steps as ``make demo``), submits the instructor's solution as a
+student, and grades it ``N`` times (default 2) each way, alternating, one at a time, as a warm
+grading worker does (:func:`cvlib.tools.grade_submission.grade_one`): in the box of
+:mod:`cvlib.tools.sandbox` and without it. It prints, boxed and unboxed, the median seconds per
+submission and the submissions per minute per core (one grading worker per core), and what the
+box costs.
+
+It lives with the tools it measures, not in :mod:`cvlib.bench`: the benchmarks there sit below
+the grading tools in the library's layers and may not import them.
+
+Targets on 2 cores: under 4 s per submission for assignments 1 and 2 (numpy), under 20 s for 3
+to 5 (PyTorch, training included), and the box under 10%.
+"""
+
+import argparse
+import statistics
+import tempfile
+from pathlib import Path
+
+from cvlib.tools.demo import (
+    assignment_names,
+    make_course,
+    nbgrader,
+    notebooks_of,
+    scores,
+    student_notebook,
+    submit,
+)
+from cvlib.tools.grade_submission import grade_one
+
+TARGETS = {"a1_convolution": 4, "a2_backprop": 4}
+DEFAULT_TARGET = 20
+BOX_TARGET = 0.10
+
+
+def prepare(course, name):
+    """A scratch course with the solution of ``name`` submitted by the student ``solution``."""
+    make_course(course, [name])
+    nbgrader(course, "generate_assignment", name, "--force")
+    release, source = notebooks_of(course, name, "release"), notebooks_of(course, name, "source")
+    notebooks = {f: student_notebook(nb, source[f]) for f, nb in release.items()}
+    submit(course, "solution", name, notebooks)
+
+
+def grading_seconds(course, name, sandbox):
+    """Seconds to grade the solution once; raise if it does not grade."""
+    outcome = grade_one(course, name, "solution", sandbox=sandbox)
+    if outcome.status != "graded":
+        raise RuntimeError(f"{name} (sandbox={sandbox}): {outcome.status}: {outcome.message}")
+    return outcome.seconds
+
+
+def time_grading(course, name, repeat=2):
+    """Median seconds boxed and unboxed over ``repeat`` rounds, and the score.
+
+    Each round grades boxed then unboxed, so that a change in the machine's load between rounds
+    touches both alike.
+    """
+    boxed, unboxed = [], []
+    for _ in range(repeat):
+        boxed.append(grading_seconds(course, name, True))
+        unboxed.append(grading_seconds(course, name, False))
+    score, max_score, _ = scores(course, name)["solution"]
+    return statistics.median(boxed), statistics.median(unboxed), score, max_score
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m cvlib.tools.bench_grading", description=__doc__
+    )
+    parser.add_argument("--assignment", action="append", help="only these assignments")
+    parser.add_argument("--repeat", type=int, default=2, help="gradings per way (median)")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
+    names = args.assignment or assignment_names()
+    print(
+        f"{'assignment':<16} {'boxed s':>8} {'unboxed s':>9} {'boxed/min':>9} "
+        f"{'unboxed/min':>11} {'box cost':>8} {'target s':>8}  score  met"
+    )
+    print(f"{'':<16} {'per submission':>18} {'per core':>21}")
+    with tempfile.TemporaryDirectory(prefix="cvlib-bench-grading-") as scratch:
+        for i, name in enumerate(names):
+            course = Path(scratch) / name
+            prepare(course, name)
+            if i == 0:  # a worker imports nbgrader once: warm up, untimed
+                grading_seconds(course, name, False)
+            boxed, unboxed, score, max_score = time_grading(course, name, args.repeat)
+            cost = boxed / unboxed - 1
+            target = TARGETS.get(name, DEFAULT_TARGET)
+            met = "yes" if boxed < target and cost < BOX_TARGET else "NO"
+            print(
+                f"{name:<16} {boxed:>8.1f} {unboxed:>9.1f} {60 / boxed:>9.1f} "
+                f"{60 / unboxed:>11.1f} {cost:>+8.0%} {target:>8}  {score:g}/{max_score:g}  {met}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

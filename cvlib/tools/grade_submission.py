@@ -1,0 +1,184 @@
+"""Grade one submission: the task that every grading worker runs (see ``autograde_class``).
+
+:func:`grade_one` runs nbgrader's autograder on one student (``NbGraderAPI.autograde``, what
+``nbgrader autograde ASSIGNMENT --student S --force`` does) inside the worker process, so that a
+worker pays nbgrader's start-up once, not once per submission; the kernel is boxed by
+:mod:`cvlib.tools.sandbox` (a private kernel spec put on ``JUPYTER_PATH`` for the call), whose
+wall-clock limit bounds the whole submission. A process grades one submission at a time (a
+lock: the call sets environment variables), so give workers one thread each and several
+processes (``dask worker --nthreads 1 --nworkers N``). It never raises: whatever happens becomes
+an :class:`Outcome`. The box dies with the worker that started it (bubblewrap's
+``--die-with-parent``), so a worker that is killed leaves nothing running that could still write
+to the gradebook when the engine grades that submission again elsewhere.
+
+When a limit stopped something, the student is told: a note opens the autograded notebook (and
+so the feedback ``nbgrader generate_feedback`` makes from it); when nothing could be graded, a
+page ``feedback/<student>/<assignment>/<notebook>.html`` says which limit stopped it.
+"""
+
+import contextlib
+import html
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from cvlib.tools.sandbox import KERNEL_NAME, Limits, write_kernel_spec
+
+NOTE_KEY = "cvlib_sandbox_note"
+_ONE_AT_A_TIME = threading.Lock()
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission."""
+
+    student: str
+    status: str  # "graded", "failed" (nbgrader reported an error) or "timeout"
+    seconds: float
+    message: str = ""
+    score: float | None = None
+    max_score: float | None = None
+    grades: dict = field(default_factory=dict)
+    limits: list = field(default_factory=list)  # events: {"limit": ..., "detail": ...}
+    worker: str = ""
+
+    @property
+    def stopped_by(self):
+        """The limits that stopped part or all of the submission, in order, e.g. "memory"."""
+        return sorted({event["limit"] for event in self.limits})
+
+
+def _last_error(text):
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if "error" in line.lower() and "Please see" not in line]
+    return (errors or lines or [""])[-1][:300]
+
+
+@contextlib.contextmanager
+def _environment(**values):
+    old = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def nbgrader_api(course, db_url=None, sandbox=True):
+    """An ``NbGraderAPI`` configured as ``nbgrader`` run in ``course`` would be (its
+    ``nbgrader_config.py`` and the user's Jupyter config), with the boxed kernel unless told."""
+    from jupyter_core.application import JupyterApp
+    from nbgrader.apps import NbGrader, NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Application
+
+    app = NbGrader()
+    JupyterApp.load_config_file(app)  # the user's Jupyter config folders, as nbgrader does
+    Application.load_config_file(app, "nbgrader_config", path=str(course))  # not the cwd's
+    config = app.config
+    if db_url:
+        config.CourseDirectory.db_url = db_url
+    if sandbox:
+        config.Execute.kernel_name = KERNEL_NAME
+    return NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(course)), config=config)
+
+
+def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=True):
+    """Autograde one student in this process; return an :class:`Outcome` (never raises).
+
+    ``limits`` (:class:`~cvlib.tools.sandbox.Limits`) box the kernel; its ``wall_seconds``
+    bound the submission. Unboxed (``sandbox=False``) only nbgrader's per-cell timeout holds.
+    """
+    limits = limits or Limits()
+    scratch = Path(tempfile.mkdtemp(prefix="cvlib-grade-"))
+    report = scratch / "limits.jsonl"
+    env = {
+        "CVLIB_SANDBOX_REPORT": str(report),
+        # nbgrader runs `alembic` (the gradebook's migrations) from PATH: use this environment's
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
+    }
+    if sandbox:
+        write_kernel_spec(scratch, limits)
+        env["JUPYTER_PATH"] = os.pathsep.join(
+            filter(None, [str(scratch), os.environ.get("JUPYTER_PATH")])
+        )
+    with _ONE_AT_A_TIME:
+        start = time.perf_counter()
+        try:
+            with _environment(**env), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy warnings
+                result = nbgrader_api(course, db_url, sandbox).autograde(
+                    assignment, student, force=True, create=True
+                )
+            status = "graded" if result["success"] else "failed"
+            text = result.get("log", "") + "\n" + (result.get("error") or "")
+            message = "" if status == "graded" else _last_error(text)
+        except Exception as error:  # a broken course folder or config: this submission fails
+            status, message = "failed", f"{type(error).__name__}: {error}"[:300]
+        seconds = time.perf_counter() - start
+        events = _read_events(report)
+        shutil.rmtree(scratch, ignore_errors=True)
+    deaths = [e["kernel"] for e in events if "kernel" in e]
+    events = [e for e in events if "limit" in e]
+    if deaths and status != "graded":
+        message = f"{deaths[0]}; {message}"
+    if any(e["limit"] == "wall clock" for e in events) and status != "graded":
+        status = "timeout"
+    outcome = Outcome(student, status, seconds, message, limits=events, worker=socket.gethostname())
+    if events:
+        outcome.message = "; ".join(filter(None, [message, *limit_lines(events)]))
+        tell_student(Path(course), assignment, outcome)
+    return outcome
+
+
+def _read_events(report):
+    if not report.exists():
+        return []
+    return [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
+
+
+def limit_lines(events):
+    """One readable line per limit event: ``memory limit: 2300 MB resident, ...``."""
+    return [f"{e['limit']} limit: {e['detail']}" for e in events]
+
+
+def tell_student(course, assignment, outcome):
+    """A note in the autograded notebooks, or a feedback page when nothing was graded."""
+    lines = limit_lines(outcome.limits)
+    text = "The grading sandbox stopped part of this submission: " + "; ".join(lines) + "."
+    autograded = course / "autograded" / outcome.student / assignment
+    notebooks = sorted(autograded.glob("*.ipynb")) if outcome.status == "graded" else []
+    for path in notebooks:
+        notebook = nbformat.read(path, as_version=4)
+        notebook.cells = [c for c in notebook.cells if not c.metadata.get(NOTE_KEY)]
+        note = nbformat.v4.new_markdown_cell(f"**Grading note.** {text}")
+        note.metadata[NOTE_KEY] = True
+        notebook.cells.insert(0, note)
+        nbformat.write(notebook, path)
+    if notebooks:
+        return
+    submitted = course / "submitted" / outcome.student / assignment
+    feedback = course / "feedback" / outcome.student / assignment
+    feedback.mkdir(parents=True, exist_ok=True)
+    page = (
+        f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{assignment}</title>"
+        f"</head><body><h1>{html.escape(assignment)}: not graded</h1>\n<p>"
+        + html.escape(text + " Nothing of it could be graded; your instructor has been told.")
+        + "</p>\n</body></html>\n"
+    )
+    for path in sorted(submitted.glob("*.ipynb")):
+        (feedback / f"{path.stem}.html").write_text(page)
