@@ -2,7 +2,7 @@
 
 The same small CNN (:class:`~cvlib.models.NormCNN`) with each normalisation of ``norms`` at
 each batch size of ``batch_sizes``, trained on the 8x8 digits by Adam for the same ``epochs``
-(the same images, seen the same number of times); test accuracy and final training loss per
+(the same images, seen the same number of times); validation accuracy and final training loss per
 ``(norm, batch_size)`` (:class:`~cvlib.experiments.norm_runs.NormResult`). The smallest
 batches, the slowest runs, go first.
 
