@@ -54,7 +54,7 @@ class Settings:
     ``batch_size``), AdamW's ``weight_decay`` for that method, early stopping's ``patience``."""
 
     per_class: int = 10
-    epochs: int = 40
+    epochs: int = 30
     lr: float = 3e-3
     weight_decay: float = 1.0
     patience: int = 10
