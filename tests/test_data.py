@@ -21,6 +21,7 @@ from cvlib.data import (
     mnist,
     sample_images,
     shapes,
+    train_val_split,
     upsample,
     xo,
 )
@@ -89,6 +90,40 @@ def test_digits_rejects_bad_arguments():
         digits(split="valid")
     with pytest.raises(ValueError, match="`mode`"):
         digits(size=32, mode="nearest")
+
+
+def test_train_val_split_is_stratified_disjoint_and_seeded():
+    train = digits(size=8, split="train")
+    fit_part, val = train_val_split(train, 360)
+    assert (len(fit_part), len(val)) == (1077, 360)
+    assert fit_part.classes == val.classes == train.classes
+    # each class gives the same share of its images (a quarter), to within one image
+    per_class = np.bincount(train.labels.numpy(), minlength=10)
+    share = np.bincount(val.labels.numpy(), minlength=10) / per_class
+    assert np.abs(share * per_class - per_class * 360 / len(train)).max() <= 1
+    # the two parts are the training images, none twice: compare the images row by row
+    rows = torch.cat([fit_part.images, val.images]).flatten(1)
+    key = lambda t: sorted(map(tuple, t.numpy().round(6).tolist()))  # noqa: E731
+    assert key(rows) == key(train.images.flatten(1))
+    again, _ = train_val_split(train, 360)
+    other, _ = train_val_split(train, 360, seed=1)
+    assert torch.equal(again.images, fit_part.images)
+    assert not torch.equal(other.images, fit_part.images)
+
+
+def test_train_val_split_keeps_tensor_datasets_and_shares():
+    from torch.utils.data import TensorDataset
+
+    x, y = torch.arange(40.0).reshape(40, 1, 1, 1), torch.arange(40) % 4
+    a, b = train_val_split(TensorDataset(x, y), 0.25)
+    assert isinstance(a, TensorDataset) and (len(a), len(b)) == (30, 10)
+    assert set(a.tensors[0].flatten().tolist()).isdisjoint(b.tensors[0].flatten().tolist())
+    with pytest.raises(ValueError, match="`val_size`"):
+        train_val_split(TensorDataset(x, y), 40)
+    with pytest.raises(TypeError, match="`val_size`"):
+        train_val_split(TensorDataset(x, y), "10")
+    with pytest.raises(TypeError, match="`dataset`"):
+        train_val_split([1, 2, 3], 1)
 
 
 # ---------------------------------------------------------------- shapes

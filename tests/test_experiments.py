@@ -11,14 +11,24 @@ import pytest
 import torch
 
 from cvlib import augment as A
-from cvlib.data import digits
 from cvlib.data import shapes as shapes_data
-from cvlib.experiments import augmentation, depth, pretrain, rcnn, regressor, segmentation, shapes
+from cvlib.experiments import (
+    augmentation,
+    depth,
+    learning_rate,
+    overfitting,
+    pretrain,
+    rcnn,
+    regressor,
+    segmentation,
+    shapes,
+)
+from cvlib.experiments.common import digit_splits
 from cvlib.experiments.settings import resolve
 from cvlib.experiments.transfer import epochs_for
 from cvlib.models import ShapesCNN, plain_small, resnet_small
 from cvlib.probes import first_layer_grad_norm
-from cvlib.train import set_seed
+from cvlib.train import evaluate, set_seed
 
 TINY = dict(n_train=10, seeds=(0, 1), epochs=1)
 
@@ -83,18 +93,84 @@ def test_depth_run_records_every_epoch_and_learns():
     loader = torch.utils.data.DataLoader(data, batch_size=32, shuffle=True)
     set_seed(0)
     run = depth.depth_run(resnet_small(8, in_channels=1), loader, loader, (x, y), 3, 3e-3)
-    assert len(run.train_acc) == len(run.test_acc) == 3 and len(run.grad_norm) == 4
+    assert len(run.train_acc) == len(run.val_acc) == 3 and len(run.grad_norm) == 4
     assert run.train_loss[-1] < run.train_loss[0]
 
 
 def test_depth_experiment_pairs_residual_and_plain():
     runs = depth.run(depths=(8,), epochs=1)
     assert [(r.name, r.depth) for r in runs] == [("resnet_small", 8), ("plain_small", 8)]
-    train = digits(size=8, split="train")
+    train, _, _ = digit_splits(8)
     probe = train.images[:256], train.labels[:256]
     set_seed(0)
     plain = plain_small(8, num_classes=10, in_channels=1)
     assert runs[1].grad_norm[0] == pytest.approx(first_layer_grad_norm(plain, *probe), rel=1e-5)
+
+
+# --- learning rate and overfitting (the training chapter) ------------------------------------
+
+
+def test_learning_rate_sweep_runs_each_rate_from_the_same_start():
+    sweep = learning_rate.run(sgd_lrs=(1e-3, 0.1), adam_lrs=(1e-3,), epochs=1)
+    assert [(r.optimizer, r.lr) for r in sweep.runs] == [
+        ("sgd", 1e-3),
+        ("sgd", 0.1),
+        ("adam", 1e-3),
+    ]
+    small, good = sweep.of("sgd")
+    assert len(small.train_loss) == len(small.val_acc) == 1
+    # a hundred times the step does more in one epoch, from the very same weights and batches
+    assert good.train_loss[0] < small.train_loss[0] and sweep.best("sgd") is good
+    assert "diverged" not in sweep.table().splitlines()[1]
+    with pytest.raises(ValueError, match="sgd_lrs"):
+        learning_rate.run(sgd_lrs=(0.1, -1.0))
+
+
+def test_diverged_flags_non_finite_and_rising_losses():
+    run = learning_rate.LRRun
+    assert run("sgd", 1.0, [2.3, float("inf")], [2.3, 2.3], [0.1, 0.1]).diverged
+    assert run("sgd", 1.0, [2.3, 2.5], [2.3, 2.3], [0.1, 0.1]).diverged
+    assert not run("sgd", 0.1, [2.3, 1.0], [2.3, 1.2], [0.1, 0.6]).diverged
+
+
+@pytest.mark.parametrize(
+    "losses, patience, expected",
+    [
+        ([3, 2, 1], 2, (3, 3)),
+        ([3, 1, 2, 2, 2], 2, (2, 4)),
+        ([1, 2, 0.5, 3, 3], 2, (3, 5)),
+        ([1, 2, 3, 0.1], 2, (1, 3)),
+    ],
+)
+def test_stopping_point_counts_epochs_without_a_new_best(losses, patience, expected):
+    assert overfitting.stopping_point(losses, patience) == expected
+
+
+def test_overfitting_runs_keep_the_early_stopping_weights():
+    over = overfitting.run(per_class=2, epochs=4, patience=2, seeds=(0,), lr=3e-3)
+    assert {r.method for r in over.runs} == set(overfitting.METHODS)
+    assert over.methods == [*overfitting.METHODS, "early stopping"]
+    base = over.get("none", 0)
+    assert len(base.train_loss) == len(base.val_loss) == 4 and 1 <= base.best_epoch <= 4
+    # the kept weights really are those of the best epoch: they give its validation accuracy
+    _, val, _ = digit_splits(32)
+    loader = torch.utils.data.DataLoader(val, batch_size=len(val))
+    kept = evaluate(base.model(early_stopped=True), loader, device="cpu").accuracy
+    final = evaluate(base.model(), loader, device="cpu").accuracy
+    assert kept == pytest.approx(base.val_acc[base.best_epoch - 1])
+    assert final == pytest.approx(base.val_acc[-1])
+    assert over.val_acc("early stopping") == [base.val_acc[base.best_epoch - 1]]
+    assert list(over.val_results().accuracies) == over.methods
+    with pytest.raises(ValueError, match="methods"):
+        overfitting.run(methods=("dropout",))
+
+
+def test_weight_decay_shrinks_the_weights():
+    over = overfitting.run(per_class=2, epochs=3, seeds=(0,), weight_decay=5.0,
+                           methods=("none", "weight decay"))  # fmt: skip
+    norm = {m: sum(v.norm() ** 2 for v in over.get(m, 0).state.values()).sqrt() for m in
+            ("none", "weight decay")}  # fmt: skip
+    assert norm["weight decay"] < norm["none"]
 
 
 # --- shapes classifier ------------------------------------------------------------------------
@@ -179,13 +255,13 @@ def test_pretrain_recipe_reproduces_the_shipped_weights(tmp_path):
             assert torch.equal(value, again["state_dict"][key]), key
 
 
-# --- normalisation and pre-activation (chapter 8) ---------------------------------------------
+# --- normalisation and pre-activation (the deep-training chapter) ----------------------------
 
 
 def test_learning_rates_and_small_batches_on_tiny_grids():
     from cvlib.experiments import learning_rates, norm_runs, small_batches
 
-    r = learning_rates.run(lrs=(0.01, 1.0), epochs=1)
+    r = learning_rates.run(lrs=(0.01, 1.0), epochs=2)  # one epoch of 1,077 digits is too few
     assert list(r.accuracy) == [("none", 0.01), ("none", 1.0), ("batch", 0.01), ("batch", 1.0)]
     assert all(0.0 <= a <= 1.0 for a in r.accuracy.values())
     assert r.accuracy[("batch", 1.0)] > r.accuracy[("none", 1.0)] + 0.3  # BN survives lr 1

@@ -62,7 +62,8 @@ kernelspec:
 
 % a comment for the authors
 
-Pi is about {glue:text}`pi:.2f`; see {doc}`other` and {numref}`fig-line`.
+Pi is about {glue:text}`pi:.2f`; see {doc}`other`, {numref}`Chapter %s <ch-other>` and
+{numref}`fig-line`.
 
 ```{note}
 Rounded: {glue:text}`pi:.1f`.
@@ -89,8 +90,9 @@ plt.plot([0, 1]); plt.show()
 def tiny_project(path, chapter=CHAPTER):
     (path / "hw").mkdir(parents=True)
     (path / "conf.py").write_text(CONF_PY)
-    (path / "index.md").write_text("# Course\n\n```{toctree}\nchapter\nother\nhw/hw\n```\n")
-    (path / "other.md").write_text("# Other page\n\nNo code here.\n")
+    toctree = "```{toctree}\n:numbered:\nchapter\nother\nhw/hw\n```\n"
+    (path / "index.md").write_text(f"# Course\n\n{toctree}")
+    (path / "other.md").write_text("(ch-other)=\n# Other page\n\nNo code here.\n")
     (path / "chapter.md").write_text(chapter)
     hw = nbformat.v4.new_notebook()
     hw.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -125,10 +127,10 @@ def test_a_tiny_site_gets_notebooks_with_the_text_its_pages_show(tmp_path):
     )
     text = [c.source for c in chapter.cells[1:]]
     assert text[0] == (
-        "# A chapter\n\nPi is about 3.14; see *Other page* and Fig. 1.\n\n"
+        "# A chapter\n\nPi is about 3.14; see *Other page*, Chapter 2 and\nFig. 1.1.\n\n"
         "> **Note**\n>\n> Rounded: 3.1."
     )
-    assert text[-1] == "*Fig. 1. A line.*"  # the caption, under the figure's cell
+    assert text[-1] == "*Fig. 1.1. A line.*"  # the caption, under the figure's cell
     assert text[-2].startswith("import matplotlib.pyplot as plt")
     homework = nbformat.read(out / "_notebooks" / "hw" / "hw.ipynb", as_version=4)
     assert [c.source for c in homework.cells[1:3]] == ["# Homework", "1 + 1"]

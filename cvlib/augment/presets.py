@@ -1,7 +1,8 @@
 """The augmentations the course's digit experiments use, in one place.
 
 - :func:`default_augmentation`: small turns, zooms and shifts that keep a digit the same digit
-  (no flips), used for pretraining the shipped course CNN and in chapters 9 and 10;
+  (no flips), used for pretraining the shipped course CNN and in the augmentation and
+  transfer-learning chapters;
 - :func:`perturbed`: one fixed, seeded draw of turned and shifted copies of a data set, the test
   set for "does the model cope with digits that are not centred?".
 """

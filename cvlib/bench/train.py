@@ -122,11 +122,11 @@ def main(argv=None):
     )
     print(
         f"{'model':<14}{'depth':>6}{'|grad conv1| at init':>22}{'final train loss':>18}"
-        f"{'test acc':>10}{'time':>9}"
+        f"{'val acc':>10}{'time':>9}"
     )
     for run in depth.run(depths=tuple(args.depths), epochs=args.depth_epochs):
         print(
             f"{run.name:<14}{run.depth:>6}{run.grad_norm[0]:>22.4f}{run.train_loss[-1]:>18.4f}"
-            f"{run.test_acc[-1]:>10.2%}{run.seconds:>8.1f}s"
+            f"{run.val_acc[-1]:>10.2%}{run.seconds:>8.1f}s"
         )
     return 0

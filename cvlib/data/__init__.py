@@ -4,14 +4,15 @@ Offline, built in: :func:`digits` (scikit-learn's real 8x8 handwritten digits), 
 (synthetic circles, squares and triangles with boxes and masks), :func:`xo` (the X-or-O case
 study), :func:`sample_images` (photographs shipped with scikit-image).
 Downloaded once into a cache folder: :func:`mnist`, :func:`fashion_mnist`, :func:`cifar10`.
-Parts of a data set: :func:`class_subset`, :func:`few_shot` (:mod:`cvlib.data.subsets`).
+Parts of a data set: :func:`class_subset`, :func:`few_shot`, :func:`train_val_split`
+(:mod:`cvlib.data.subsets`).
 """
 
 from ._base import ImageDataset
 from .digits import digits, upsample
 from .photos import sample_images
 from .shapes import TEST_SEED_OFFSET, ShapesDataset, shapes
-from .subsets import class_subset, few_shot, relabel
+from .subsets import class_subset, few_shot, relabel, train_val_split
 from .torchvision_sets import cifar10, data_root, fashion_mnist, mnist
 from .xo import xo
 
@@ -29,6 +30,7 @@ __all__ = [
     "relabel",
     "sample_images",
     "shapes",
+    "train_val_split",
     "upsample",
     "xo",
 ]

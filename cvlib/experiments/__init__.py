@@ -3,15 +3,17 @@
 Every module has a frozen ``Settings`` dataclass (the defaults are what the benchmark reports)
 and ``run(settings=None, **overrides)`` returning a result (:mod:`cvlib.experiments.settings`):
 
-- :mod:`~cvlib.experiments.augmentation`: with and without augmentation on 200 digits (ch. 9);
-- :mod:`~cvlib.experiments.transfer`: scratch vs feature extraction vs fine-tuning (ch. 10);
-- :mod:`~cvlib.experiments.depth`: residual vs plain networks at depth 20 and 56 (ch. 8);
+- :mod:`~cvlib.experiments.learning_rate`: a learning-rate sweep of SGD and Adam on LeNet-5, and
+  :mod:`~cvlib.experiments.overfitting`: an overfitting run and three cures (the training chapter);
+- :mod:`~cvlib.experiments.augmentation`: with and without augmentation on 200 digits;
+- :mod:`~cvlib.experiments.transfer`: scratch vs feature extraction vs fine-tuning;
+- :mod:`~cvlib.experiments.depth`: residual vs plain networks at depth 20 and 56;
 - :mod:`~cvlib.experiments.learning_rates`: learning rates with and without batch norm, and
   :mod:`~cvlib.experiments.small_batches`: batch, group and layer norm at tiny batch sizes
-  (ch. 8; their shared runs are :mod:`~cvlib.experiments.norm_runs`);
+  (their shared runs are :mod:`~cvlib.experiments.norm_runs`);
 - :mod:`~cvlib.experiments.regressor`, :mod:`~cvlib.experiments.rcnn`,
-  :mod:`~cvlib.experiments.segmentation`: localisation, detection, segmentation (ch. 11);
-- :mod:`~cvlib.experiments.shapes`: the shapes classifier that chapter 12 looks inside;
+  :mod:`~cvlib.experiments.segmentation`: localisation, detection, segmentation;
+- :mod:`~cvlib.experiments.shapes`: the shapes classifier that the last chapter looks inside;
 - :mod:`~cvlib.experiments.pretrain`: the recipe of the course CNN's shipped weights;
 - :mod:`~cvlib.experiments.capstone`: assignment 6's numpy CNN, its training time and the
   knock-outs its trained-network test relies on.
@@ -24,8 +26,10 @@ from . import (
     augmentation,
     capstone,
     depth,
+    learning_rate,
     learning_rates,
     norm_runs,
+    overfitting,
     pretrain,
     rcnn,
     regressor,
@@ -41,8 +45,10 @@ __all__ = [
     "augmentation",
     "capstone",
     "depth",
+    "learning_rate",
     "learning_rates",
     "norm_runs",
+    "overfitting",
     "pretrain",
     "rcnn",
     "regressor",

@@ -1,4 +1,5 @@
-"""Chapter 9's measurement: the course CNN on 200 digits, with and without augmentation.
+"""The augmentation chapter's measurement: the course CNN on 200 digits, with and without
+augmentation.
 
 Same model, same images, same number of epochs; the only difference is that with augmentation
 each epoch sees randomly changed copies (``transform``, by default

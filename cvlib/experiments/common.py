@@ -1,13 +1,28 @@
-"""Pieces the digit experiments share: the image size and one training-and-testing run."""
+"""Pieces the digit experiments share: the image size, one training-and-testing run, and the
+three-way split (training, validation, test) of the experiments that read learning curves."""
 
 import torch
 from torch.utils.data import DataLoader
 
+from cvlib.data import digits, train_val_split
 from cvlib.train import evaluate, fit
 
-__all__ = ["SIZE", "train_and_test"]
+__all__ = ["SIZE", "VAL_SIZE", "digit_splits", "train_and_test"]
 
 SIZE = 28  # the digits are upsampled from 8x8 to 28x28 (MNIST's size)
+VAL_SIZE = 360  # validation images held out of the 1,437 training digits, as many as the test
+
+
+def digit_splits(size=32, val_size=VAL_SIZE):
+    """``(train, val, test)`` digits: the training split less ``val_size`` stratified images
+    (:func:`cvlib.data.train_val_split`, seed 0), those images, and the untouched test split.
+
+    >>> train, val, test = digit_splits(8)
+    >>> len(train), len(val), len(test)
+    (1077, 360, 360)
+    """
+    train, val = train_val_split(digits(size=size, split="train"), val_size)
+    return train, val, digits(size=size, split="test")
 
 
 def train_and_test(model, train_set, test_set, epochs, lr, seed, batch_size=32):

@@ -1,9 +1,12 @@
-"""Chapter 8's measurement: residual against plain networks of the same depth (He et al., 2016).
+"""The deep-training chapter's measurement: residual against plain networks of the same depth
+(He et al., 2016).
 
 ``resnet_small`` and ``plain_small`` (the same layers without the skip connections) at each depth,
-trained on the 8x8 digits with the same seed, optimiser (Adam) and budget. Every run records test
-accuracy and the first convolution's gradient norm on a fixed probe batch, before training and
-after each epoch: a plain network too deep to train shows it at initialisation already.
+trained on the 8x8 digits with the same seed, optimiser (Adam) and budget. Every run records the
+accuracy on a validation split held out of the training digits
+(:func:`cvlib.experiments.common.digit_splits`; the test split is not used) and the first
+convolution's gradient norm on a fixed probe batch, before training and after each epoch: a plain
+network too deep to train shows it at initialisation already.
 
 K. He, X. Zhang, S. Ren, J. Sun, "Deep residual learning for image recognition", CVPR 2016,
 Sec. 4.2.
@@ -14,11 +17,11 @@ from dataclasses import dataclass, field
 
 from torch.utils.data import DataLoader
 
-from cvlib.data import digits
 from cvlib.models import plain_small, preact_small, resnet_small
 from cvlib.probes import first_layer_grad_norm
 from cvlib.train import fit, run_parallel, set_seed
 
+from .common import VAL_SIZE, digit_splits
 from .settings import resolve
 
 __all__ = ["DepthRun", "Settings", "depth_run", "run"]
@@ -39,6 +42,7 @@ class Settings:
     seed: int = 0
     batch_size: int = 64
     image_size: int = 8
+    val_size: int = VAL_SIZE
 
 
 @dataclass
@@ -53,15 +57,15 @@ class DepthRun:
     depth: int
     train_loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
-    test_acc: list = field(default_factory=list)
+    val_acc: list = field(default_factory=list)
     grad_norm: list = field(default_factory=list)
     seconds: float = 0.0
 
 
-def depth_run(model, train_loader, test_loader, probe, epochs=3, lr=1e-3, name="", depth=0):
-    """Train ``model`` with Adam (:func:`cvlib.train.fit`), recording accuracy and the first
-    layer's gradient norm on the ``(images, labels)`` batch ``probe`` before training and after
-    each epoch. Runs on the CPU."""
+def depth_run(model, train_loader, val_loader, probe, epochs=3, lr=1e-3, name="", depth=0):
+    """Train ``model`` with Adam (:func:`cvlib.train.fit`), recording the accuracy on
+    ``val_loader`` and the first layer's gradient norm on the ``(images, labels)`` batch ``probe``
+    before training and after each epoch. Runs on the CPU."""
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"`epochs` must be a positive int, got {epochs!r}")
     images, labels = probe
@@ -75,7 +79,7 @@ def depth_run(model, train_loader, test_loader, probe, epochs=3, lr=1e-3, name="
     history = fit(
         model,
         train_loader,
-        test_loader,
+        val_loader,
         epochs=epochs,
         lr=lr,
         device="cpu",
@@ -84,7 +88,7 @@ def depth_run(model, train_loader, test_loader, probe, epochs=3, lr=1e-3, name="
         on_epoch_end=record,
     )
     run.seconds = time.perf_counter() - start
-    run.train_loss, run.train_acc, run.test_acc = (
+    run.train_loss, run.train_acc, run.val_acc = (
         history.train_loss,
         history.train_acc,
         history.val_acc,
@@ -96,9 +100,9 @@ def depth_run(model, train_loader, test_loader, probe, epochs=3, lr=1e-3, name="
 def run(settings=None, **overrides):
     """A list of :class:`DepthRun`: for each depth, each of ``networks`` in order.
 
-    The digits' training split is shuffled by torch's global generator, which each run seeds
-    (``set_seed(seed)`` before building its network); the probe batch is the first 256 training
-    images. One process per core.
+    The training part of the digits is shuffled by torch's global generator, which each run seeds
+    (``set_seed(seed)`` before building its network); the probe batch is its first 256 images.
+    One process per core.
     """
     s = resolve(Settings, settings, overrides)
     unknown = [n for n in s.networks if n not in NETWORKS]
@@ -111,10 +115,10 @@ def run(settings=None, **overrides):
 def run_one(name, depth, settings):
     """One :class:`DepthRun` of ``name`` (a key of ``NETWORKS``) at ``depth``."""
     s = settings
-    train, test = (digits(size=s.image_size, split=split) for split in ("train", "test"))
+    train, val, _ = digit_splits(s.image_size, s.val_size)
     train_loader = DataLoader(train, batch_size=s.batch_size, shuffle=True)
-    test_loader = DataLoader(test, batch_size=len(test))
+    val_loader = DataLoader(val, batch_size=len(val))
     probe = next(iter(DataLoader(train, batch_size=min(256, len(train)))))
     set_seed(s.seed)
     model = NETWORKS[name](depth, num_classes=10, in_channels=1)
-    return depth_run(model, train_loader, test_loader, probe, s.epochs, s.lr, name, depth)
+    return depth_run(model, train_loader, val_loader, probe, s.epochs, s.lr, name, depth)

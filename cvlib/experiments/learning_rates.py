@@ -1,8 +1,9 @@
-"""Chapter 8's measurement: does batch norm let a network train at larger learning rates?
+"""The deep-training chapter's measurement: does batch norm let a network train at larger
+learning rates?
 
 The same small CNN (:class:`~cvlib.models.NormCNN`, the course CNN's layers) with
 ``norm="none"`` and ``norm="batch"``, trained on the 8x8 digits by SGD with momentum at each
-learning rate of ``lrs`` for ``epochs``; test accuracy and final training loss per
+learning rate of ``lrs`` for ``epochs``; validation accuracy and final training loss per
 ``(norm, lr)`` (:class:`~cvlib.experiments.norm_runs.NormResult`).
 
 S. Ioffe, C. Szegedy, "Batch normalization", ICML 2015, Sec. 3.3.

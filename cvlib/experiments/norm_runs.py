@@ -1,4 +1,4 @@
-"""What chapter 8's two normalisation measurements share: one training run of
+"""What the deep-training chapter's two normalisation measurements share: one training run of
 :class:`~cvlib.models.NormCNN` on the 8x8 digits, its result, and starting a grid of runs.
 
 :mod:`~cvlib.experiments.learning_rates` and :mod:`~cvlib.experiments.small_batches` each build a
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import torch
 from torch.utils.data import DataLoader
 
-from cvlib.data import digits
 from cvlib.models import NormCNN
 from cvlib.train import evaluate, fit, run_parallel, set_seed, torch_threads
 
+from .common import digit_splits
 from .settings import resolve
 
 __all__ = ["NormResult", "Pending", "run_grid", "submit_grid", "train_one"]
@@ -35,9 +35,13 @@ class NormResult:
 
 
 def train_one(norm, seed, epochs, batch_size, lr, momentum=None, groups=4):
-    """One run: ``(test accuracy, last epoch's training loss)``; Adam unless ``momentum``."""
+    """One run: ``(validation accuracy, last epoch's training loss)``; Adam unless ``momentum``.
+
+    The network trains on the digits' training split less the validation images of
+    :func:`cvlib.experiments.common.digit_splits` and is scored on those: the comparison of
+    settings never looks at the test split."""
     with torch_threads(1):
-        train, test = (digits(size=8, split=split) for split in ("train", "test"))
+        train, val, _ = digit_splits(8)
         set_seed(seed)
         model = NormCNN(norm, num_classes=10, groups=groups)
         loader = DataLoader(
@@ -60,7 +64,7 @@ def train_one(norm, seed, epochs, batch_size, lr, momentum=None, groups=4):
             progress=False,
             channels_last=True,
         )
-        accuracy = evaluate(model, DataLoader(test, batch_size=512), device="cpu").accuracy
+        accuracy = evaluate(model, DataLoader(val, batch_size=512), device="cpu").accuracy
     loss = history.train_loss[-1]
     return accuracy, loss if math.isfinite(loss) else math.inf
 

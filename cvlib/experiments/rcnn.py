@@ -1,4 +1,5 @@
-"""Chapter 11's detection measurement: the R-CNN-style pipeline on images of up to two shapes.
+"""The detection measurement of the chapter beyond classification: the R-CNN-style pipeline
+on images of up to two shapes.
 
 Sliding-window proposals, the crop classifier :class:`~cvlib.models.ProposalClassifier`, box
 refinement and NMS (:mod:`cvlib.detection`), trained on ``shapes(n_train, seed=seed)`` and

@@ -1,4 +1,5 @@
-"""Chapter 11's localisation measurement: :class:`~cvlib.models.BoxRegressor` on one-shape images.
+"""The localisation measurement of the chapter beyond classification:
+:class:`~cvlib.models.BoxRegressor` on one-shape images.
 
 Trained on ``shapes(n_train, seed=seed)`` and scored on ``shapes(n_test, seed=seed + 1000)``
 (:data:`cvlib.data.TEST_SEED_OFFSET`): mean IoU of the predicted boxes, the share above 0.5,

@@ -1,4 +1,5 @@
-"""Chapter 11's segmentation measurement: :func:`~cvlib.models.fcn_small` on generated shapes.
+"""The segmentation measurement of the chapter beyond classification:
+:func:`~cvlib.models.fcn_small` on generated shapes.
 
 About 25-30 s of CPU time with the defaults (1000 training images of 32x32, 12 epochs).
 ``skip=False`` drops the skip connections; ``background_weight`` below 1 weighs the many

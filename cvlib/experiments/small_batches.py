@@ -1,8 +1,8 @@
-"""Chapter 8's measurement: batch, group and layer norm when batches are tiny.
+"""The deep-training chapter's measurement: batch, group and layer norm when batches are tiny.
 
 The same small CNN (:class:`~cvlib.models.NormCNN`) with each normalisation of ``norms`` at
 each batch size of ``batch_sizes``, trained on the 8x8 digits by Adam for the same ``epochs``
-(the same images, seen the same number of times); test accuracy and final training loss per
+(the same images, seen the same number of times); validation accuracy and final training loss per
 ``(norm, batch_size)`` (:class:`~cvlib.experiments.norm_runs.NormResult`). The smallest
 batches, the slowest runs, go first.
 

@@ -1,4 +1,5 @@
-"""Chapter 10's measurement: digits 5-9 from a few labelled images, scratch vs transfer.
+"""The transfer-learning chapter's measurement: digits 5-9 from a few labelled images, scratch
+vs transfer.
 
 The shipped course CNN was pretrained on digits 0-4 only (:mod:`cvlib.experiments.pretrain`);
 the target task is telling 5, 6, 7, 8 and 9 apart from ``per_class`` labelled images each. Every

@@ -1,9 +1,9 @@
 """The shapes classifier: the course CNN with a centred input and a global max.
 
-Trained like chapter 10's digit network (plain Adam, average pooling), the course CNN barely
-beats guessing on :func:`cvlib.data.shapes` (three classes). Two changes of the network, found
-while fixing the detection models, make it reliable (the third is the training recipe of
-:mod:`cvlib.experiments.shapes`, Adam under a one-cycle learning rate):
+Trained like the transfer-learning chapter's digit network (plain Adam, average pooling), the
+course CNN barely beats guessing on :func:`cvlib.data.shapes` (three classes). Two changes of the
+network, found while fixing the detection models, make it reliable (the third is the training
+recipe of :mod:`cvlib.experiments.shapes`, Adam under a one-cycle learning rate):
 
 - **centre each image** (subtract its mean colour): the shapes' and backgrounds' colours are
   random, only their contrast matters, so the raw colour is noise the network would have to learn

@@ -69,8 +69,8 @@ def penultimate_features(model, images, layer=None, batch_size=256):
     """What the classifier reads: the input of the model's last ``nn.Linear`` (or of ``layer``).
 
     The vector a network hands its final layer is its learnt description of the image; a
-    classifier is linear in it, so images of one class should sit together (chapter 10 reuses
-    these vectors for transfer, chapter 12 maps them with t-SNE).
+    classifier is linear in it, so images of one class should sit together (the transfer chapter
+    reuses these vectors, the last chapter maps them with t-SNE).
 
     Parameters
     ----------

@@ -207,11 +207,15 @@ class Resolver:
             docname, labelid, title = labels[target]
             if role == "ref":
                 return text or title
+            kind = "figure"
             number = self.env.toc_fignumbers.get(docname, {}).get("figure", {}).get(labelid)
-            if number is None:
-                raise KeyError(f"{target!r} is not a numbered figure")
+            if number is None:  # a section (a chapter's label), numbered as Sphinx numbers it
+                kind, sections = "section", self.env.toc_secnumbers.get(docname, {})
+                number = sections.get(f"#{labelid}", sections.get(""))
+            if not number:
+                raise KeyError(f"{target!r} is neither a numbered figure nor a numbered section")
             number = ".".join(map(str, number))
-            template = text or self.numfig_format["figure"]
+            template = text or self.numfig_format[kind]
             return template.replace("%s", number).replace("{number}", number)
         raise ValueError(f"the role {role!r} is not supported")
 

@@ -1,11 +1,11 @@
 """Independent runs on all the machine's cores: one process per core, one torch thread each.
 
 The course's networks are small, so one run keeps one core busy and a second torch thread gains
-next to nothing (chapter 6 measures it). Seeds of an experiment, or the three experiments of a
-chapter, are independent: run in separate processes they finish in about half the time on two
-cores. Every run seeds itself, so a result does not depend on which process ran it or in what
-order: ``run_parallel`` gives the same numbers as a plain loop (``tests/test_train.py`` checks
-it to the bit).
+next to nothing (the fast-convolution chapter measures it). Seeds of an experiment, or the three
+experiments of a chapter, are independent: run in separate processes they finish in about half the
+time on two cores. Every run seeds itself, so a result does not depend on which process ran it or
+in what order: ``run_parallel`` gives the same numbers as a plain loop (``tests/test_train.py``
+checks it to the bit).
 
 Workers are fresh interpreters started by loky (through joblib, which scikit-learn already
 needs), never plain forks of the caller: forking a process whose torch thread pool has started can
