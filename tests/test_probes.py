@@ -7,6 +7,7 @@ network at the layer by hand.
 import pytest
 import torch
 import torch.nn.functional as F
+from model_helpers import tiny_cnn
 from torch import nn
 
 from cvlib import probes
@@ -70,20 +71,6 @@ def test_gradient_norms_rejects_mismatched_batch():
         gradient_norms(deep_mlp(3), x, y[:5])
     with pytest.raises(TypeError, match="`model`"):
         gradient_norms("net", x, y)
-
-
-def tiny_cnn():
-    torch.manual_seed(0)
-    return nn.Sequential(
-        nn.Conv2d(3, 6, 3, padding=1),
-        nn.ReLU(),  # "0", "1"
-        nn.MaxPool2d(2),
-        nn.Conv2d(6, 8, 3, padding=1),
-        nn.ReLU(),  # "3", "4"
-        nn.AdaptiveAvgPool2d(1),
-        nn.Flatten(),
-        nn.Linear(8, 3),
-    )
 
 
 def test_feature_maps_equal_the_layers_applied_by_hand():

@@ -5,25 +5,12 @@ import pytest
 import torch
 from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
+from model_helpers import tiny_cnn
 from torch import nn
 
 from cvlib import viz
 from cvlib.viz import show_matrices, show_matrix
 from cvlib.viz._figure import to_image
-
-
-def tiny_cnn():
-    torch.manual_seed(0)
-    return nn.Sequential(
-        nn.Conv2d(3, 6, 3, padding=1),
-        nn.ReLU(),  # "0", "1"
-        nn.MaxPool2d(2),
-        nn.Conv2d(6, 8, 3, padding=1),
-        nn.ReLU(),  # "3", "4"
-        nn.AdaptiveAvgPool2d(1),
-        nn.Flatten(),
-        nn.Linear(8, 3),
-    )
 
 
 @pytest.mark.parametrize(
