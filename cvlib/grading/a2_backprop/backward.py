@@ -213,18 +213,13 @@ def _step_result(run, result, text):
     """``(loss, [4 arrays])`` from what the training step returned, or fail."""
     __tracebackhide__ = True
     names = ("conv_weight", "conv_bias", "fc_weight", "fc_bias")
-    if not isinstance(result, tuple) or len(result) != 2:
-        run.fail(
-            f"{text} should return a tuple (loss, new_params), but returned "
-            f"{type(result).__name__}."
-        )
-    new = result[1]
+    loss, new = run.parts(result, ("loss", "new_params"), text)
     if not isinstance(new, (tuple, list)) or len(new) != 4:
         run.fail(
             f"{text}: new_params should be a tuple of 4 arrays {names}, but it is "
             f"{type(new).__name__}."
         )
-    loss = run.number(result[0], text, what="loss")
+    loss = run.number(loss, text, what="loss")
     return loss, [run.array(p, text, f"new {n}") for p, n in zip(new, names, strict=True)], names
 
 
