@@ -144,8 +144,8 @@ def save(result, out=DEFAULT_OUT):
         seed=s.seed,
         accuracy=result.accuracy,
         seconds=result.seconds,
-        machine=platform.machine(),
-        torch_version=torch.__version__.split("+")[0],
+        machine=meta["machine"],
+        torch_version=meta["torch"],
     )
     (out.parent / "MODEL_CARD.md").write_text(card)
     return out
