@@ -33,11 +33,11 @@ Examples
 """
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
 from cvlib import batchnorm, conv, gradcheck, layers, optim, pool
+from cvlib.numpy_cnn_params import Params, Stats, init_params
 
 __all__ = [
     "REFERENCE",
@@ -50,28 +50,6 @@ __all__ = [
     "loss_and_grads",
     "predict",
 ]
-
-
-class Params(NamedTuple):
-    """The network's learned arrays (``C`` input channels)."""
-
-    conv1_weight: np.ndarray  # (C1, C, 3, 3)
-    bn1_weight: np.ndarray  # (C1,)
-    bn1_bias: np.ndarray  # (C1,)
-    conv2_weight: np.ndarray  # (C2, C1, 3, 3)
-    bn2_weight: np.ndarray  # (C2,)
-    bn2_bias: np.ndarray  # (C2,)
-    fc_weight: np.ndarray  # (K, C2)
-    fc_bias: np.ndarray  # (K,)
-
-
-class Stats(NamedTuple):
-    """Batch norm's running estimates of each channel's mean and variance."""
-
-    bn1_mean: np.ndarray  # (C1,)
-    bn1_var: np.ndarray  # (C1,)
-    bn2_mean: np.ndarray  # (C2,)
-    bn2_var: np.ndarray  # (C2,)
 
 
 @dataclass(frozen=True)
@@ -97,53 +75,6 @@ class Ops:
 
 
 REFERENCE = Ops()
-
-
-def init_params(in_channels=1, num_classes=10, channels=(16, 32), seed=0):
-    """Random parameters (He initialisation, as ``nn.init.kaiming_normal_``) and fresh stats.
-
-    Convolution and dense weights are normal with variance ``2 / fan_in`` (``1 / fan_in`` for the
-    last layer, which no ReLU follows); batch norm starts as the identity (``weight`` 1,
-    ``bias`` 0, running mean 0 and variance 1, as PyTorch); the dense bias starts at 0.
-
-    Parameters
-    ----------
-    in_channels, num_classes : int
-        ``C`` and ``K``.
-    channels : pair of int, default (16, 32)
-        ``C1, C2``, the two blocks' filter counts.
-    seed : int
-        Seed of ``numpy.random.default_rng``.
-
-    Returns
-    -------
-    params : Params, float64
-    stats : Stats, float64
-
-    Shape
-    -----
-    conv1_weight (C1, C, 3, 3), bn1_* (C1,), conv2_weight (C2, C1, 3, 3), bn2_* (C2,),
-    fc_weight (K, C2), fc_bias (K,); stats (C1,) and (C2,)
-
-    Examples
-    --------
-    >>> params, stats = init_params()
-    >>> params.conv2_weight.shape, params.fc_weight.shape, stats.bn2_var.shape
-    ((32, 16, 3, 3), (10, 32), (32,))
-    """
-    c1, c2 = _check_sizes(in_channels, num_classes, channels)
-    rng = np.random.default_rng(seed)
-    params = Params(
-        conv1_weight=rng.normal(0, np.sqrt(2 / (9 * in_channels)), (c1, in_channels, 3, 3)),
-        bn1_weight=np.ones(c1),
-        bn1_bias=np.zeros(c1),
-        conv2_weight=rng.normal(0, np.sqrt(2 / (9 * c1)), (c2, c1, 3, 3)),
-        bn2_weight=np.ones(c2),
-        bn2_bias=np.zeros(c2),
-        fc_weight=rng.normal(0, np.sqrt(1 / c2), (num_classes, c2)),
-        fc_bias=np.zeros(num_classes),
-    )
-    return params, Stats(np.zeros(c1), np.ones(c1), np.zeros(c2), np.ones(c2))
 
 
 def forward(params, stats, x, training, ops=REFERENCE, momentum=0.1):
@@ -284,18 +215,3 @@ def _block_backward(dout, cache, ops):
     dz, dbn_weight, dbn_bias = ops.batch_norm_backward(dy, z, *stats, bn_weight, True)
     dx, dconv_weight, _ = ops.conv2d_backward(dz, x, conv_weight, padding=1)
     return dx, (dconv_weight, dbn_weight, dbn_bias)
-
-
-def _check_sizes(in_channels, num_classes, channels):
-    for name, value in (("in_channels", in_channels), ("num_classes", num_classes)):
-        if not _is_positive_int(value):
-            raise ValueError(f"`{name}` must be a positive int, got {value!r}")
-    if not isinstance(channels, tuple | list) or len(channels) != 2:
-        raise ValueError(f"`channels` must be a pair of filter counts, got {channels!r}")
-    if not all(_is_positive_int(c) for c in channels):
-        raise ValueError(f"`channels` must be positive ints, got {channels!r}")
-    return int(channels[0]), int(channels[1])
-
-
-def _is_positive_int(value):
-    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value > 0
