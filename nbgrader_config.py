@@ -67,6 +67,20 @@ c.FileNameCollectorPlugin.named_regexp = (
     r"(?P<file_id>[a-z0-9_]+?)(?: \(\d+\)|-\d+)?\.ipynb$"
 )
 
+# --- the verdict, decided outside the student's kernel ---------------------------------------
+# nbgrader's Execute, except that the test cells of the course's assignments run in nbgrader's
+# own process against the student's answers in a second kernel where only the answers ran and
+# the libraries they may not use do not exist (cvlib.tools.trusted_execute,
+# cvlib.grading.registry). The student's code can then give wrong answers, never a verdict.
+c.Autograde.autograde_preprocessors = [
+    "cvlib.tools.trusted_execute.TrustedExecute",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # --- grading --------------------------------------------------------------------------------
 # The notebooks' own metadata is the truth; a student who edits grade ids or points is caught.
 c.Autograde.create_student = True
@@ -77,7 +91,8 @@ c.Validator.validate_all = False
 # $CVLIB_HELDOUT_SEED (see cvlib.grading.heldout; without it, a public default that keeps
 # self-learners' runs reproducible). Grading for credit, write a private number into
 # `.heldout_seed` next to this file (git-ignored) or export the variable before
-# `nbgrader autograde`, and change it every term. The kernels nbgrader starts inherit it.
+# `nbgrader autograde`, and change it every term. The hidden tests read it in nbgrader's own
+# process; the boxed kernels never see it (cvlib.tools.sandbox.WITHHELD_ENV).
 _seed_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".heldout_seed")
 if "CVLIB_HELDOUT_SEED" not in os.environ and os.path.exists(_seed_file):
     with open(_seed_file) as _f:

@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 
+from .remote import BoxError, is_remote, student_line
 from .tripwires import LibraryCall
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -90,7 +91,7 @@ def _student_line(tb):
     return f" (raised at {where} {frame.lineno} in `{frame.name}`{code})"
 
 
-def call(fn, name, args=(), kwargs=None, recipe=None, text=None, watch=None):
+def call(fn, name, args=(), kwargs=None, recipe=None, text=None, watch=None, isolate=None):
     """Call the student's ``fn`` and return its result, or fail with a readable message.
 
     ``args`` is a sequence of ``(argument_name, value)`` pairs (name may be ``""``); the values are
@@ -100,16 +101,51 @@ def call(fn, name, args=(), kwargs=None, recipe=None, text=None, watch=None):
     arguments); ``recipe`` ends every failure message (how to repeat the test). ``watch`` (a
     :class:`~cvlib.grading.tripwires.Watch`) keeps library implementations of the answer out of
     reach during the call: calling one fails the check, naming the call.
+
+    When ``fn`` is a proxy of a function in a box (:mod:`cvlib.grading.remote`), the call runs
+    there: the arguments cross as data, ``isolate`` (name -> reference) stands in for the
+    student's earlier answers during the call, and what comes back (the result, the arguments as
+    the call left them, what it printed) is judged here. The box is what keeps libraries out of
+    reach then, so ``watch`` is not used.
     """
     __tracebackhide__ = True
     kwargs = dict(kwargs or {})
     if not callable(fn):
         fail(f"`{name}` should be a function, but it is {type(fn).__name__}: {describe(fn)}.")
-    copies = [_copy(v) for _, v in args]
-    kw_copies = {k: _copy(v) for k, v in kwargs.items()}
     text = text or signature(name, args, kwargs)
+    if is_remote(fn):
+        result, error, copies, kw_copies, printed = _run_in_box(fn, args, kwargs, isolate, text)
+        where = student_line(error) if error is not None else ""
+        watch = None
+    else:
+        copies = [_copy(v) for _, v in args]
+        kw_copies = {k: _copy(v) for k, v in kwargs.items()}
+        result, error, printed = _run_here(fn, copies, kw_copies, watch)
+        where = _student_line(error.__traceback__) if error is not None else ""
+    if printed:
+        sys.stdout.write(printed[:2000])
+    if watch is not None and watch.calls:
+        fail(f"`{name}` called `{watch.calls[0]}`: {watch.reason}.", recipe)
+    kind = getattr(error, "kind", type(error).__name__)
+    if error is not None and kind == "NotImplementedError":
+        fail(
+            f"`{name}` is not implemented yet: replace `raise NotImplementedError()` in its "
+            "answer cell with your code, run that cell, then run this test again."
+        )
+    if error is not None:
+        message = getattr(error, "message", error)
+        fail(f"Calling {text} raised {kind}: {message}{where}.", recipe)
+    for (arg_name, original), used in zip(args, copies, strict=True):
+        _check_unchanged(original, used, arg_name or "an argument", text, recipe)
+    for key, used in kw_copies.items():
+        _check_unchanged(kwargs[key], used, key, text, recipe)
+    return result
+
+
+def _run_here(fn, copies, kw_copies, watch):
+    """Call ``fn`` in this process: (result, exception or None, what it printed)."""
     out, err = io.StringIO(), io.StringIO()
-    error = None
+    result = error = None
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             with warnings.catch_warnings():
@@ -117,27 +153,27 @@ def call(fn, name, args=(), kwargs=None, recipe=None, text=None, watch=None):
                 with np.errstate(all="ignore"), watch or contextlib.nullcontext():
                     result = fn(*copies, **kw_copies)
     except LibraryCall:
-        pass  # reported below, as when the student's code caught it
-    except Exception as caught:  # the student's bug, reported in words below
+        pass  # reported by the caller, as when the student's code caught it
+    except Exception as caught:  # the student's bug, reported in words by the caller
         error = caught
-    finally:
-        if out.getvalue():
-            sys.stdout.write(out.getvalue()[:2000])
-    if watch is not None and watch.calls:
-        fail(f"`{name}` called `{watch.calls[0]}`: {watch.reason}.", recipe)
-    if isinstance(error, NotImplementedError):
-        fail(
-            f"`{name}` is not implemented yet: replace `raise NotImplementedError()` in its "
-            "answer cell with your code, run that cell, then run this test again."
-        )
-    if error is not None:
-        where = _student_line(error.__traceback__)
-        fail(f"Calling {text} raised {type(error).__name__}: {error}{where}.", recipe)
-    for (arg_name, original), used in zip(args, copies, strict=True):
-        _check_unchanged(original, used, arg_name or "an argument", text, recipe)
-    for key, used in kw_copies.items():
-        _check_unchanged(kwargs[key], used, key, text, recipe)
-    return result
+    return result, error, out.getvalue()
+
+
+def _run_in_box(fn, args, kwargs, isolate, text):
+    """Call the proxy ``fn`` in its box: (result, RemoteError or None, the arguments as the
+    call left them, the keyword arguments likewise, what it printed)."""
+    __tracebackhide__ = True
+    try:
+        answer = fn.box.call(fn, [v for _, v in args], kwargs, isolate)
+    except BoxError as error:
+        fail(f"Calling {text} could not be graded: {error}.")
+    printed = answer.get("out", "")
+    if answer.get("cut"):
+        printed += f"\n[... {answer['cut']} more characters printed by the call were cut here]\n"
+    used = list(answer.get("args", []))
+    if len(used) != len(args):  # the box's server was tampered with: nothing to compare
+        fail(f"Calling {text} could not be graded: the box returned the wrong arguments.")
+    return answer.get("value"), answer.get("error"), used, dict(answer.get("kwargs", {})), printed
 
 
 def _copy(value):

@@ -27,6 +27,7 @@ import numpy as np
 
 from ._compare import as_float, as_float_array, as_int, compare_arrays
 from ._student import GradingFailure, call, describe, fail, function_name, new_seed
+from .remote import is_remote
 from .tripwires import Watch
 
 
@@ -137,6 +138,10 @@ class Run:
         __tracebackhide__ = True
         fn = self.fn if fn is None else fn
         isolate = self.isolate if isolate is None else isolate
+        if is_remote(fn):  # the box swaps the references in (and keeps libraries out)
+            keep = (self.name, self.default)
+            isolate = {k: v for k, v in isolate.items() if k not in keep}
+            return call(fn, name or self.name, args, kwargs, self.recipe, text, isolate=isolate)
         watch = Watch(self.forbid, self.reason, [*self.trusted, *isolate.values()])
         with swapped(self.fn, isolate, keep=(self.name, self.default)):
             return call(fn, name or self.name, args, kwargs, self.recipe, text, watch)

@@ -45,11 +45,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 KERNEL_NAME = "cvlib-sandbox"
+LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "box_launcher.py")
 INSTALL_HINT = "install bubblewrap: `apt-get install bubblewrap` (Debian, Ubuntu)"
 BOX_USER = "nobody"
 # environment variables a kernel may inherit; everything else (tokens, database URLs) stays out
 PASSED_ENV = ("NBGRADER_EXECUTION", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED")
 PASSED_PREFIXES = ("OMP_", "MKL_", "OPENBLAS_", "CVLIB_")
+# never in a kernel: the instructor's held-out seed (cvlib.grading.heldout) stays with the grader
+WITHHELD_ENV = ("CVLIB_HELDOUT_SEED",)
 ETC = (
     "alternatives",
     "fonts",
@@ -126,6 +129,7 @@ def read_only_paths():
 def kernel_env(env, limits):
     """The kernel's environment: a few passed-through variables, the rest fixed."""
     kept = {k: v for k, v in env.items() if k in PASSED_ENV or k.startswith(PASSED_PREFIXES)}
+    kept = {k: v for k, v in kept.items() if k not in WITHHELD_ENV}
     kept.setdefault("OMP_NUM_THREADS", "1")  # one kernel per core
     return {
         **kept,
@@ -139,11 +143,14 @@ def kernel_env(env, limits):
     }
 
 
-def box_command(argv, workdir, box_dir, limits, env=None):
+def box_command(argv, workdir, box_dir, limits, env=None, masks=()):
     """The bubblewrap command line that runs ``argv`` boxed, writing only ``workdir``/``box_dir``.
 
     Both folders keep their host paths inside the box, so the connection file written in
-    ``box_dir`` is valid on both sides.
+    ``box_dir`` is valid on both sides. ``masks`` (from :func:`write_masks`) lists
+    ``(path, stand_in)`` pairs: each file or folder ``path`` is absent from the box, a module
+    that says so (``stand_in``) in its place. The box's ``/tmp`` is a memory file system of at
+    most ``limits.memory_mb`` (the watchdog counts what is in it as the box's memory).
     """
     bwrap = find_bwrap()
     uid, gid = box_ids()
@@ -164,7 +171,10 @@ def box_command(argv, workdir, box_dir, limits, env=None):
     command += ["--perms", "0755", "--dir", "/etc"]  # bwrap would make it 0700 root
     for name in ETC:
         command += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777"]
+    if limits.memory_mb:
+        command += ["--size", str(limits.memory_mb * 2**20)]
+    command += ["--tmpfs", "/tmp"]
     shown, writable = read_only_paths(), [str(box_dir), str(workdir)]
     for parent in _ancestors([*shown, *writable]):  # bwrap would make them 0700 root
         command += ["--perms", "0755", "--dir", parent]
@@ -172,13 +182,83 @@ def box_command(argv, workdir, box_dir, limits, env=None):
         command += ["--ro-bind", path, path]
     for path in writable:
         command += ["--bind", path, path]
+    for path, stand_in in masks:
+        if os.path.isdir(path):  # an empty folder whose __init__ says the package is absent
+            command += ["--tmpfs", path, "--ro-bind", stand_in, os.path.join(path, "__init__.py")]
+        else:
+            command += ["--ro-bind", stand_in, path]
     command += ["--chdir", "/", "--clearenv"]
     for key, value in sorted(kernel_env(env or os.environ, limits).items()):
         command += ["--setenv", key, value]
-    launcher = os.path.join(os.path.dirname(os.path.abspath(__file__)), "box_launcher.py")
-    command += ["--", sys.executable, "-I", "-S", launcher, "setup", f"--uid={uid}", f"--gid={gid}"]
+    command += ["--", sys.executable, "-I", "-S", LAUNCHER, "setup", f"--uid={uid}", f"--gid={gid}"]
     command += [f"--processes={limits.processes}", f"--cpu={limits.cpu_seconds}"]
     return [*command, f"--workdir={workdir}", "--", *argv]
+
+
+def mask_paths(hidden, allowed=()):
+    """Files and folders that make the modules ``hidden`` absent from a box, except the
+    submodules ``allowed`` (``mask_paths(["torch", "cvlib"], ["cvlib.kernels"])``).
+
+    A top-level name is masked wherever the box could find it (every folder of ``sys.path``);
+    ``"cvlib"`` (or any package) is masked module by module, so that its ``__init__`` and the
+    allowed modules stay, and its compiled caches (``__pycache__``) go with the modules.
+    """
+    import importlib.util
+
+    paths = []
+    for name in hidden:
+        top, _, _ = name.partition(".")
+        inside = [a for a in allowed if a.startswith(top + ".")]
+        spec = importlib.util.find_spec(top)
+        if spec is None:
+            continue
+        if inside and spec.submodule_search_locations:
+            for folder in spec.submodule_search_locations:
+                paths += _package_masks(folder, top, allowed)
+            continue
+        for entry in sys.path:
+            for candidate in (
+                os.path.join(entry or ".", top),
+                os.path.join(entry or ".", f"{top}.py"),
+            ):
+                if os.path.exists(candidate):
+                    paths.append(os.path.realpath(candidate))
+    return sorted(set(paths))
+
+
+def _package_masks(folder, package, allowed):
+    """Every module and subpackage of ``package`` (in ``folder``) but the ``allowed`` ones and
+    ``__init__``, plus its ``__pycache__``. The box's own launcher always stays."""
+    launcher = os.path.realpath(LAUNCHER)
+    paths = []
+    for entry in sorted(os.listdir(folder)):
+        path = os.path.realpath(os.path.join(folder, entry))
+        stem = entry[:-3] if entry.endswith(".py") else entry
+        if entry == "__init__.py" or f"{package}.{stem}" in allowed or path == launcher:
+            continue
+        if os.path.isdir(path) and launcher.startswith(path + os.sep):
+            paths += _package_masks(path, f"{package}.{stem}", allowed)
+        elif entry == "__pycache__" or entry.endswith(".py") or os.path.isdir(path):
+            paths.append(path)
+    return paths
+
+
+def write_masks(box_dir, paths):
+    """Write the stand-in module for every path of :func:`mask_paths` into ``box_dir``; the
+    ``masks`` argument of :func:`box_command`."""
+    folder = Path(box_dir) / "masks"
+    folder.mkdir(exist_ok=True)
+    masks = []
+    for number, path in enumerate(paths):
+        stand_in = folder / f"m{number}.py"
+        name = os.path.basename(path.rstrip(os.sep))
+        stand_in.write_text(
+            f"raise ImportError({name!r} ' is not in the grader's box: this assignment's "
+            "answers may not use it')\n"
+        )
+        stand_in.chmod(0o644)
+        masks.append((path, str(stand_in)))
+    return masks
 
 
 def _ancestors(paths):

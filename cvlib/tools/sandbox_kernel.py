@@ -27,10 +27,17 @@ import time
 
 import psutil
 from jupyter_client.provisioning import LocalProvisioner
-from traitlets import Integer
+from traitlets import Integer, List, Unicode
 
 from cvlib.tools import box_launcher
-from cvlib.tools.sandbox import Limits, box_command, box_ids, chown_tree, make_box_dir
+from cvlib.tools.sandbox import (
+    Limits,
+    box_command,
+    box_ids,
+    chown_tree,
+    make_box_dir,
+    write_masks,
+)
 
 SIGNAL_EXIT = 128  # bubblewrap exits with 128 + N when the kernel died of signal N
 GRACE_SECONDS = 3.0
@@ -117,7 +124,20 @@ class Watchdog(threading.Thread):
                     rss += proc.memory_full_info().pss
                 except psutil.NoSuchProcess:
                     continue
-        return rss / 2**20, tasks
+        return (rss + self.tmp_bytes(procs)) / 2**20, tasks
+
+    @staticmethod
+    def tmp_bytes(procs):
+        """Bytes written to the box's ``/tmp``, a memory file system: they count as memory."""
+        for proc in procs[1:]:
+            try:
+                if proc.name() == "bwrap":  # still the host's /tmp
+                    continue
+                usage = os.statvfs(f"/proc/{proc.pid}/root/tmp")
+            except (OSError, psutil.NoSuchProcess):
+                continue
+            return (usage.f_blocks - usage.f_bfree) * usage.f_frsize
+        return 0
 
     def run(self):
         start, over_since = time.monotonic(), None
@@ -176,6 +196,7 @@ class SandboxProvisioner(LocalProvisioner):
     cpu_seconds = Integer(Limits.cpu_seconds, config=True, help="CPU s per process (0: none)")
     wall_seconds = Integer(Limits.wall_seconds, config=True, help="kernel lifetime s (0: none)")
     processes = Integer(Limits.processes, config=True, help="processes and threads (0: none)")
+    hidden = List(Unicode(), config=True, help="files and folders absent from the box")
 
     box_dir = None
     workdir = None
@@ -195,8 +216,9 @@ class SandboxProvisioner(LocalProvisioner):
         km.cache_ports = False
         kwargs = await super().pre_launch(**kwargs)
         self.workdir = os.path.abspath(kwargs.get("cwd") or os.getcwd())
+        masks = write_masks(self.box_dir, self.hidden)
         kwargs["cmd"] = box_command(
-            kwargs["cmd"], self.workdir, self.box_dir, self.limits(), kwargs.get("env")
+            kwargs["cmd"], self.workdir, self.box_dir, self.limits(), kwargs.get("env"), masks
         )
         if os.geteuid() == 0:  # the box user may write its working copy and read its key
             stat = os.stat(self.workdir)

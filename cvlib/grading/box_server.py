@@ -1,0 +1,213 @@
+"""The box's end of a trusted check: runs the student's code when the grader asks, returns data.
+
+The grader (:mod:`cvlib.grading.remote`) never runs a student's function in its own process. It
+sends this module's source, with the codec of :mod:`cvlib.grading.wire`, into the boxed kernel
+once (:func:`source`), where it becomes the object ``__cvlib_box__``; then each request is one
+``__cvlib_box__.serve("<base64>")`` executed in the kernel, whose answer the grader reads back
+as ``__cvlib_box__.reply`` (base64 text again). A request names what to do:
+
+- ``exec``: run a cell's source in the notebook's namespace (the answers, once, at the start);
+- ``get``: a name of the notebook (``zero_pad``), or an attribute or item of an object kept here;
+- ``call``: call one of those with arguments, for instance the check's inputs, while some of
+  the notebook's names (the earlier answers this one may call) are swapped for stubs that ask
+  the grader (``input()`` on the kernel's stdin channel) to compute the reference on their
+  arguments; the reply carries the result, the arguments as the call left them (in-place
+  changes show), what the call printed (cut at :data:`MAX_PRINT` characters) and its exception;
+- ``release``: forget objects kept here.
+
+A result that is not plain data (a function, a network) stays here and the grader gets a
+handle. Everything here runs in the student's process and may be changed by the student's code:
+it can only make the answers wrong, because the grader decides on the data that come back.
+"""
+
+import builtins
+import contextlib
+import io
+import sys
+import types
+import warnings
+
+from cvlib.grading.wire import Handle, RemoteError, dumps, from_text, loads, to_text  # box: wire
+
+MAX_PRINT = 2000  # characters of a call's printed output sent back with its result
+
+_objects = {}  # handle id -> object
+_idents = {}  # id(object) -> handle id, so an object kept twice has one handle
+reply = ""
+
+
+def _namespace():
+    shell = getattr(builtins, "get_ipython", lambda: None)()
+    return shell.user_ns if shell is not None else sys.modules["__main__"].__dict__
+
+
+def _keep(value):
+    ident = _idents.get(id(value))
+    if ident is None or _objects.get(ident) is not value:
+        ident = len(_objects) + 1
+        while ident in _objects:
+            ident += 1
+        _objects[ident] = value
+        _idents[id(value)] = ident
+    name = getattr(value, "__name__", "")
+    return Handle(
+        ident, type(value).__name__, callable(value), name if isinstance(name, str) else ""
+    )
+
+
+def _object(ref):
+    if isinstance(ref, Handle):
+        if ref.ident not in _objects:
+            raise LookupError(f"object {ref.ident} is no longer kept")
+        return _objects[ref.ident]
+    return ref
+
+
+def _stub(callback, name):
+    def ask(*args, **kwargs):
+        text = to_text(
+            dumps({"callback": callback.ident, "args": list(args), "kwargs": kwargs}, keep=_keep)
+        )
+        answer = loads(from_text(builtins.input(text)), _object)
+        if isinstance(answer, RemoteError):
+            raise RuntimeError(f"the grader's reference of `{name}` failed: {answer.message}")
+        return answer
+
+    ask.__name__ = ask.__qualname__ = name
+    return ask
+
+
+def _stubs(ref, name):
+    """A stub for a callback, or a namespace of stubs for a tree of them (``cvlib.conv``)."""
+    if isinstance(ref, dict):
+        return types.SimpleNamespace(**{k: _stubs(v, f"{name}.{k}") for k, v in ref.items()})
+    return _stub(ref, name)
+
+
+class Unavailable:
+    """What a name of the notebook means in the box when its import failed there: the module is
+    out of reach for this assignment's answers. Using it says so."""
+
+    def __init__(self, name, reason):
+        self._name, self._reason = name, reason
+
+    def _refuse(self, *_, **__):
+        raise ImportError(
+            f"`{self._name}` is not available to this assignment's answers in the grader's box "
+            f"({self._reason})"
+        )
+
+    __call__ = _refuse
+
+    def __getattr__(self, attribute):
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        self._refuse()
+
+
+def unavailable(name, error):
+    """An :class:`Unavailable` for the import of ``name`` that failed with ``error``."""
+    return Unavailable(name, str(error).splitlines()[0][:200] if str(error) else "not installed")
+
+
+@contextlib.contextmanager
+def _swapped(fn, isolate):
+    """The notebook's names in ``isolate`` mean the grader's references while ``fn`` runs (also
+    when the notebook failed to define them, so one broken answer costs only its own points)."""
+    space = getattr(fn, "__globals__", None)
+    if not isinstance(space, dict):
+        space = _namespace()
+    own = getattr(fn, "__name__", None)
+    missing = object()
+    saved = {}
+    try:
+        for name, callback in isolate.items():
+            if name == own:
+                continue
+            saved[name] = space.get(name, missing)
+            space[name] = _stubs(callback, name)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                space.pop(name, None)
+            else:
+                space[name] = value
+
+
+def _call(request):
+    target = _object(request["target"])
+    args, kwargs = [_object(a) for a in request["args"]], request["kwargs"]
+    out = io.StringIO()
+    result, error = None, None
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with _errstate(), _swapped(target, request.get("isolate", {})):
+                    result = target(*args, **kwargs)
+    except Exception as caught:
+        error = caught
+    return {
+        "value": result,
+        "error": error,
+        "args": args,
+        "kwargs": kwargs,
+        "out": out.getvalue()[:MAX_PRINT],
+        "cut": max(0, len(out.getvalue()) - MAX_PRINT),
+    }
+
+
+def _errstate():
+    numpy = sys.modules.get("numpy")
+    return numpy.errstate(all="ignore") if numpy is not None else contextlib.nullcontext()
+
+
+def _get(request):
+    if "name" in request:
+        space = _namespace()
+        if request["name"] not in space:
+            raise NameError(f"name {request['name']!r} is not defined")
+        return space[request["name"]]
+    value = _object(request["target"])
+    if "attr" in request:
+        return getattr(value, request["attr"])
+    return value[request["item"]]
+
+
+def _exec(request):
+    out = io.StringIO()
+    error = None
+    try:
+        code = compile(request["source"], request.get("label", "<answer>"), "exec")
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            exec(code, _namespace())
+    except BaseException as caught:
+        error = caught if isinstance(caught, Exception) else RuntimeError(repr(caught))
+    return {"error": error, "out": out.getvalue()[:MAX_PRINT]}
+
+
+def serve(text):
+    """Answer one request (base64 text); the answer is left in ``reply``."""
+    global reply
+    try:
+        request = loads(from_text(text), None)
+        op = request["op"]
+        if op == "exec":
+            answer = _exec(request)
+        elif op == "call":
+            answer = _call(request)
+        elif op == "get":
+            answer = {"value": _get(request)}
+        elif op == "release":
+            for ident in request["ids"]:
+                _idents.pop(id(_objects.pop(ident, None)), None)
+            answer = {}
+        else:
+            raise ValueError(f"unknown request {op!r}")
+    except Exception as error:  # the request failed before the student's code ran
+        answer = {"error": error, "failed": True}
+    try:
+        reply = to_text(dumps(answer, keep=_keep))
+    except Exception as error:  # a result that cannot be encoded
+        reply = to_text(dumps({"error": error, "failed": True}))

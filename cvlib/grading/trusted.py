@@ -1,0 +1,212 @@
+"""Test cells decided in the grader's process, against the student's answers in a box.
+
+:class:`TrustedNotebook` takes the notebook nbgrader is grading and two connections
+(:class:`~cvlib.grading.remote.Box`): the *answers' box*, a fresh kernel in which only the
+student's answer cells (and the definitions and imports of the other cells) have run, with the
+assignment's hidden libraries absent (:mod:`cvlib.grading.registry`); and, when a test needs
+one of the notebook's variables, the student's own kernel. A test cell's source (the
+instructor's: nbgrader has restored it from the gradebook) then runs *here*, with each name it
+uses from the notebook bound to what the boxes hold: data, or proxies that call the student's
+code in the box. The checks compare what comes back with references computed here, so the
+verdict is made where no student code runs. The cell's outputs are this run's: what it printed
+and, if it failed, the error; nbgrader scores them as usual (no error: full points).
+
+What the student's code can still do is give wrong answers, print into its own feedback (cut
+after :data:`MAX_OUTPUT` characters per cell) and spend its time limit.
+"""
+
+import ast
+import builtins
+import contextlib
+import io
+
+import nbformat
+
+from .wire import RemoteError
+
+MAX_OUTPUT = 20_000  # characters a test cell may print into the feedback
+_BUILTINS = frozenset(dir(builtins))
+
+
+def cell_kind(cell):
+    """``"test"``, ``"answer"``, ``"locked"`` or ``"free"`` for a code cell (nbgrader's marks)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if meta.get("grade") and not meta.get("solution"):
+        return "test"
+    if meta.get("solution"):
+        return "answer"
+    return "locked" if meta.get("locked") else "free"
+
+
+def _parse(source):
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        return None
+
+
+def bound_names(tree):
+    """Names a cell binds at its top level (assignments, imports, definitions)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                names.add((alias.asname or alias.name).split(".")[0])
+    return names
+
+
+def free_names(tree):
+    """Names a cell reads but does not bind itself (nor are builtins), in order of first use."""
+    bound, seen = bound_names(tree), {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if node.id not in bound and node.id not in _BUILTINS:
+                seen.setdefault(node.id, None)
+    return list(seen)
+
+
+def definitions(source):
+    """The imports, definitions and constants of a cell that is not an answer, as source whose
+    failed imports bind a stand-in that says the module is out of reach (what the answers'
+    box runs of such cells: nothing that computes, draws or loads data)."""
+    tree = _parse(source)
+    if tree is None:
+        return ""
+    parts = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            parts.append(_guarded_import(node))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            parts.append(ast.unparse(node))
+        elif isinstance(node, ast.Assign) and _constant(node.value):
+            parts.append(ast.unparse(node))
+    return "\n".join(parts)
+
+
+def _constant(node):
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _guarded_import(node):
+    if isinstance(node, ast.Import):
+        bound = [(alias.asname or alias.name.split(".")[0], alias.name) for alias in node.names]
+    else:
+        module = "." * node.level + (node.module or "")
+        bound = [(alias.asname or alias.name, f"{module}.{alias.name}") for alias in node.names]
+    fallback = "\n".join(
+        f"    {name} = __cvlib_box__.unavailable({full!r}, _error)" for name, full in bound
+    )
+    return f"try:\n    {ast.unparse(node)}\nexcept ImportError as _error:\n{fallback}"
+
+
+class TrustedNotebook:
+    """The test cells of one notebook, decided here against the answers in ``answers`` (a Box).
+
+    ``kernel`` is a callable returning a Box on the student's own kernel (asked only when a
+    test cell uses one of the notebook's variables), or None.
+    """
+
+    def __init__(self, cells, answers, kernel=None):
+        self.answers, self._kernel = answers, kernel
+        self.answer_names, self.answer_errors = set(), {}
+        self.namespace = {"__name__": "__trusted_test__", "__builtins__": builtins}
+        self.locked = []
+        for index, cell in enumerate(cells):
+            if cell.get("cell_type") != "code":
+                continue
+            kind, source = cell_kind(cell), cell.get("source", "")
+            if kind == "answer":
+                tree = _parse(source)
+                names = bound_names(tree) if tree is not None else _defined_names(source)
+                error = answers.run(source, f"<answer cell {index}>")
+                self.answer_names |= names
+                if error is not None:
+                    for name in names:
+                        self.answer_errors[name] = error
+            elif kind != "test":
+                code = definitions(source)
+                if code:
+                    answers.run(code, f"<cell {index}>")
+                if kind == "locked":
+                    self.locked.append(source)
+        self._locked_done = False
+
+    def run_test(self, source):
+        """Run a test cell's ``source`` here; its outputs (nbformat), an error among them if it
+        failed."""
+        out = io.StringIO()
+        error = None
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                self._run_locked()
+                self._execute(source)
+        except Exception as caught:  # the test failed: its message is the feedback
+            error = caught
+        return _outputs(out.getvalue(), error)
+
+    def _run_locked(self):
+        if self._locked_done:
+            return
+        self._locked_done = True
+        for source in self.locked:  # the instructor's set-up (imports, data), here too
+            with contextlib.suppress(Exception):
+                self._execute(source)
+
+    def _execute(self, source):
+        tree = ast.parse(source)
+        for name in free_names(tree):
+            if name not in self.namespace:
+                self._bind(name)
+        exec(compile(tree, "<test cell>", "exec"), self.namespace)
+
+    def _bind(self, name):
+        if name in self.answer_names:
+            try:
+                self.namespace[name] = self.answers.get(name)
+            except NameError:
+                raise NameError(self._undefined(name)) from None
+        elif self._kernel is not None:
+            with contextlib.suppress(NameError):
+                self.namespace[name] = self._kernel().get(name)
+
+    def _undefined(self, name):
+        error = self.answer_errors.get(name)
+        if error is None:
+            return f"name {name!r} is not defined"
+        return f"name {name!r} is not defined: its answer cell raised {error.kind}: {error.message}"
+
+
+def _defined_names(source):
+    """Names an answer cell that does not parse meant to define (``def name(`` lines)."""
+    names = set()
+    for line in source.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] in ("def", "class"):
+            names.add(words[1].split("(")[0].split(":")[0])
+    return names
+
+
+def _outputs(printed, error):
+    outputs = []
+    if len(printed) > MAX_OUTPUT:
+        cut = len(printed) - MAX_OUTPUT
+        printed = printed[:MAX_OUTPUT] + f"\n[... {cut} more characters were cut here]\n"
+    if printed:
+        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=printed))
+    if error is not None:
+        kind = error.kind if isinstance(error, RemoteError) else type(error).__name__
+        message = error.message if isinstance(error, RemoteError) else str(error)
+        outputs.append(
+            nbformat.v4.new_output(
+                "error", ename=kind, evalue=message, traceback=[f"{kind}: {message}"]
+            )
+        )
+    return outputs

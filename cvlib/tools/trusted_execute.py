@@ -1,0 +1,249 @@
+"""nbgrader's ``Execute`` with the test cells decided outside the student's kernel.
+
+:class:`TrustedExecute` replaces ``Execute`` among nbgrader's autograde preprocessors (the
+course's ``nbgrader_config.py`` and the class grader set it)::
+
+    c.Autograde.autograde_preprocessors = [TrustedExecute, ...]   # see nbgrader_config.py
+
+For an assignment of :mod:`cvlib.grading.registry` it runs the notebook in the student's
+kernel as nbgrader does, except the test cells the registry names: those run in this process
+(:class:`cvlib.grading.trusted.TrustedNotebook`) against a second kernel, the *answers' box*,
+where only the answers were defined and the assignment's hidden libraries do not exist. It
+starts while the notebook runs. With the boxed kernel (``cvlib-sandbox``) the answers' box is
+boxed too, with the same limits, an empty working folder and the hidden modules masked
+(:func:`cvlib.tools.sandbox.mask_paths`); with any other kernel it is a plain kernel of this
+environment, and the hidden modules are only refused at import (a courtesy, not a guarantee).
+
+Every cell's outputs are cut at :data:`MAX_CELL_OUTPUT` characters of text (the feedback says
+where), so a submission that prints without end still makes a small notebook; and no test cell
+keeps an ``execute_result`` (nbgrader would take partial credit from it).
+"""
+
+import shutil
+import tempfile
+import threading
+
+from jupyter_client import KernelManager
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from nbgrader.preprocessors import Execute
+from traitlets import Unicode
+
+from cvlib.grading import registry
+from cvlib.grading.remote import Box, BoxError
+from cvlib.grading.trusted import TrustedNotebook, cell_kind
+from cvlib.tools.sandbox import KERNEL_NAME, Limits, kernel_spec, mask_paths
+
+MAX_CELL_OUTPUT = 100_000  # characters of text one cell keeps in the graded notebook
+
+
+class _OneSpec(KernelSpecManager):
+    """A kernel spec manager that knows one spec (the answers' box)."""
+
+    def __init__(self, spec, **kwargs):
+        super().__init__(**kwargs)
+        self._spec = spec
+
+    def get_kernel_spec(self, kernel_name):
+        return self._spec
+
+
+class AnswersBox:
+    """A kernel in which only the answers run: started in a thread, so it boots while the
+    notebook runs; :meth:`notebook` waits for it and returns the TrustedNotebook."""
+
+    def __init__(self, cells, assignment, boxed, limits, timeout, kernel):
+        self.cells, self.assignment, self.boxed = cells, assignment, boxed
+        self.limits, self.timeout, self.kernel = limits, timeout, kernel
+        self.km = self.client = self.error = self._trusted = None
+        self.folder = tempfile.mkdtemp(prefix="cvlib-answers-")
+        self._ready, self._closing = threading.Event(), threading.Event()
+        # The thread that starts the box lives as long as the box: bubblewrap's
+        # --die-with-parent kills the box when the *thread* that started it ends.
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        try:
+            self._start()
+        finally:
+            self._ready.set()
+        self._closing.wait()
+        if self.client is not None:
+            self.client.stop_channels()
+        if self.km is not None and self.km.has_kernel:
+            self.km.shutdown_kernel(now=True)
+
+    def _spec(self):
+        spec = kernel_spec(self.limits)
+        if self.boxed:
+            hidden = mask_paths(self.assignment.hidden, self.assignment.allowed)
+            spec["metadata"]["kernel_provisioner"]["config"]["hidden"] = hidden
+        else:
+            del spec["metadata"]
+        return KernelSpec(resource_dir=self.folder, **spec)
+
+    def _start(self):
+        try:
+            self.km = KernelManager(
+                kernel_name="cvlib-answers", kernel_spec_manager=_OneSpec(self._spec())
+            )
+            self.km.start_kernel(cwd=self.folder)
+            self.client = self.km.blocking_client()
+            self.client.start_channels()
+            self.client.wait_for_ready(timeout=120)
+            box = Box(
+                self.client,
+                self.timeout,
+                self.km.interrupt_kernel,
+                self.km.is_alive,
+                "the answers' box",
+            )
+            if not self.boxed:
+                box.run(_refuse_imports(self.assignment), "<grader>")
+            self._trusted = TrustedNotebook(self.cells, box, self.kernel)
+        except Exception as error:  # reported on every trusted test cell
+            self.error = error
+
+    def notebook(self):
+        self._ready.wait()
+        if self.error is not None:
+            raise BoxError(f"the answers' box could not start: {self.error}")
+        return self._trusted
+
+    def close(self):
+        self._closing.set()
+        self._thread.join()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _refuse_imports(assignment):
+    """Source that refuses imports of the hidden modules (unboxed grading only)."""
+    return (
+        "import importlib.abc as _abc, sys as _sys\n"
+        f"_hidden, _allowed = {tuple(assignment.hidden)!r}, {tuple(assignment.allowed)!r}\n"
+        "class _Refuse(_abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if any(a == name or a.startswith(name + '.') for a in _allowed) or not any("
+        "name == h or name.startswith(h + '.') for h in _hidden):\n"
+        "            return None\n"
+        "        raise ImportError(f'{name} is not available to this assignment\\'s answers')\n"
+        "_sys.meta_path.insert(0, _Refuse())\n"
+        "for _name in [n for n in _sys.modules if any(n == h or n.startswith(h + '.')"
+        " for h in _hidden) and not any(a == n or a.startswith(n + '.') for a in _allowed)]:\n"
+        "    del _sys.modules[_name]\n"
+    )
+
+
+class TrustedExecute(Execute):
+    """nbgrader's Execute; the registry's test cells are decided in this process."""
+
+    assignment_name = Unicode("", help="the assignment (default: the one nbgrader is grading)").tag(
+        config=True
+    )
+
+    _answers = None
+    _kernel_box = None
+
+    def preprocess(self, nb, resources=None, km=None):
+        name = self.assignment_name or (resources or {}).get("nbgrader", {}).get("assignment", "")
+        assignment = registry.find(name) if name else None
+        trusted = assignment is not None and any(
+            cell_kind(c) == "test" and assignment.decides(_grade_id(c))
+            for c in nb.cells
+            if c.cell_type == "code"
+        )
+        self._assignment = assignment if trusted else None
+        if self._assignment is not None:
+            cells = [dict(c) for c in nb.cells]
+            self._answers = AnswersBox(
+                cells,
+                assignment,
+                self.kernel_name == KERNEL_NAME,
+                self._limits(),
+                self.timeout or 120,
+                self._student_kernel,
+            )
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            self._close()
+
+    def _limits(self):
+        if self.kernel_name != KERNEL_NAME:
+            return Limits()
+        try:
+            spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+            config = spec.metadata["kernel_provisioner"]["config"]
+            return Limits(**{k: config[k] for k in Limits.__dataclass_fields__ if k in config})
+        except Exception:
+            return Limits()
+
+    def _student_kernel(self):
+        if self._kernel_box is None:
+            client = self.km.blocking_client()
+            client.start_channels()
+            self._kernel_box = Box(client, self.timeout or 120, None, None, "the notebook's kernel")
+        return self._kernel_box
+
+    def _close(self):
+        if self._kernel_box is not None:
+            self._kernel_box.client.stop_channels()
+            self._kernel_box = None
+        if self._answers is not None:
+            self._answers.close()
+            self._answers = None
+
+    def preprocess_cell(self, cell, resources, index):
+        if (
+            self._assignment is not None
+            and cell.cell_type == "code"
+            and cell_kind(cell) == "test"
+            and self._assignment.decides(_grade_id(cell))
+        ):
+            self.code_cells_executed += 1
+            cell.execution_count = self.code_cells_executed
+            try:
+                cell.outputs = self._answers.notebook().run_test(cell.source)
+            except BoxError as error:
+                cell.outputs = [_error_output(error)]
+            return cell, self.resources
+        cell, resources = super().preprocess_cell(cell, resources, index)
+        if cell.cell_type == "code":
+            if cell_kind(cell) == "test":  # nbgrader would take partial credit from these
+                cell.outputs = [o for o in cell.outputs if o.output_type != "execute_result"]
+            cut_outputs(cell, MAX_CELL_OUTPUT)
+        return cell, resources
+
+
+def _grade_id(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id", "")
+
+
+def _error_output(error):
+    from nbformat.v4 import new_output
+
+    message = f"this test could not be graded: {error}"
+    return new_output("error", ename="GradingError", evalue=message, traceback=[message])
+
+
+def cut_outputs(cell, limit):
+    """Cut the text of ``cell``'s outputs after ``limit`` characters in all, saying where."""
+    left = limit
+    for output in cell.outputs:
+        if output.output_type == "stream":
+            keys = [("text", output)]
+        elif output.output_type in ("display_data", "execute_result"):
+            keys = [(k, output.data) for k in output.data if k.startswith("text/")]
+        elif output.output_type == "error":
+            output.traceback = output.traceback[:100]
+            keys = []
+        else:
+            keys = []
+        for key, holder in keys:
+            text = holder[key] if isinstance(holder[key], str) else "".join(holder[key])
+            if len(text) > left:
+                holder[key] = text[: max(left, 0)] + (
+                    f"\n[... {len(text) - max(left, 0)} more characters were cut here by the "
+                    "grader]\n"
+                )
+            left -= min(len(text), max(left, 0))
