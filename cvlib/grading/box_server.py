@@ -27,7 +27,7 @@ import sys
 import types
 import warnings
 
-from cvlib.grading.wire import Handle, RemoteError, dumps, from_text, loads, to_text  # box: wire
+from cvlib.grading.wire import Handle, dumps, from_text, loads, to_text  # box: wire
 
 MAX_PRINT = 2000  # characters of a call's printed output sent back with its result
 
@@ -63,25 +63,38 @@ def _object(ref):
     return ref
 
 
+def _ask(message):
+    """Send ``message`` to the grader (the prompt of an ``input()``); the grader's next one."""
+    text = builtins.input(to_text(dumps(message, keep=_keep)))
+    return loads(from_text(text), _object, _callback)
+
+
 def _stub(callback, name):
+    """A function that asks the grader to run its function ``callback`` on the arguments. While
+    it waits, the grader may call back into the box: each such request is answered here."""
+
     def ask(*args, **kwargs):
-        text = to_text(
-            dumps({"callback": callback.ident, "args": list(args), "kwargs": kwargs}, keep=_keep)
-        )
-        answer = loads(from_text(builtins.input(text)), _object)
-        if isinstance(answer, RemoteError):
-            raise RuntimeError(f"the grader's reference of `{name}` failed: {answer.message}")
-        return answer
+        message = _ask({"callback": callback.ident, "args": list(args), "kwargs": kwargs})
+        while isinstance(message, dict) and "request" in message:
+            message = _ask({"reply": _handle(message["request"])})
+        if not isinstance(message, dict) or message.get("error") is not None:
+            why = message.get("error") if isinstance(message, dict) else message
+            raise RuntimeError(f"the grader's `{name}` failed: {getattr(why, 'message', why)}")
+        return message["value"]
 
     ask.__name__ = ask.__qualname__ = name
     return ask
 
 
+def _callback(ref):
+    return _stub(ref, ref.name or "function")
+
+
 def _stubs(ref, name):
-    """A stub for a callback, or a namespace of stubs for a tree of them (``cvlib.conv``)."""
+    """A callback's stub (decoded already), or a namespace of them for a tree (``cvlib.conv``)."""
     if isinstance(ref, dict):
         return types.SimpleNamespace(**{k: _stubs(v, f"{name}.{k}") for k, v in ref.items()})
-    return _stub(ref, name)
+    return ref
 
 
 class Unavailable:
@@ -187,25 +200,31 @@ def _exec(request):
     return {"error": error, "out": out.getvalue()[:MAX_PRINT]}
 
 
+def _handle(request):
+    """The answer (a dict) to one request."""
+    try:
+        op = request["op"]
+        if op == "exec":
+            return _exec(request)
+        if op == "call":
+            return _call(request)
+        if op == "get":
+            return {"value": _get(request)}
+        if op == "release":
+            for ident in request["ids"]:
+                _idents.pop(id(_objects.pop(ident, None)), None)
+            return {}
+        raise ValueError(f"unknown request {op!r}")
+    except Exception as error:  # the request failed before the student's code ran
+        return {"error": error, "failed": True}
+
+
 def serve(text):
     """Answer one request (base64 text); the answer is left in ``reply``."""
     global reply
     try:
-        request = loads(from_text(text), None)
-        op = request["op"]
-        if op == "exec":
-            answer = _exec(request)
-        elif op == "call":
-            answer = _call(request)
-        elif op == "get":
-            answer = {"value": _get(request)}
-        elif op == "release":
-            for ident in request["ids"]:
-                _idents.pop(id(_objects.pop(ident, None)), None)
-            answer = {}
-        else:
-            raise ValueError(f"unknown request {op!r}")
-    except Exception as error:  # the request failed before the student's code ran
+        answer = _handle(loads(from_text(text), _object, _callback))
+    except Exception as error:  # a request that is not one
         answer = {"error": error, "failed": True}
     try:
         reply = to_text(dumps(answer, keep=_keep))

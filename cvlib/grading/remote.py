@@ -58,13 +58,15 @@ class Box:
     def __init__(self, client, timeout=120, interrupt=None, alive=None, label="the box"):
         self.client, self.timeout, self.label = client, timeout, label
         self.interrupt, self.alive = interrupt, alive
-        self._callbacks = {}
+        self._callbacks, self._depth, self._deadline, self._named = {}, 0, 0.0, {}
+        self._next_callback = 0
         self._poller = zmq.Poller()
         self._poller.register(client.shell_channel.socket, zmq.POLLIN)
         self._poller.register(client.stdin_channel.socket, zmq.POLLIN)
         self._install()
 
     def _install(self):
+        self._deadline = time.monotonic() + self.timeout
         msg_id = self.client.execute(source(), silent=True, store_history=False)
         reply = self._wait(msg_id)
         if reply["content"]["status"] != "ok":
@@ -74,10 +76,21 @@ class Box:
             )
 
     # --- requests ---------------------------------------------------------------------------
+    # A request is one execute_request running ``__cvlib_box__.serve``. While it runs, the box
+    # may ask the grader for a reference (a callback): it sends the question as the prompt of an
+    # ``input()`` on the stdin channel and waits. The grader's answer to an input is either the
+    # final {"value"} / {"error"}, or a {"request"} of its own (the reference calls back into the
+    # box, e.g. a numerical gradient of the student's function), which the box answers with the
+    # prompt of its next input ({"reply"}). So requests and callbacks nest to any depth.
+
     def request(self, request, callbacks=None):
         """Send one request (a dict of plain data); the box's answer as a dict."""
-        self._callbacks = dict(callbacks or {})
+        saved = self._callbacks
+        self._callbacks = {**saved, **(callbacks or {})}
         try:
+            if self._depth:  # inside a callback: the box is waiting in input()
+                return self._nested(request)
+            self._deadline = time.monotonic() + self.timeout
             text = to_text(dumps(request))
             msg_id = self.client.execute(
                 f"__cvlib_box__.serve({text!r})",
@@ -88,7 +101,7 @@ class Box:
             )
             reply = self._wait(msg_id)
         finally:
-            self._callbacks = {}
+            self._callbacks = saved
         content = reply["content"]
         value = content.get("user_expressions", {}).get("r", {})
         text = value.get("data", {}).get("text/plain", "") if isinstance(value, dict) else ""
@@ -98,8 +111,11 @@ class Box:
                 f"{self.label} did not answer the grader "
                 f"({content.get('ename', 'no reply')}: {content.get('evalue', '')})"
             )
+        return self._decode(match.group(1))
+
+    def _decode(self, text):
         try:
-            answer = loads(from_text(match.group(1)), self._proxy)
+            answer = loads(from_text(text), self._proxy, named=self._named)
         except WireError as error:
             message = f"{self.label} answered with something that is not data: {error}"
             raise BoxError(message) from None
@@ -107,32 +123,77 @@ class Box:
             raise BoxError(f"{self.label} answered with something that is not a reply")
         return answer
 
-    def _wait(self, msg_id):
-        deadline = time.monotonic() + self.timeout
+    def _nested(self, request):
+        self.client.input(to_text(dumps({"request": request})))
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return self._timed_out(msg_id)
-            events = dict(self._poller.poll(min(left, 1.0) * 1000))
-            if self.client.stdin_channel.socket in events:
-                self._answer_callback(self.client.get_stdin_msg(timeout=0))
-            if self.client.shell_channel.socket in events:
-                reply = self.client.get_shell_msg(timeout=0)
-                if reply["parent_header"].get("msg_id") == msg_id:
-                    self._drain()
-                    return reply
-            if not events and self.alive is not None and not self.alive():
-                raise BoxError(f"{self.label} died while running the student's code")
+            message = self._next(None)
+            if message is None:
+                continue
+            if message["msg_type"] != "input_request":
+                continue
+            asked = self._decode(message["content"]["prompt"])
+            if "reply" in asked:
+                if not isinstance(asked["reply"], dict):
+                    raise BoxError(f"{self.label} answered with something that is not a reply")
+                return asked["reply"]
+            self._answer(asked)
+
+    def _next(self, msg_id):
+        """The next stdin message (a callback or a nested reply), or the shell reply to
+        ``msg_id``; None when neither came within a second."""
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            self._timed_out(msg_id)
+        events = dict(self._poller.poll(min(left, 1.0) * 1000))
+        if self.client.stdin_channel.socket in events:
+            return self.client.get_stdin_msg(timeout=0)
+        if self.client.shell_channel.socket in events:
+            reply = self.client.get_shell_msg(timeout=0)
+            if msg_id is not None and reply["parent_header"].get("msg_id") == msg_id:
+                return reply
+        elif self.alive is not None and not self.alive():
+            raise BoxError(f"{self.label} died while running the student's code")
+        return None
+
+    def _wait(self, msg_id):
+        while True:
+            message = self._next(msg_id)
+            if message is None:
+                continue
+            if message["msg_type"] == "input_request":
+                self._answer(self._decode(message["content"]["prompt"]))
+            elif message["parent_header"].get("msg_id") == msg_id:
+                self._drain()
+                return message
+
+    def _answer(self, asked):
+        """Answer the box's callback ``asked``: run the grader's function, send its result."""
+        self._depth += 1
+        try:
+            function = self._callbacks[asked["callback"]]
+            result = {"value": function(*asked["args"], **asked["kwargs"])}
+            text = to_text(dumps(result))
+        except BoxError:
+            raise
+        except Exception as error:  # the box asked for something it may not have, or it failed
+            text = to_text(dumps({"error": RemoteError(type(error).__name__, str(error))}))
+        finally:
+            self._depth -= 1
+        self.client.input(text)
 
     def _timed_out(self, msg_id):
         if self.interrupt is not None:
             self.interrupt()
             end = time.monotonic() + 5
-            while time.monotonic() < end:  # let the interrupted request end, ignore its reply
+            while msg_id is not None and time.monotonic() < end:  # let it end, ignore its reply
                 if self._poller.poll(200):
                     try:
                         reply = self.client.get_shell_msg(timeout=0)
                     except Exception:
+                        try:
+                            self.client.get_stdin_msg(timeout=0)
+                        except Exception:
+                            pass
                         continue
                     if reply["parent_header"].get("msg_id") == msg_id:
                         break
@@ -146,17 +207,34 @@ class Box:
             except Exception:
                 return
 
-    def _answer_callback(self, message):
-        if message["msg_type"] != "input_request":
-            return
-        try:
-            asked = loads(from_text(message["content"]["prompt"]), self._proxy)
-            function = self._callbacks[asked["callback"]]
-            result = function(*asked["args"], **asked["kwargs"])
-            text = to_text(dumps(result))
-        except Exception as error:  # the box asked for something it may not have
-            text = to_text(dumps(RemoteError(type(error).__name__, str(error))))
-        self.client.input(text)
+    def _callbacks_of(self, tree, callbacks, name):
+        """A function as a :class:`Callback` (kept in ``callbacks`` for the request), a dict of
+        them (a library's functions the answer may use: ``{"conv": {"conv2d": f}}``) as a dict
+        of callbacks."""
+        if isinstance(tree, dict):
+            return {k: self._callbacks_of(v, callbacks, f"{name}.{k}") for k, v in tree.items()}
+        if not callable(tree):
+            raise TypeError(f"`isolate` values must be functions or dicts of them, got {tree!r}")
+        self._next_callback += 1
+        callbacks[self._next_callback] = tree
+        return Callback(self._next_callback, name)
+
+    def _outgoing(self, value, callbacks):
+        """An argument as it crosses: proxies as their handles, the grader's functions as
+        callbacks, named tuples remembered (what comes back as one is rebuilt as the same
+        class), containers element by element."""
+        if isinstance(value, RemoteObject):
+            return value.handle
+        if isinstance(value, tuple) and hasattr(type(value), "_fields"):
+            self._named[type(value).__name__] = type(value)
+            return type(value)._make(self._outgoing(v, callbacks) for v in value)
+        if isinstance(value, (tuple, list)):
+            return type(value)(self._outgoing(v, callbacks) for v in value)
+        if isinstance(value, dict):
+            return {k: self._outgoing(v, callbacks) for k, v in value.items()}
+        if callable(value) and not isinstance(value, type) and not _is_data(value):
+            return self._callbacks_of(value, callbacks, getattr(value, "__name__", "function"))
+        return value
 
     def _proxy(self, handle):
         if not isinstance(handle, Handle):
@@ -190,12 +268,13 @@ class Box:
         ``value``, ``error`` (a RemoteError or None), ``args``/``kwargs`` as the call left them,
         ``out`` (what it printed) and ``cut`` (characters of it not sent)."""
         callbacks = {}
-        refs = {name: _callbacks(tree, callbacks, name) for name, tree in (isolate or {}).items()}
+        isolate = (isolate or {}).items()
+        refs = {name: self._callbacks_of(tree, callbacks, name) for name, tree in isolate}
         request = {
             "op": "call",
             "target": target.handle,
-            "args": [_ref(a) for a in args],
-            "kwargs": {k: _ref(v) for k, v in (kwargs or {}).items()},
+            "args": [self._outgoing(a, callbacks) for a in args],
+            "kwargs": {k: self._outgoing(v, callbacks) for k, v in (kwargs or {}).items()},
             "isolate": refs,
         }
         answer = self.request(request, callbacks)
@@ -204,19 +283,10 @@ class Box:
         return answer
 
 
-def _callbacks(tree, callbacks, name):
-    """A function as a :class:`Callback` (numbered in ``callbacks``), a dict of them (a library's
-    functions the answer may use: ``{"conv": {"conv2d": ...}}``) as a dict of callbacks."""
-    if isinstance(tree, dict):
-        return {k: _callbacks(v, callbacks, f"{name}.{k}") for k, v in tree.items()}
-    if not callable(tree):
-        raise TypeError(f"`isolate` values must be functions or dicts of them, got {tree!r}")
-    callbacks[len(callbacks) + 1] = tree
-    return Callback(len(callbacks), name)
+def _is_data(value):
+    import numpy as np
 
-
-def _ref(value):
-    return value.handle if isinstance(value, (RemoteFunction, RemoteObject)) else value
+    return isinstance(value, (np.ndarray, np.generic)) or type(value).__module__.startswith("torch")
 
 
 def _as_exception(error):

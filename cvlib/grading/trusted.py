@@ -46,25 +46,39 @@ def _parse(source):
 
 
 def bound_names(tree):
-    """Names a cell binds at its top level (assignments, imports, definitions)."""
+    """Names a cell binds at its top level (assignments, imports, definitions), not the local
+    names of the functions it defines."""
     names = set()
-    for node in ast.walk(tree):
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            continue
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                names.add((alias.asname or alias.name).split(".")[0])
+        if isinstance(
+            node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+        ):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
     return names
 
 
 def free_names(tree):
-    """Names a cell reads but does not bind itself (nor are builtins), in order of first use."""
-    bound, seen = bound_names(tree), {}
+    """Names a cell reads but never binds anywhere (nor are builtins), in order of first use."""
+    local = {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+    }
+    local |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+    local |= bound_names(tree)
+    seen = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            if node.id not in bound and node.id not in _BUILTINS:
+            if node.id not in local and node.id not in _BUILTINS:
                 seen.setdefault(node.id, None)
     return list(seen)
 

@@ -172,9 +172,11 @@ def dumps(value, keep=None):
     return buffer.getvalue()
 
 
-def loads(data, handles=None, callbacks=None):
+def loads(data, handles=None, callbacks=None, named=None):
     """The value ``dumps`` wrote. ``handles(Handle)`` and ``callbacks(Callback)`` map the
-    references to what the receiving side makes of them (default: the references themselves)."""
+    references to what the receiving side makes of them (default: the references themselves);
+    ``named`` maps names to named-tuple classes of the receiver's: a named tuple of that name
+    and the same fields comes back as that class (else as a fresh class of the same shape)."""
     if not isinstance(data, (bytes, bytearray)) or len(data) > MAX_BYTES:
         raise WireError("a message must be bytes, at most 512 MB")
     try:
@@ -190,12 +192,12 @@ def loads(data, handles=None, callbacks=None):
         meta = json.loads(arrays.pop("__meta__").tobytes().decode())
     except Exception as error:  # anything malformed is the sender's fault, reported as such
         raise WireError(f"not a message: {type(error).__name__}: {error}") from None
-    return _Decoder(arrays, handles, callbacks).decode(meta, 0)
+    return _Decoder(arrays, handles, callbacks, named or {}).decode(meta, 0)
 
 
 class _Decoder:
-    def __init__(self, arrays, handles, callbacks):
-        self.arrays, self.handles, self.callbacks = arrays, handles, callbacks
+    def __init__(self, arrays, handles, callbacks, named):
+        self.arrays, self.handles, self.callbacks, self.named = arrays, handles, callbacks, named
 
     def array(self, key):
         value = self.arrays.get(key) if isinstance(key, str) else None
@@ -228,7 +230,7 @@ class _Decoder:
         if kind in ("tuple", "list", "named"):
             items = [self.decode(v, depth + 1) for v in _list(meta["v"])]
             if kind == "named":
-                return _named(meta, items)
+                return _named(meta, items, self.named)
             return tuple(items) if kind == "tuple" else items
         if kind == "dict":
             return {
@@ -299,8 +301,9 @@ def _hashable(key):
     raise WireError("a dict key must be a number, a string or a tuple")
 
 
-def _named(meta, items):
-    """A named tuple of the same name and fields (a fresh class: no code of the sender's)."""
+def _named(meta, items, known):
+    """A named tuple: the receiver's own class of that name and fields, else a fresh class of
+    the same shape (no code of the sender's either way)."""
     import collections
 
     name, fields = _text(meta["name"], 100), _list(meta["f"])
@@ -308,6 +311,9 @@ def _named(meta, items):
         raise WireError("a malformed named tuple")
     if not all(isinstance(f, str) and f.isidentifier() and not f.startswith("_") for f in fields):
         raise WireError("a malformed named tuple")
+    cls = known.get(name)
+    if cls is not None and list(getattr(cls, "_fields", ())) == fields:
+        return cls(*items)
     return collections.namedtuple(name, fields)(*items)
 
 

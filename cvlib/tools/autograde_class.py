@@ -44,9 +44,11 @@ from pathlib import Path
 
 from cvlib.tools.grade_submission import Outcome, grade_one, nbgrader_api
 from cvlib.tools.grading_cluster import check_workers, connect, grade_all
+from cvlib.tools.preflight import PreflightFailed
+from cvlib.tools.preflight import preflight as run_preflight
 from cvlib.tools.sandbox import INSTALL_HINT, Limits, SandboxUnavailable, check
 
-__all__ = ["Outcome", "autograde_class", "grade_one", "read_scores", "summary"]
+__all__ = ["Outcome", "PreflightFailed", "autograde_class", "grade_one", "read_scores", "summary"]
 
 
 def students_of(course, assignment):
@@ -108,8 +110,13 @@ def autograde_class(
     progress=True,
     sandbox=True,
     scheduler=None,
+    preflight=True,
 ):
     """Autograde every submission of ``assignment`` on a Dask cluster; list of Outcomes.
+
+    First (unless ``preflight`` is False) the instructor's solution is graded the same way in a
+    scratch copy of the course (:mod:`cvlib.tools.preflight`): if it loses an automatic point,
+    :class:`~cvlib.tools.preflight.PreflightFailed` says why and no student is graded.
 
     ``db_url`` defaults to the course's gradebook (``c.CourseDirectory.db_url``, else the SQLite
     ``gradebook.db``); ``jobs`` (local workers)
@@ -132,6 +139,8 @@ def autograde_class(
         check()  # raises SandboxUnavailable (with how to install bubblewrap) before any work
     students = list(students) if students is not None else students_of(course, assignment)
     _check_assignment(url, assignment, course_id)
+    if preflight and students:
+        run_preflight(course, assignment, limits, sandbox and not scheduler)
     from tqdm.auto import tqdm
 
     quiet = not progress or bool(os.environ.get("NBGRADER_EXECUTION"))
@@ -157,13 +166,16 @@ def _check_assignment(url, assignment, course_id):
     kwargs = {"course_id": course_id} if course_id else {}
     with Gradebook(url, **kwargs) as gb:  # also creates the tables once, before the workers start
         try:
-            gb.find_assignment(assignment)
+            found = gb.find_assignment(assignment)
         except MissingEntry:
+            found = None
+        if found is None or not found.notebooks:
             raise ValueError(
-                f"assignment {assignment!r} is not in the gradebook {url}: run "
-                "`nbgrader generate_assignment` (or `nbgrader db assignment add`) "
-                "with this db_url first"
-            ) from None
+                f"assignment {assignment!r} has no notebooks in the gradebook {url}, so nothing "
+                f"could be graded: run `nbgrader generate_assignment {assignment}` in the course "
+                "folder (with this gradebook) first; `nbgrader db assignment add` registers the "
+                "assignment but none of its notebooks"
+            )
 
 
 def summary(outcomes, seconds=None):
@@ -216,6 +228,11 @@ def main(argv=None):
     parser.add_argument("--processes", type=int, default=defaults.processes, help="per kernel")
     parser.add_argument("--no-sandbox", action="store_true", help="run kernels unboxed (unsafe)")
     parser.add_argument("--student", action="append", help="only these students")
+    parser.add_argument(
+        "--no-preflight",
+        action="store_true",
+        help="do not grade the solution first (it must earn every automatic point)",
+    )
     args = parser.parse_args(argv)
     cpu = args.cpu if args.cpu is not None else int(args.timeout)
     limits = Limits(args.memory, cpu, int(args.timeout), args.processes)
@@ -231,6 +248,7 @@ def main(argv=None):
             limits,
             sandbox=not args.no_sandbox,
             scheduler=args.scheduler,
+            preflight=not args.no_preflight,
         )
     except SandboxUnavailable as error:
         print(
@@ -239,7 +257,7 @@ def main(argv=None):
             file=sys.stderr,
         )
         return 2
-    except ValueError as error:
+    except ValueError as error:  # PreflightFailed included: no grade was written
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(summary(outcomes, time.perf_counter() - start))
