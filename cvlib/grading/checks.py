@@ -271,7 +271,9 @@ def served(package, modules):
             name: {
                 attr: value
                 for attr, value in vars(module).items()
-                if not attr.startswith("_") and callable(value) and not isinstance(value, type)
+                if not attr.startswith("_")
+                and callable(value)
+                and not isinstance(value, type)
                 and getattr(value, "__module__", None) == module.__name__
             }
             for name, module in modules.items()

@@ -25,6 +25,7 @@ import nbformat
 from .wire import RemoteError
 
 MAX_OUTPUT = 20_000  # characters a test cell may print into the feedback
+HIDDEN_MARK = "### BEGIN HIDDEN TESTS"  # nbgrader's marker (nbgrader_config.py)
 _BUILTINS = frozenset(dir(builtins))
 
 
@@ -154,17 +155,22 @@ class TrustedNotebook:
         self._locked_done = False
 
     def run_test(self, source):
-        """Run a test cell's ``source`` here; its outputs (nbformat), an error among them if it
-        failed."""
+        """Run a test cell's ``source`` here: its outputs (nbformat; an error among them if it
+        failed) and which part failed (``"visible"``, ``"hidden"`` or None)."""
         out = io.StringIO()
-        error = None
+        error = failed = None
+        visible, _, hidden = source.partition(HIDDEN_MARK)
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
                 self._run_locked()
-                self._execute(source)
+                failed = "visible"
+                self._execute(visible)
+                failed = "hidden"
+                self._execute(HIDDEN_MARK + hidden if hidden else "")
+                failed = None
         except Exception as caught:  # the test failed: its message is the feedback
             error = caught
-        return _outputs(out.getvalue(), error)
+        return _outputs(out.getvalue(), error), failed
 
     def _run_locked(self):
         if self._locked_done:

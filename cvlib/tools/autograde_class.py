@@ -186,10 +186,14 @@ def summary(outcomes, seconds=None):
         + (f" in {seconds:.1f} s" if seconds is not None else "")
     ]
     for o in outcomes:
-        if o.status != "graded" or o.limits:
+        if o.status != "graded" or o.limits or o.refused:
             got = "" if o.score is None else f" (gradebook: {o.score:g} / {o.max_score:g})"
             stopped = f" [stopped by: {', '.join(o.stopped_by)}]" if o.limits else ""
             lines.append(f"  {o.student}: {o.status}{stopped}{got}: {o.message}")
+    flagged = [o for o in outcomes if o.flags]
+    if flagged:
+        lines.append(f"{len(flagged)} to read by a person (the notebook and the grader disagree):")
+        lines += [f"  {o.student}: {'; '.join(o.flags)}" for o in flagged]
     scored = [o.score for o in outcomes if o.score is not None]
     if scored:
         lines.append(

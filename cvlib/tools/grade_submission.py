@@ -32,9 +32,12 @@ from pathlib import Path
 
 import nbformat
 
+from cvlib.tools.clean_submission import stage
 from cvlib.tools.sandbox import KERNEL_NAME, Limits, write_kernel_spec
+from cvlib.tools.trusted_execute import FLAGS_ENV
 
 NOTE_KEY = "cvlib_sandbox_note"
+STAGED = ".cvlib_staged"  # the clean copies of submissions nbgrader grades (clean_submission)
 _ONE_AT_A_TIME = threading.Lock()
 
 
@@ -50,6 +53,8 @@ class Outcome:
     max_score: float | None = None
     grades: dict = field(default_factory=dict)
     limits: list = field(default_factory=list)  # events: {"limit": ..., "detail": ...}
+    refused: list = field(default_factory=list)  # what of the submission was kept out of the box
+    flags: list = field(default_factory=list)  # what a person should look at
     worker: str = ""
 
     @property
@@ -78,9 +83,10 @@ def _environment(**values):
                 os.environ[key] = value
 
 
-def nbgrader_api(course, db_url=None, sandbox=True):
+def nbgrader_api(course, db_url=None, sandbox=True, submitted=None):
     """An ``NbGraderAPI`` configured as ``nbgrader`` run in ``course`` would be (its
-    ``nbgrader_config.py`` and the user's Jupyter config), with the boxed kernel unless told."""
+    ``nbgrader_config.py`` and the user's Jupyter config), with the boxed kernel unless told;
+    ``submitted`` replaces the folder nbgrader reads submissions from."""
     from jupyter_core.application import JupyterApp
     from nbgrader.apps import NbGrader, NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
@@ -94,6 +100,8 @@ def nbgrader_api(course, db_url=None, sandbox=True):
         config.CourseDirectory.db_url = db_url
     if sandbox:
         config.Execute.kernel_name = KERNEL_NAME
+    if submitted:
+        config.CourseDirectory.submitted_directory = submitted
     return NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(course)), config=config)
 
 
@@ -108,6 +116,7 @@ def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=Tru
     report = scratch / "limits.jsonl"
     env = {
         "CVLIB_SANDBOX_REPORT": str(report),
+        FLAGS_ENV: str(scratch / "flags.jsonl"),
         # nbgrader runs `alembic` (the gradebook's migrations) from PATH: use this environment's
         "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
     }
@@ -118,10 +127,15 @@ def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=Tru
         )
     with _ONE_AT_A_TIME:
         start = time.perf_counter()
+        staged = Path(course) / STAGED / student
         try:
+            shutil.rmtree(staged, ignore_errors=True)
+            refused = stage(
+                Path(course) / "submitted" / student / assignment, staged / assignment, assignment
+            )
             with _environment(**env), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy warnings
-                result = nbgrader_api(course, db_url, sandbox).autograde(
+                result = nbgrader_api(course, db_url, sandbox, STAGED).autograde(
                     assignment, student, force=True, create=True
                 )
             status = "graded" if result["success"] else "failed"
@@ -129,6 +143,10 @@ def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=Tru
             message = "" if status == "graded" else _last_error(text)
         except Exception as error:  # a broken course folder or config: this submission fails
             status, message = "failed", f"{type(error).__name__}: {error}"[:300]
+            refused = locals().get("refused", [])
+        finally:
+            flags = disagreements(staged / assignment, scratch / "flags.jsonl")
+            shutil.rmtree(staged, ignore_errors=True)
         seconds = time.perf_counter() - start
         events = _read_events(report)
         shutil.rmtree(scratch, ignore_errors=True)
@@ -139,6 +157,10 @@ def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=Tru
     if any(e["limit"] == "wall clock" for e in events) and status != "graded":
         status = "timeout"
     outcome = Outcome(student, status, seconds, message, limits=events, worker=socket.gethostname())
+    outcome.refused, outcome.flags = refused, flags
+    if refused:
+        outcome.message = "; ".join(filter(None, [message, "refused: " + "; ".join(refused)]))
+        note_refused(Path(course), assignment, outcome)
     if events:
         outcome.message = "; ".join(filter(None, [message, *limit_lines(events)]))
         tell_student(Path(course), assignment, outcome)
@@ -182,3 +204,43 @@ def tell_student(course, assignment, outcome):
     )
     for path in sorted(submitted.glob("*.ipynb")):
         (feedback / f"{path.stem}.html").write_text(page)
+
+
+def note_refused(course, assignment, outcome):
+    """A note opening each autograded notebook: what of the submission was not graded."""
+    text = (
+        "**Grading note.** Only the assignment's notebooks are graded; these were left out: "
+        + "; ".join(outcome.refused)
+        + "."
+    )
+    for path in sorted((course / "autograded" / outcome.student / assignment).glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        note = nbformat.v4.new_markdown_cell(text)
+        note.metadata[NOTE_KEY + "_refused"] = True
+        notebook.cells.insert(0, note)
+        nbformat.write(notebook, path)
+
+
+def disagreements(submission, flags):
+    """Test cells whose visible tests failed in the grader's run although the student's
+    submitted notebook shows them passing (output, no error): worth a person's reading, since
+    the student's own kernel may have been made to report success. One line each."""
+    if not flags.exists():
+        return []
+    lines = []
+    for flag in (json.loads(line) for line in flags.read_text().splitlines() if line.strip()):
+        path = submission / f"{flag['notebook']}.ipynb"
+        try:
+            notebook = nbformat.read(path, as_version=4)
+        except Exception:  # a notebook that does not read: nothing to compare
+            continue
+        for cell in notebook.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            outputs = cell.get("outputs", []) if cell.get("cell_type") == "code" else []
+            if meta.get("grade_id") == flag["grade_id"] and outputs:
+                if not any(o.get("output_type") == "error" for o in outputs):
+                    lines.append(
+                        f"{flag['grade_id']}: passed in the submitted notebook, failed its "
+                        "visible tests in the grader's run"
+                    )
+    return lines
