@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 
+from cvlib.grading import registry
 from cvlib.tools import demo, release
 
 LOOPING = "def {name}(*args, **kwargs):\n    while True:\n        pass"
@@ -174,9 +175,14 @@ def check_library(graded, name, may_also_lose=None):
     _, _, grades = scores["library"]
     said = test_messages(course, "library", name, filename)
     tests = {subs.graded_cell(answer): call for answer, (_, call) in subs.LIBRARY[name].items()}
+    assignment = registry.find(name)
     for test, call in tests.items():
         assert grades[test] == 0, f"{name}: {test}'s answer handed to {call} keeps its points"
-        assert f"called `{call}" in said[test], said[test]
+        if assignment is not None and assignment.decides(test):  # the library is not in the box
+            assert "not available to this assignment's answers" in said[test], said[test]
+            assert any(part in said[test] for part in call.split(".")[:3]), said[test]
+        else:  # the trip-wire in the student's kernel caught the call
+            assert f"called `{call}" in said[test], said[test]
         assert "Traceback" not in said[test]
     for test, points in full_grades.items():
         if may_also_lose is not None and test not in tests and test not in may_also_lose:

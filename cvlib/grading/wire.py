@@ -87,18 +87,18 @@ class _Encoder:
         if depth > MAX_DEPTH:
             raise WireError("the value is nested too deeply to cross")
         torch = _torch()
+        if isinstance(value, np.generic) and np.asarray(value).dtype.kind in _NUMERIC:
+            return {"t": "np", "a": self.array(np.asarray(value))}  # before float: np.float64
         if value is None or isinstance(value, (bool, str)):
             return value
         if isinstance(value, int):
-            return {"t": "int", "v": str(value)}  # JSON numbers lose big ints
+            return {"t": "int", "v": str(int(value))}  # JSON numbers lose big ints
         if isinstance(value, float):
-            return {"t": "float", "v": repr(value)}
+            return {"t": "float", "v": repr(float(value))}
         if isinstance(value, bytes):
             return {"t": "bytes", "a": self.array(np.frombuffer(value, dtype=np.uint8))}
         if isinstance(value, np.ndarray) and value.dtype.kind in _NUMERIC:
             return {"t": "nd", "a": self.array(value)}
-        if isinstance(value, np.generic) and np.asarray(value).dtype.kind in _NUMERIC:
-            return {"t": "np", "a": self.array(np.asarray(value))}
         if torch is not None and isinstance(value, torch.Tensor):
             return self.tensor(value, torch)
         if torch is not None and isinstance(value, torch.Generator):
@@ -132,6 +132,7 @@ class _Encoder:
         raise WireError(f"a {type(value).__name__} cannot cross: only plain data can")
 
     def tensor(self, value, torch):
+        grad = bool(value.requires_grad)
         value = value.detach()
         if value.is_sparse or value.layout != torch.strided:
             value = value.to_dense()
@@ -142,7 +143,7 @@ class _Encoder:
             "t": "tensor",
             "a": self.array(value.cpu().numpy()),
             "dtype": dtype,
-            "grad": bool(value.requires_grad),
+            "grad": grad,
         }
 
     def error(self, error):

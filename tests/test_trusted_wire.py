@@ -1,0 +1,180 @@
+"""What crosses the boundary between the grader and the box (cvlib.grading.wire), and the
+connection itself (cvlib.grading.remote) with a real kernel: data only, both ways."""
+
+import collections
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from jupyter_client.manager import start_new_kernel
+
+from cvlib.grading.remote import Box, BoxError, RemoteFunction, RemoteObject, student_line
+from cvlib.grading.wire import MAX_DEPTH, Handle, RemoteError, WireError, dumps, loads
+
+Pair = collections.namedtuple("Pair", ["left", "right"])
+
+
+# --- the codec ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        3,
+        2**100,
+        -0.5,
+        float("inf"),
+        "text",
+        b"\x00bytes",
+        np.arange(6.0).reshape(2, 3),
+        np.float32(1.5),
+        np.array(7),
+        (1, [2.0, {"k": np.ones(2)}]),
+        {(1, 2): "tuple key"},
+    ],
+)
+def test_plain_data_round_trips_exactly(value):
+    back = loads(dumps(value))
+    if isinstance(value, np.ndarray):
+        assert back.dtype == value.dtype and back.shape == value.shape
+        np.testing.assert_array_equal(back, value)
+    elif isinstance(value, tuple):
+        assert back[0] == 1 and back[1][0] == 2.0
+        np.testing.assert_array_equal(back[1][1]["k"], np.ones(2))
+    else:
+        assert back == value and type(back) is type(value)
+
+
+def test_nan_tensors_generators_and_named_tuples_cross():
+    assert np.isnan(loads(dumps(float("nan"))))
+    tensor = torch.arange(6, dtype=torch.float16).reshape(2, 3).requires_grad_(False)
+    back = loads(dumps(tensor))
+    assert back.dtype == torch.float16 and torch.equal(back, tensor)
+    assert loads(dumps(torch.ones(2, requires_grad=True))).requires_grad
+    generator = torch.Generator().manual_seed(5)
+    copy = loads(dumps(generator))
+    assert torch.equal(torch.rand(3, generator=copy), torch.rand(3, generator=generator))
+    fresh = loads(dumps(Pair(1, 2)))  # a class of the same shape, not the sender's
+    assert fresh == (1, 2) and fresh.left == 1 and type(fresh) is not Pair
+    known = loads(dumps(Pair(1, 2)), named={"Pair": Pair})
+    assert type(known) is Pair
+
+
+def test_what_is_not_data_does_not_cross_unless_kept_as_a_handle():
+    with pytest.raises(WireError, match="cannot cross"):
+        dumps(lambda x: x)
+    with pytest.raises(WireError, match="cannot cross"):
+        dumps(np.array([object()], dtype=object))
+    kept = []
+    handle = loads(dumps([len], keep=lambda v: kept.append(v) or Handle(1, "builtin", True)))[0]
+    assert isinstance(handle, Handle) and handle.callable and kept == [len]
+
+
+def _archive(meta, **arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
+    return buffer.getvalue()
+
+
+def test_the_decoder_refuses_code_bombs_and_malformed_messages():
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    pickled = io.BytesIO()
+    with zipfile.ZipFile(pickled, "w") as archive:  # an object array: would unpickle
+        archive.writestr("__meta__.npy", buffer.getvalue())
+    with pytest.raises(WireError):
+        loads(pickled.getvalue())
+    squeezed = io.BytesIO()
+    with zipfile.ZipFile(squeezed, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("__meta__.npy", b"\x00" * 1000)
+    with pytest.raises(WireError, match="uncompressed"):
+        loads(squeezed.getvalue())
+    deep = {"t": "list", "v": []}
+    for _ in range(MAX_DEPTH + 5):
+        deep = {"t": "list", "v": [deep]}
+    with pytest.raises(WireError, match="deep"):
+        loads(_archive(deep))
+    with pytest.raises(WireError, match="does not hold"):
+        loads(_archive({"t": "nd", "a": "missing"}))
+    with pytest.raises(WireError, match="unknown kind"):
+        loads(_archive({"t": "pickle", "v": "..."}))
+    with pytest.raises(WireError):
+        loads(b"not a zip")
+    with pytest.raises(WireError, match="named tuple"):
+        loads(_archive({"t": "named", "name": "P", "f": ["__class__"], "v": [None]}))
+
+
+def test_exceptions_cross_as_text():
+    try:
+        raise ValueError("bad x")
+    except ValueError as error:
+        back = loads(dumps(error))
+    assert isinstance(back, RemoteError) and back.kind == "ValueError" and back.message == "bad x"
+    assert "raise ValueError" in back.text
+
+
+# --- a real kernel ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def box():
+    km, client = start_new_kernel(kernel_name="python3")
+    try:
+        yield Box(client, timeout=20, interrupt=km.interrupt_kernel, alive=km.is_alive)
+    finally:
+        client.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_calls_return_data_handles_and_the_arguments_as_left(box):
+    assert box.run("import numpy as np\ndef double(x):\n    x *= 2\n    return x\n") is None
+    double = box.get("double")
+    assert isinstance(double, RemoteFunction) and double.__name__ == "double"
+    x = np.ones(3)
+    answer = box.call(double, [x])
+    np.testing.assert_array_equal(answer["value"], 2 * np.ones(3))
+    np.testing.assert_array_equal(answer["args"][0], 2 * np.ones(3))  # the in-place change shows
+    np.testing.assert_array_equal(x, np.ones(3))  # the grader's array is untouched
+    assert (
+        box.run("class Net:\n    scale = 3\n    def __call__(self, v):\n        return v * 3\n")
+        is None
+    )
+    net = box.call(box.get("Net"), [])["value"]
+    assert isinstance(net, RemoteObject) and net.scale == 3
+    np.testing.assert_array_equal(net(np.ones(2)), 3 * np.ones(2))
+
+
+def test_references_stand_in_for_earlier_answers_and_may_call_back(box):
+    box.run("def outer(x):\n    return helper(x) + numgrad(lambda v: float((v ** 2).sum()), x)\n")
+
+    def numgrad(f, x):  # the grader's reference, calling the box's lambda back
+        return np.array([f(x + 1), f(x - 1)])
+
+    answer = box.call(
+        box.get("outer"),
+        [np.ones(2)],
+        isolate={"helper": lambda v: 10 * v.sum(), "numgrad": numgrad},
+    )
+    assert answer["error"] is None
+    np.testing.assert_array_equal(answer["value"], [28.0, 20.0])
+    missing = box.call(box.get("outer"), [np.ones(2)])  # without them: the student's NameError
+    assert missing["error"].kind == "NameError"
+    assert "line 2 in `outer`" in student_line(missing["error"])
+
+
+def test_a_box_that_hangs_or_is_tampered_with_gives_no_verdict(box):
+    box.run("def spin():\n    while True:\n        pass\n")
+    box.timeout = 2
+    try:
+        with pytest.raises(BoxError, match="longer than 2 s"):
+            box.call(box.get("spin"), [])
+    finally:
+        box.timeout = 20
+    box.run(  # the student's code replaces the box's server: it can answer garbage, no verdict
+        "import builtins\n"
+        "def fake(text):\n    builtins.__cvlib_box__.reply = 'not base64 !'\n"
+        "builtins.__cvlib_box__.serve = fake\n"
+    )
+    with pytest.raises(BoxError, match="did not answer"):
+        box.get("double")
