@@ -176,9 +176,16 @@ def _run_in_box(fn, args, kwargs, isolate, text):
     return answer.get("value"), answer.get("error"), used, dict(answer.get("kwargs", {})), printed
 
 
+def _tensor(value):
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
 def _copy(value):
     if isinstance(value, np.ndarray):
         return value.copy()
+    if _tensor(value):  # a leaf again, as the caller's was
+        return value.detach().clone().requires_grad_(value.requires_grad)
     if isinstance(value, tuple) and hasattr(type(value), "_make"):  # a named tuple (Params)
         return type(value)._make(_copy(v) for v in value)
     if isinstance(value, (tuple, list)):
@@ -188,6 +195,9 @@ def _copy(value):
 
 def _check_unchanged(original, used, arg_name, text, recipe):
     __tracebackhide__ = True
+    if _tensor(original):  # compared as arrays, NaN equal to NaN
+        original = original.detach().cpu().numpy()
+        used = used.detach().cpu().numpy() if _tensor(used) else None
     if isinstance(original, np.ndarray):
         same = (
             isinstance(used, np.ndarray)
@@ -197,7 +207,8 @@ def _check_unchanged(original, used, arg_name, text, recipe):
         if not same:
             fail(
                 f"Calling {text} changed its input `{arg_name}` in place. Work on a copy "
-                "(e.g. `x = x.copy()` or write into a new array) and leave the inputs untouched.",
+                "(e.g. `x = x.copy()`, `img = img.clone()`, or write into a new array) and leave "
+                "the inputs untouched.",
                 recipe,
             )
     elif isinstance(original, (tuple, list)):
