@@ -262,3 +262,68 @@ def test_without_bubblewrap_the_class_grader_refuses_and_says_why(tmp_path, monk
     error = capsys.readouterr().err
     assert "apt-get install bubblewrap" in error and "--no-sandbox" in error
     assert not (tmp_path / "gradebook.db").exists()  # nothing was touched
+
+
+def test_the_held_out_seed_never_reaches_a_kernel():
+    env = kernel_env(
+        {"CVLIB_HELDOUT_SEED": "31337", "CVLIB_OTHER": "1", "OMP_NUM_THREADS": "2"}, Limits()
+    )
+    assert "CVLIB_HELDOUT_SEED" not in env and env["CVLIB_OTHER"] == "1"
+
+
+def test_masked_modules_are_absent_from_the_box_by_every_route(sandbox):
+    """What an assignment's answers may not use is not in their box: imported directly, through
+    importlib, from its compiled cache or from a thread; what stays allowed still imports."""
+    import subprocess
+    import sys
+
+    from cvlib.tools.sandbox import make_box_dir, mask_paths, write_masks
+
+    probe = (
+        "import importlib, importlib.util, os, threading, sys, glob\n"
+        "def attempt(name, fn):\n"
+        "    try:\n        fn()\n        print('REACHED', name)\n"
+        "    except Exception as error:\n        print('absent', name, type(error).__name__)\n"
+        "attempt('torch', lambda: __import__('torch'))\n"
+        "attempt('scipy.signal', lambda: importlib.import_module('scipy.signal'))\n"
+        "attempt('cvlib.conv', lambda: importlib.import_module('cvlib.conv').conv2d)\n"
+        "out = {}\n"
+        "t = threading.Thread(target=lambda: attempt('thread cvlib.pool', "
+        "lambda: importlib.import_module('cvlib.pool').max_pool2d))\n"
+        "t.start(); t.join()\n"
+        "import cvlib\n"
+        "caches = glob.glob(os.path.join(cvlib.__path__[0], '__pycache__', 'conv*.pyc'))\n"
+        "print('caches', len(caches))\n"
+        "from cvlib import kernels\n"
+        "print('allowed', kernels.kernel('sobel_x').shape)\n"
+    )
+    box_dir = make_box_dir()
+    paths = mask_paths(["torch", "scipy", "cvlib"], ["cvlib.kernels"])
+    command = box_command(
+        [sys.executable, "-c", probe],
+        box_dir,
+        box_dir,
+        Limits(),
+        masks=write_masks(box_dir, paths),
+    )
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert "REACHED" not in result.stdout, result.stdout + result.stderr
+    for name in ("torch", "scipy.signal", "cvlib.conv", "thread cvlib.pool"):
+        assert f"absent {name}" in result.stdout, result.stdout + result.stderr
+    assert "caches 0" in result.stdout and "allowed (3, 3)" in result.stdout, result.stdout
+
+
+def test_the_boxs_tmp_is_bounded_by_its_memory(sandbox):
+    import subprocess
+    import sys
+
+    from cvlib.tools.sandbox import make_box_dir
+
+    probe = (
+        "try:\n    open('/tmp/fill', 'wb').write(b'\\0' * 200 * 2**20)\n    print('WROTE')\n"
+        "except OSError as error:\n    print('full', error.errno)\n"
+    )
+    box_dir = make_box_dir()
+    command = box_command([sys.executable, "-c", probe], box_dir, box_dir, Limits(memory_mb=64))
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert "full 28" in result.stdout, result.stdout + result.stderr  # ENOSPC at 64 MB
