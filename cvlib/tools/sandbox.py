@@ -252,10 +252,9 @@ def write_masks(box_dir, paths):
     for number, path in enumerate(paths):
         stand_in = folder / f"m{number}.py"
         name = os.path.basename(path.rstrip(os.sep))
-        stand_in.write_text(
-            f"raise ImportError({name!r} ' is not in the grader's box: this assignment's "
-            "answers may not use it')\n"
-        )
+        module = name[:-3] if name.endswith(".py") else name
+        message = f"{module} is not available to this assignment's answers (not in the box)"
+        stand_in.write_text(f"raise ImportError({message!r})\n")
         stand_in.chmod(0o644)
         masks.append((path, str(stand_in)))
     return masks
