@@ -246,26 +246,21 @@ def swapped(fn, replacements, keep=()):
     """
     space = fn.__globals__ if type(fn) is types.FunctionType else {}
     names = [n for n in replacements if n in space and n not in keep and n != fn.__name__]
+    names = [n for n in names if not isinstance(replacements[n], dict)]  # served: box only
     saved = {n: space[n] for n in names}
     try:
-        space.update({n: _namespace(replacements[n]) for n in names})
+        space.update({n: replacements[n] for n in names})
         yield
     finally:
         space.update(saved)
 
 
-def _namespace(tree):
-    """A function as it is; a dict of them (see :func:`served`) as a module-like namespace."""
-    if isinstance(tree, dict):
-        return types.SimpleNamespace(**{k: _namespace(v) for k, v in tree.items()})
-    return tree
-
-
 def served(package, modules):
     """``{package: {module: {function: reference}}}``: the public functions of private reference
     copies of ``modules`` (dicts: ``{"conv": module}``), as an ``isolate`` entry. An answer that
-    may use a library module (``cvlib.conv.conv2d`` in assignment 2's training step) gets these:
-    in the grader's box, where the module is absent, each call is computed by the grader."""
+    may use a library module (``cvlib.conv.conv2d`` in assignment 2's training step) gets these
+    in the grader's box, where the module is absent: each call is computed by the grader. (In
+    the student's own kernel the real module is there, watched by the trip-wires.)"""
     return {
         package: {
             name: {

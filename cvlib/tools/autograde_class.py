@@ -204,7 +204,7 @@ def summary(outcomes, seconds=None):
     return "\n".join(lines)
 
 
-def main(argv=None):
+def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m cvlib.tools.autograde_class",
         description=__doc__,
@@ -237,7 +237,11 @@ def main(argv=None):
         action="store_true",
         help="do not grade the solution first (it must earn every automatic point)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
     cpu = args.cpu if args.cpu is not None else int(args.timeout)
     limits = Limits(args.memory, cpu, int(args.timeout), args.processes)
     start = time.perf_counter()
