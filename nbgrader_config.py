@@ -53,6 +53,10 @@ c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 # A kernel that does not even start in 60 s is a broken environment, not a student error.
 c.Execute.startup_timeout = 60
+# A cell's last output may be large (a submission that prints 100 MB) and a grading machine
+# busy: wait up to 30 s for it (nbclient's 4 s failed the whole notebook under load). What is kept
+# of it is cut at 100,000 characters (cvlib.tools.trusted_execute).
+c.Execute.iopub_timeout = 30
 # Never re-run a notebook: a second run would hide flaky or stateful answers.
 c.Execute.execute_retries = 0
 # Stop the kernel at once after the last cell: nothing a student left running survives grading.

@@ -198,7 +198,7 @@ def summary(outcomes, seconds=None):
     if scored:
         lines.append(
             f"scores: mean {sum(scored) / len(scored):.2f}, min {min(scored):g}, "
-            f"max {max(scored):g} (out of {outcomes[0].max_score or 0:g}); "
+            f"max {max(scored):g} (out of {next(o.max_score for o in outcomes if o.max_score):g}); "
             f"{len(outcomes) - len(scored)} without a score"
         )
     return "\n".join(lines)

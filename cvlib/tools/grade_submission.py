@@ -41,12 +41,16 @@ STAGED = ".cvlib_staged"  # the clean copies of submissions nbgrader grades (cle
 _ONE_AT_A_TIME = threading.Lock()
 
 
+class Refused(Exception):
+    """Nothing of a submission may enter the box (its notebook is a link, ...)."""
+
+
 @dataclass
 class Outcome:
     """What happened to one submission."""
 
     student: str
-    status: str  # "graded", "failed" (nbgrader reported an error) or "timeout"
+    status: str  # "graded", "failed" (nbgrader reported an error), "timeout" or "refused"
     seconds: float
     message: str = ""
     score: float | None = None
@@ -133,6 +137,8 @@ def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=Tru
             refused = stage(
                 Path(course) / "submitted" / student / assignment, staged / assignment, assignment
             )
+            if refused and not any((staged / assignment).glob("*.ipynb")):
+                raise Refused("no notebook of the assignment could be graded")
             with _environment(**env), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy warnings
                 result = nbgrader_api(course, db_url, sandbox, STAGED).autograde(
@@ -141,6 +147,8 @@ def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=Tru
             status = "graded" if result["success"] else "failed"
             text = result.get("log", "") + "\n" + (result.get("error") or "")
             message = "" if status == "graded" else _last_error(text)
+        except Refused as error:  # nothing of it may enter the box: nothing to grade
+            status, message = "refused", str(error)
         except Exception as error:  # a broken course folder or config: this submission fails
             status, message = "failed", f"{type(error).__name__}: {error}"[:300]
             refused = locals().get("refused", [])

@@ -195,6 +195,14 @@ class TrustedExecute(Execute):
             self._answers.close()
             self._answers = None
 
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep a cell's text output only up to :data:`MAX_CELL_OUTPUT` as it arrives (errors
+        always), so that no submission can fill the grader's memory or the graded notebook."""
+        if msg["msg_type"] in ("stream", "display_data", "execute_result"):
+            if _text_size(outs) > MAX_CELL_OUTPUT:
+                return None
+        return super().output(outs, msg, display_id, cell_index)
+
     def preprocess_cell(self, cell, resources, index):
         if (
             self._assignment is not None
@@ -230,6 +238,17 @@ def _record(resources, grade_id):
         notebook = (resources or {}).get("nbgrader", {}).get("notebook", "")
         with open(path, "a") as handle:
             handle.write(json.dumps({"notebook": notebook, "grade_id": grade_id}) + "\n")
+
+
+def _text_size(outs):
+    size = 0
+    for out in outs:
+        if out.get("output_type") == "stream":
+            size += len(out.get("text", ""))
+        elif out.get("output_type") in ("display_data", "execute_result"):
+            data = out.get("data", {})
+            size += sum(len(str(v)) for k, v in data.items() if k.startswith("text/"))
+    return size
 
 
 def _grade_id(cell):
