@@ -6,13 +6,28 @@ fails at once with a message naming the argument, what was expected and what cam
     ValueError: `stride` must be >= 1, got (0, 1)
 
 instead of an ``IndexError`` or a broadcasting error from deep inside numpy.
+
+Convolution and pooling both slide ``kH x kW`` windows over an image; :func:`windows` checks
+that they fit and returns their :class:`Windows`, the one description of them both use.
+Padding is always ``(left, right, top, bottom)``, the order of ``torch.nn.functional.pad``.
 """
 
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["as_float_array", "check_array", "check_shape", "pair"]
+__all__ = [
+    "Windows",
+    "as_float_array",
+    "check_array",
+    "check_shape",
+    "is_int",
+    "is_real",
+    "padding_sides",
+    "pair",
+    "windows",
+]
 
 
 def pair(value, name, *, minimum=0):
@@ -45,8 +60,8 @@ def pair(value, name, *, minimum=0):
     >>> pair((1, 2), "stride", minimum=1)
     (1, 2)
     """
-    items = (value, value) if _is_int(value) else value
-    if not isinstance(items, tuple | list) or not all(_is_int(v) for v in items):
+    items = (value, value) if is_int(value) else value
+    if not isinstance(items, tuple | list) or not all(is_int(v) for v in items):
         raise TypeError(f"`{name}` must be an int or a pair of ints, got {value!r}")
     if len(items) != 2:
         raise ValueError(f"`{name}` must be an int or a pair of ints, got {len(items)} values")
@@ -56,8 +71,14 @@ def pair(value, name, *, minimum=0):
     return result
 
 
-def _is_int(value):
+def is_int(value):
+    """True for an int (Python's or numpy's), False for a bool."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
+
+
+def is_real(value):
+    """True for a real number (int or float, Python's or numpy's), False for a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 def as_float_array(x, name):
@@ -123,3 +144,109 @@ def check_shape(x, name, shape, what=""):
     if tuple(x.shape) != tuple(shape):
         where = f" ({what})" if what else ""
         raise ValueError(f"`{name}` must have shape {tuple(shape)}{where}, got {tuple(x.shape)}")
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The ``kH x kW`` windows of a convolution or a pooling, as pairs ``(height, width)``.
+
+    ``pads`` is ``(left, right, top, bottom)``; ``out`` is ``(H_out, W_out)``. Pooling has
+    ``dilation == (1, 1)``.
+    """
+
+    kernel: tuple
+    stride: tuple
+    dilation: tuple
+    pads: tuple
+    out: tuple
+
+    def slices(self):
+        """Yield ``(i, j, rows, cols)``: per kernel offset, the pixels it reads in the padded input.
+
+        For the offset ``(i, j)`` every window's pixel is one strided slice of the padded input,
+        ``rows = i*dH, i*dH + sH, ..., i*dH + (H_out - 1)*sH``, likewise the columns: ``kH*kW``
+        whole-array operations replace ``H_out*W_out`` small ones.
+
+        Examples
+        --------
+        >>> next(windows((7, 7), (3, 3), stride=2, padding=1).slices())
+        (0, 0, slice(0, 7, 2), slice(0, 7, 2))
+        """
+        (kh, kw), (sh, sw), (dh, dw), (h_out, w_out) = (
+            self.kernel,
+            self.stride,
+            self.dilation,
+            self.out,
+        )
+        for i in range(kh):
+            rows = slice(i * dh, i * dh + (h_out - 1) * sh + 1, sh)
+            for j in range(kw):
+                cols = slice(j * dw, j * dw + (w_out - 1) * sw + 1, sw)
+                yield i, j, rows, cols
+
+
+def windows(in_hw, kernel, stride=1, padding=0, dilation=1, what="`kernel_size`"):
+    """Check a layer's window arguments; its :class:`Windows`, or a clear error if none fits.
+
+    ``H_out = floor((H + top + bottom - dH*(kH - 1) - 1) / sH) + 1``, likewise ``W_out``. Every
+    function of the numpy core reports a window that does not fit with this one message.
+
+    Parameters
+    ----------
+    in_hw : pair of int
+        ``(H, W)`` of the input.
+    kernel : pair of int
+        ``(kH, kW)``, already checked by the caller (``what`` names it in the message).
+    stride, dilation : int or pair
+    padding : int, pair, "same" or "valid"
+        See :func:`padding_sides`.
+
+    Examples
+    --------
+    >>> windows((7, 7), (3, 3), stride=2, padding=1).out
+    (4, 4)
+    >>> windows((2, 2), (3, 3))
+    Traceback (most recent call last):
+    ...
+    ValueError: `kernel_size` (3, 3) is larger than the padded input (2, 2)
+    """
+    stride = pair(stride, "stride", minimum=1)
+    dilation = pair(dilation, "dilation", minimum=1)
+    pads = padding_sides(padding, kernel, stride, dilation)
+    left, right, top, bottom = pads
+    padded = (in_hw[0] + top + bottom, in_hw[1] + left + right)
+    out = tuple((padded[a] - dilation[a] * (kernel[a] - 1) - 1) // stride[a] + 1 for a in range(2))
+    if min(out) < 1:
+        spread = "" if dilation == (1, 1) else f" with dilation {dilation}"
+        raise ValueError(f"{what} {tuple(kernel)}{spread} is larger than the padded input {padded}")
+    return Windows(tuple(kernel), stride, dilation, pads, out)
+
+
+def padding_sides(padding, kernel, stride, dilation):
+    """Turn ``padding`` (int, pair, "same", "valid") into ``(left, right, top, bottom)``.
+
+    ``"same"`` pads ``dilation*(k - 1)`` in total per dimension, ``total // 2`` before and the rest
+    after, exactly as PyTorch does; it needs stride 1.
+
+    Examples
+    --------
+    >>> padding_sides((1, 2), (3, 3), (1, 1), (1, 1))
+    (2, 2, 1, 1)
+    >>> padding_sides("same", (2, 2), (1, 1), (1, 1))
+    (0, 1, 0, 1)
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding != "same":
+            raise ValueError(
+                f'`padding` must be an int, a pair, "same" or "valid", got {padding!r}'
+            )
+        if stride != (1, 1):
+            raise ValueError(
+                f'`padding="same"` needs stride 1 (as in PyTorch), got stride {stride}'
+            )
+        total_h, total_w = dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1)
+        return (total_w // 2, total_w - total_w // 2, total_h // 2, total_h - total_h // 2)
+    ph, pw = pair(padding, "padding")
+    return (pw, pw, ph, ph)
