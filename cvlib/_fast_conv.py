@@ -1,26 +1,27 @@
-"""The fast path of :mod:`cvlib.conv`: stride-1 convolution on a flat grid, in chunks, on threads.
+"""The fast path of :mod:`cvlib.conv`: stride-1 convolution in cache-sized chunks, on threads.
 
 :func:`cvlib.conv.conv2d` and :func:`cvlib.conv.conv2d_backward` call :func:`conv2d` and
 :func:`conv2d_backward` here where it pays (:func:`pays`: stride 1); they compute the same
-products as the im2col code of ``cvlib/conv.py`` and ``tests/test_conv.py`` holds them equal.
+products as the im2col code of ``cvlib/conv.py``, and ``tests/test_conv.py`` holds them equal.
 Three tricks, each a speed-up of the same arithmetic:
 
-1. **A flattened padded grid.** Lay the padded input out channel-major as
-   ``grid (C, N*H_pad*W_pad)``: every image's padded pixels, row after row, one long line per
+1. **Chunks.** A few images at a time keep the im2col matrix in the CPU cache
+   (``_CHUNK_ELEMENTS``); the forward product of a chunk is written straight into its images of
+   the output, ``(m, C_out, H_out*W_out)``, with no copy afterwards.
+2. **A flattened padded grid** (the backward pass). Lay a chunk's padded input out channel-major
+   as ``grid (C, m*H_pad*W_pad)``: its images' padded pixels, row after row, one line per
    channel. Window position ``q`` (a pixel of that grid) meets kernel tap ``(i, j)`` at
-   ``q + i*dH*W_pad + j*dW``, so for a given tap *all* windows of *all* images read one
-   contiguous slice of every channel's line. im2col becomes ``kH*kW`` contiguous copies, col2im
-   ``kH*kW`` contiguous adds, and the results come out on the same grid; positions that straddle
-   a row or image edge are computed too and never read (about 13% of extra work for 32 x 32
-   images with padding 1). With stride above 1 most positions would be wasted: no fast path.
-2. **Chunks.** A few images at a time keep the im2col matrix in the CPU cache (``_CHUNK_ELEMENTS``).
+   ``q + i*dH*W_pad + j*dW``, so for a given tap all windows read one contiguous slice of every
+   channel's line: im2col becomes ``kH*kW`` contiguous copies and col2im ``kH*kW`` contiguous
+   adds. Positions that straddle a row or image edge are computed too and never read (13% of
+   extra work for 32 x 32 images with padding 1), which the contiguous adds more than repay.
 3. **Threads.** numpy's BLAS splits every product over its threads, which for these many small
    products costs more than it gains (on 2 threads a layer ran *slower* than on one, and far
    slower on a busy machine). Instead the chunks go to as many Python threads as numpy's BLAS may
    use (numpy releases the GIL while it copies and multiplies), each product on one BLAS thread.
    A caller that limits numpy's BLAS threads (``threadpoolctl.threadpool_limits(1)``,
-   ``OPENBLAS_NUM_THREADS=1``) limits this too. Each chunk's share of the weight gradient is
-   summed in the chunks' order, so the result is the same on any number of threads.
+   ``OPENBLAS_NUM_THREADS=1``) limits this too. The chunks' shares of the weight and bias
+   gradients are summed in the chunks' order, so the result is the same on any number of threads.
 
 threadpoolctl (a small pure-Python package, a dependency of cvlib) is the one import here beyond
 numpy and the standard library: it is how a program reads and sets numpy's BLAS thread count.
@@ -31,7 +32,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 __all__ = ["conv2d", "conv2d_backward", "pays", "run_chunks"]
 
@@ -44,7 +44,7 @@ def pays(win):
 
 
 class FlatGrid:
-    """The flattened padded grid of a stride-1 convolution and its chunks of images.
+    """The flattened padded grid of a stride-1 convolution, one chunk of images at a time.
 
     Parameters
     ----------
@@ -62,109 +62,117 @@ class FlatGrid:
         (kh, kw), (dh, dw) = win.kernel, win.dilation
         self.offsets = [i * dh * self.wp + j * dw for i in range(kh) for j in range(kw)]
         self.image = self.hp * self.wp  # grid length of one image
-        per_image = self.c * kh * kw * self.image
-        self.step = int(min(self.n, max(1, _CHUNK_ELEMENTS // per_image)))
+        self.step = _images_per_chunk(self.n, self.c * kh * kw * self.image)
 
     def chunks(self):
-        """``[(n0, n1, start, length)]``: images ``n0:n1`` and their grid columns.
+        """``[(n0, n1, length)]``: images ``n0:n1`` and the window positions of their grid.
 
         ``length`` stops at the last window position of image ``n1 - 1``, so every tap's slice
-        ``start + offset : start + offset + length`` stays inside the grid.
+        ``offset : offset + length`` stays inside the chunk's grid.
         """
+        last = self.offsets[-1]  # the offset of the last tap
         return [
-            (n0, min(n0 + self.step, self.n), n0 * self.image,
-             (min(n0 + self.step, self.n) - n0) * self.image - self.offsets[-1])
+            (n0, min(n0 + self.step, self.n), min(self.step, self.n - n0) * self.image - last)
             for n0 in range(0, self.n, self.step)
-        ]  # fmt: skip
+        ]
 
-    def to_grid(self, a4, at_pads):
-        """``(C, N*H_pad*W_pad)`` channel-major copy of ``a4 (N, C, h, w)``, zeros around it;
-        ``at_pads`` (False for ``dout``, which sits at the windows' top-left corners) places it
-        inside the padding."""
+    def grid(self, channels, dtype):
+        """A zeroed ``(channels, step*H_pad*W_pad)`` buffer for :meth:`fill`: only the pixels
+        are ever written, so the padding around them stays zero from chunk to chunk."""
+        return np.zeros((channels, self.step * self.image), dtype=dtype)
+
+    def fill(self, grid, a4, at_pads):
+        """Copy ``a4 (n, C, h, w)`` into ``grid``, channel-major, image after image: inside the
+        padding when ``at_pads``, else (``dout``) at the windows' top-left corners."""
         left, _, top, _ = self.win.pads if at_pads else (0, 0, 0, 0)
-        h, w = a4.shape[2:]
-        grid = np.zeros((a4.shape[1], self.n, self.hp, self.wp), dtype=a4.dtype)
-        grid[:, :, top : top + h, left : left + w] = a4.transpose(1, 0, 2, 3)
-        return grid.reshape(a4.shape[1], -1)
+        n, _, h, w = a4.shape
+        images = grid[:, : n * self.image].reshape(-1, n, self.hp, self.wp)
+        images[:, :, top : top + h, left : left + w] = a4.transpose(1, 0, 2, 3)
+        return grid
 
-    def im2col(self, grid, start, length, buffer):
-        """``(C*kH*kW, length)`` im2col matrix of the grid columns ``start:start+length``."""
+    def im2col(self, grid, length, buffer):
+        """``(C*kH*kW, length)`` im2col matrix of a chunk's grid: one contiguous copy per tap."""
         taps = len(self.offsets)
         cols = buffer[: self.c * taps * length].reshape(self.c, taps, length)
         for k, off in enumerate(self.offsets):
-            cols[:, k] = grid[:, start + off : start + off + length]  # (C, length)
+            cols[:, k] = grid[:, off : off + length]  # (C, length)
         return cols.reshape(self.c * taps, length)
-
-    def images(self, y, n_images):
-        """View the ``(F, length)`` grid result ``y`` as ``(n_images, F, H_out, W_out)``."""
-        s = y.strides[1]
-        return as_strided(
-            y,
-            shape=(n_images, y.shape[0], *self.win.out),
-            strides=(self.image * s, y.strides[0], self.wp * s, s),
-            writeable=False,
-        )
 
 
 def conv2d(x4, w4, bias, win):
-    """``(N, C_out, H_out, W_out)`` stride-1 correlation of ``x4 (N, C, H, W)`` with ``w4``;
-    ``bias (C_out,)`` or None is added while the result is copied out of the grid."""
-    flat = FlatGrid(x4.shape, win)
-    grid = flat.to_grid(x4, at_pads=True)  # (C, N*H_pad*W_pad)
-    w_mat = w4.reshape(w4.shape[0], -1)  # (C_out, C*kH*kW)
-    out = np.empty((flat.n, w4.shape[0], *win.out), dtype=x4.dtype)
+    """``(N, C_out, H_out, W_out)`` correlation of ``x4 (N, C, H, W)`` with ``w4 (C_out, C, kH,
+    kW)``, ``bias (C_out,)`` or None: the im2col product of :func:`cvlib.conv.conv2d`, a few
+    images at a time, each chunk's product written straight into its images of the output."""
+    n, c = x4.shape[:2]
+    c_out, taps = w4.shape[0], w4[0, 0].size
+    left, right, top, bottom = win.pads
+    h, w = x4.shape[2:]
+    w_mat = w4.reshape(c_out, -1)  # (C_out, C*kH*kW)
+    out = np.empty((n, c_out, *win.out), dtype=x4.dtype)
+    step = _images_per_chunk(n, c * taps * win.out[0] * win.out[1])
 
     def work(chunks):  # each part writes its own images of `out`
-        buffer = np.empty(w_mat.shape[1] * flat.step * flat.image, dtype=x4.dtype)
-        for n0, n1, start, length in chunks:
-            y = w_mat @ flat.im2col(grid, start, length, buffer)  # (C_out, length)
-            if bias is None:
-                out[n0:n1] = flat.images(y, n1 - n0)
-            else:
-                np.add(flat.images(y, n1 - n0), bias[:, None, None], out=out[n0:n1])
+        xp = np.zeros((step, c, top + h + bottom, left + w + right), dtype=x4.dtype)
+        cols = np.empty((step, c, *win.kernel, *win.out), dtype=x4.dtype)
+        for n0, n1 in chunks:
+            m = n1 - n0
+            xp[:m, :, top : top + h, left : left + w] = x4[n0:n1]  # the padding stays zero
+            for i, j, rows, columns in win.slices():
+                cols[:m, :, i, j] = xp[:m, :, rows, columns]  # (m, C, H_out, W_out)
+            y = out[n0:n1].reshape(m, c_out, -1)  # (m, C_out, H_out*W_out), a view
+            np.matmul(w_mat, cols[:m].reshape(m, c * taps, -1), out=y)
+            if bias is not None:
+                y += bias[:, None]
 
-    run_chunks(work, flat.chunks())
+    run_chunks(work, [(n0, min(n0 + step, n)) for n0 in range(0, n, step)])
     return out
 
 
+def _images_per_chunk(n, per_image):
+    """How many of ``n`` images fill about ``_CHUNK_ELEMENTS`` entries of a buffer (at least 1)."""
+    return int(min(n, max(1, _CHUNK_ELEMENTS // per_image)))
+
+
 def conv2d_backward(dout4, x4, w4, win):
-    """``(dx, dweight)`` of a stride-1 correlation, ``dout4 (N, C_out, H_out, W_out)``.
+    """``(dx, dweight, dbias)`` of a stride-1 correlation, ``dout4 (N, C_out, H_out, W_out)``.
 
     Per chunk of images: ``dweight_chunk = dout_grid @ cols.T`` (one product with the im2col
     matrix), and ``dcols = weight_mat.T @ dout_grid`` (a second product) added back tap by tap
-    (col2im). The chunks' ``dweight`` are summed in the chunks' order.
+    (col2im). The chunks' ``dweight`` and ``dbias`` are summed in the chunks' order.
     """
     flat = FlatGrid(x4.shape, win)
-    grid = flat.to_grid(x4, at_pads=True)  # (C, N*H_pad*W_pad)
-    dgrid = flat.to_grid(dout4, at_pads=False)  # (C_out, N*H_pad*W_pad), zero off the windows
     dx = np.empty(x4.shape, dtype=x4.dtype)
 
     def work(chunks):
-        return _backward_chunks(flat, grid, dgrid, w4, dx, chunks)
+        return _backward_chunks(flat, dout4, x4, w4, dx, chunks)
 
-    parts = run_chunks(work, flat.chunks())  # per part: [(n0, dweight_t of the chunk)]
-    by_chunk = sorted((n0, k, d) for k, part in enumerate(parts) for n0, d in part)
-    dweight_t = by_chunk[0][2]
-    for _, _, more in by_chunk[1:]:
-        dweight_t += more  # (C*kH*kW, C_out), in the chunks' order whatever the threads
-    return dx, dweight_t.T.reshape(w4.shape)
+    parts = run_chunks(work, flat.chunks())  # per part: [(n0, dweight_t, dbias) per chunk]
+    by_chunk = sorted((sums for part in parts for sums in part), key=lambda sums: sums[0])
+    _, dweight_t, dbias = by_chunk[0]
+    for _, more_dweight_t, more_dbias in by_chunk[1:]:  # the chunks' order whatever the threads
+        dweight_t += more_dweight_t  # (C*kH*kW, C_out)
+        dbias += more_dbias  # (C_out,)
+    return dx, dweight_t.T.reshape(w4.shape), dbias
 
 
-def _backward_chunks(flat, grid, dgrid, w4, dx, chunks):
-    """Write ``dx`` of the images of ``chunks``; return each chunk's transposed ``dweight``."""
+def _backward_chunks(flat, dout4, x4, w4, dx, chunks):
+    """Write ``dx`` of the images of ``chunks``; return ``(n0, dweight.T, dbias)`` per chunk."""
     c_out, c = w4.shape[:2]
     taps = len(flat.offsets)
     w_mat_t = w4.reshape(c_out, -1).T  # (C*kH*kW, C_out)
-    # preallocated buffers: fresh multi-megabyte arrays per chunk would cost page faults
+    # buffers allocated once: fresh multi-megabyte arrays per chunk would cost page faults
+    grid, dgrid = flat.grid(c, dx.dtype), flat.grid(c_out, dx.dtype)
     buffer = np.empty(c * taps * flat.step * flat.image, dtype=dx.dtype)
     dcols_buffer = np.empty_like(buffer)
     dx_grid = np.empty((c, flat.step * flat.image), dtype=dx.dtype)
     left, _, top, _ = flat.win.pads
-    dweights = []
-    for n0, n1, start, length in chunks:
-        d = dgrid[:, start : start + length]  # (C_out, length)
+    sums = []
+    for n0, n1, length in chunks:
+        flat.fill(grid, x4[n0:n1], at_pads=True)  # (C, step*H_pad*W_pad)
+        d = flat.fill(dgrid, dout4[n0:n1], at_pads=False)[:, :length]  # (C_out, length)
         # the transposed product cols @ d.T is the faster orientation for BLAS
-        dweights.append((n0, flat.im2col(grid, start, length, buffer) @ d.T))
+        dbias = dgrid[:, : (n1 - n0) * flat.image].sum(axis=1)  # (C_out,), zeros off dout
+        sums.append((n0, flat.im2col(grid, length, buffer) @ d.T, dbias))
         dcols = dcols_buffer[: c * taps * length].reshape(c * taps, length)
         np.matmul(w_mat_t, d, out=dcols)
         dcols = dcols.reshape(c, taps, length)  # (C, kH*kW, length)
@@ -175,7 +183,7 @@ def _backward_chunks(flat, grid, dgrid, w4, dx, chunks):
             dxg[:, off : off + length] += dcols[:, k]
         dxg = dxg.reshape(c, n1 - n0, flat.hp, flat.wp)
         dx[n0:n1] = dxg[:, :, top : top + flat.h, left : left + flat.w].transpose(1, 0, 2, 3)
-    return dweights
+    return sums
 
 
 # --- threads: the chunks on as many threads as numpy's BLAS may use --------------------------

@@ -333,10 +333,10 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, *, fast=Tr
     dout = check_array(dout, "dout", ndims=np.ndim(x))
     check_shape(dout, "dout", (n, c_out, *win.out)[4 - np.ndim(x) :], "the output's")
     dout4 = dout.astype(x4.dtype, copy=False).reshape(n, c_out, *win.out)
-    dbias = dout4.sum(axis=(0, 2, 3))  # (C_out,)
     if fast and _fast_conv.pays(win):
-        dx4, dweight = _fast_conv.conv2d_backward(dout4, x4, w4, win)
+        dx4, dweight, dbias = _fast_conv.conv2d_backward(dout4, x4, w4, win)
     else:
+        dbias = dout4.sum(axis=(0, 2, 3))  # (C_out,)
         dout_mat = dout4.reshape(n, c_out, -1)  # (N, C_out, L)
         cols = _im2col(x4, win)  # (N, C*kH*kW, L)
         dweight = (dout_mat @ cols.transpose(0, 2, 1)).sum(axis=0)  # (C_out, C*kH*kW)
