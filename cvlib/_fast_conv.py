@@ -76,10 +76,11 @@ class FlatGrid:
             for n0 in range(0, self.n, self.step)
         ]
 
-    def grid(self, channels, dtype):
+    def grid(self, name, channels, dtype):
         """A zeroed ``(channels, step*H_pad*W_pad)`` buffer for :meth:`fill`: only the pixels
         are ever written, so the padding around them stays zero from chunk to chunk."""
-        return np.zeros((channels, self.step * self.image), dtype=dtype)
+        shape = (channels, self.step * self.image)
+        return _buffer(name, shape, dtype, zeros_for=(self.win, self.h, self.w))
 
     def fill(self, grid, a4, at_pads):
         """Copy ``a4 (n, C, h, w)`` into ``grid``, channel-major, image after image: inside the
@@ -112,8 +113,9 @@ def conv2d(x4, w4, bias, win):
     step = _images_per_chunk(n, c * taps * win.out[0] * win.out[1])
 
     def work(chunks):  # each part writes its own images of `out`
-        xp = np.zeros((step, c, top + h + bottom, left + w + right), dtype=x4.dtype)
-        cols = np.empty((step, c, *win.kernel, *win.out), dtype=x4.dtype)
+        padded = (step, c, top + h + bottom, left + w + right)
+        xp = _buffer("padded x", padded, x4.dtype, zeros_for=(win, h, w))
+        cols = _buffer("forward cols", (step, c, *win.kernel, *win.out), x4.dtype)
         for n0, n1 in chunks:
             m = n1 - n0
             xp[:m, :, top : top + h, left : left + w] = x4[n0:n1]  # the padding stays zero
@@ -160,11 +162,10 @@ def _backward_chunks(flat, dout4, x4, w4, dx, chunks):
     c_out, c = w4.shape[:2]
     taps = len(flat.offsets)
     w_mat_t = w4.reshape(c_out, -1).T  # (C*kH*kW, C_out)
-    # buffers allocated once: fresh multi-megabyte arrays per chunk would cost page faults
-    grid, dgrid = flat.grid(c, dx.dtype), flat.grid(c_out, dx.dtype)
-    buffer = np.empty(c * taps * flat.step * flat.image, dtype=dx.dtype)
-    dcols_buffer = np.empty_like(buffer)
-    dx_grid = np.empty((c, flat.step * flat.image), dtype=dx.dtype)
+    grid, dgrid = flat.grid("x grid", c, dx.dtype), flat.grid("dout grid", c_out, dx.dtype)
+    buffer = _buffer("backward cols", (c * taps * flat.step * flat.image,), dx.dtype)
+    dcols_buffer = _buffer("dcols", buffer.shape, dx.dtype)
+    dx_grid = _buffer("dx grid", (c, flat.step * flat.image), dx.dtype)
     left, _, top, _ = flat.win.pads
     sums = []
     for n0, n1, length in chunks:
@@ -186,7 +187,26 @@ def _backward_chunks(flat, dout4, x4, w4, dx, chunks):
     return sums
 
 
-# --- threads: the chunks on as many threads as numpy's BLAS may use --------------------------
+# --- buffers and threads: the chunks on as many threads as numpy's BLAS may use --------------
+
+_local = threading.local()  # each thread's buffers
+
+
+def _buffer(name, shape, dtype, zeros_for=None):
+    """This thread's array called ``name``, of ``shape`` and ``dtype``, kept from call to call:
+    fresh multi-megabyte arrays would cost page faults on every call.
+
+    With ``zeros_for`` (the layer's geometry) the array starts as zeros and is handed out again
+    only for the same geometry, whose chunks write the same pixels and leave the zeros around
+    them. A buffer's contents are only good until the thread asks for it again.
+    """
+    buffers = _local.__dict__.setdefault("buffers", {})
+    key = (tuple(shape), np.dtype(dtype), zeros_for)
+    if name not in buffers or buffers[name][0] != key:
+        fresh = np.empty(shape, dtype) if zeros_for is None else np.zeros(shape, dtype)
+        buffers[name] = (key, fresh)
+    return buffers[name][1]
+
 
 _lock = threading.Lock()
 _state = {}  # "controller": threadpoolctl's, "pool": the shared ThreadPoolExecutor
