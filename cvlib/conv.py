@@ -197,6 +197,16 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     return cols if x.ndim == 4 else cols[0]
 
 
+def _im2col(x4, win):
+    """``(N, C*kH*kW, H_out*W_out)`` windows of ``x4 (N, C, H, W)``: one strided copy per tap."""
+    n, c = x4.shape[:2]
+    xp = pad2d(x4, win.pads)  # (N, C, H_pad, W_pad)
+    cols = np.empty((n, c, *win.kernel, *win.out), dtype=x4.dtype)
+    for i, j, rows, columns in win.slices():
+        cols[:, :, i, j] = xp[:, :, rows, columns]  # (N, C, H_out, W_out)
+    return cols.reshape(n, c * win.kernel[0] * win.kernel[1], -1)
+
+
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, *, fast=True):
     """2-D convolution (cross-correlation), vectorised with im2col and one matrix product.
 
@@ -297,6 +307,17 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
     return _col2im(cols.reshape(expected), shape4, win).reshape(x_shape)
 
 
+def _col2im(cols, x_shape, win):
+    """``(N, C, H, W)`` sum of ``cols (N, C*kH*kW, H_out*W_out)`` onto the windows' pixels."""
+    n, c, h, w = x_shape
+    left, right, top, bottom = win.pads
+    dxp = np.zeros((n, c, top + h + bottom, left + w + right), dtype=cols.dtype)
+    cols = cols.reshape(n, c, *win.kernel, *win.out)  # (N, C, kH, kW, H_out, W_out)
+    for i, j, rows, columns in win.slices():
+        dxp[:, :, rows, columns] += cols[:, :, i, j]  # overlapping windows add up
+    return np.ascontiguousarray(dxp[:, :, top : top + h, left : left + w])
+
+
 def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, *, fast=True):
     """Gradients of :func:`conv2d` with respect to its input, weight and bias.
 
@@ -345,28 +366,7 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, *, fast=Tr
     return _unbatch(dx4, np.ndim(x)), dweight.reshape(np.shape(weight)), dbias
 
 
-# --- the kernels of im2col and col2im, and the argument checks -----------------------------
-
-
-def _im2col(x4, win):
-    """``(N, C*kH*kW, H_out*W_out)`` windows of ``x4 (N, C, H, W)``: one strided copy per tap."""
-    n, c = x4.shape[:2]
-    xp = pad2d(x4, win.pads)  # (N, C, H_pad, W_pad)
-    cols = np.empty((n, c, *win.kernel, *win.out), dtype=x4.dtype)
-    for i, j, rows, columns in win.slices():
-        cols[:, :, i, j] = xp[:, :, rows, columns]  # (N, C, H_out, W_out)
-    return cols.reshape(n, c * win.kernel[0] * win.kernel[1], -1)
-
-
-def _col2im(cols, x_shape, win):
-    """``(N, C, H, W)`` sum of ``cols (N, C*kH*kW, H_out*W_out)`` onto the windows' pixels."""
-    n, c, h, w = x_shape
-    left, right, top, bottom = win.pads
-    dxp = np.zeros((n, c, top + h + bottom, left + w + right), dtype=cols.dtype)
-    cols = cols.reshape(n, c, *win.kernel, *win.out)  # (N, C, kH, kW, H_out, W_out)
-    for i, j, rows, columns in win.slices():
-        dxp[:, :, rows, columns] += cols[:, :, i, j]  # overlapping windows add up
-    return np.ascontiguousarray(dxp[:, :, top : top + h, left : left + w])
+# --- the argument checks -----------------------------------------------------------------
 
 
 def _prepare(x, weight, bias, stride, padding, dilation):
