@@ -21,6 +21,7 @@ __all__ = [
     "Windows",
     "as_float_array",
     "check_array",
+    "check_labels",
     "check_shape",
     "is_int",
     "is_real",
@@ -132,6 +133,20 @@ def check_array(x, name, ndims):
         allowed = " or ".join(f"{d}-D" for d in ndims)
         raise ValueError(f"`{name}` must be {allowed}, got {x.ndim}-D with shape {x.shape}")
     return x
+
+
+def check_labels(target, n, what):
+    """Check that ``target`` is an integer array of ``n`` class indices; ``what`` says why ``n``.
+
+    Examples
+    --------
+    >>> check_labels(np.array([0, 2]), 2, "one per row of `logits`")
+    array([0, 2])
+    """
+    if not isinstance(target, np.ndarray) or target.dtype.kind not in "iu":
+        raise TypeError(f"`target` must be an integer numpy array of class indices, got {target!r}")
+    check_shape(target, "target", (n,), what)
+    return target
 
 
 def check_shape(x, name, shape, what=""):
