@@ -6,8 +6,10 @@ products as the im2col code of ``cvlib/conv.py``, and ``tests/test_conv.py`` hol
 Three tricks, each a speed-up of the same arithmetic:
 
 1. **Chunks.** A few images at a time keep the im2col matrix in the CPU cache
-   (``_CHUNK_ELEMENTS``); the forward product of a chunk is written straight into its images of
-   the output, ``(m, C_out, H_out*W_out)``, with no copy afterwards.
+   (``CHUNK_ELEMENTS``). In the forward pass, im2col copies each tap's pixels from ``x``
+   itself, not from a padded copy (the entries that fall in the padding stay zero in a buffer
+   kept for the layer), and the product of a chunk is written straight into its images of the
+   output, ``(m, C_out, H_out*W_out)``, with no copy afterwards.
 2. **A flattened padded grid** (the backward pass). Lay a chunk's padded input out channel-major
    as ``grid (C, m*H_pad*W_pad)``: its images' padded pixels, row after row, one line per
    channel. Window position ``q`` (a pixel of that grid) meets kernel tap ``(i, j)`` at
@@ -35,7 +37,10 @@ import numpy as np
 
 __all__ = ["conv2d", "conv2d_backward", "pays", "run_chunks"]
 
-_CHUNK_ELEMENTS = 2**19  # im2col chunk: 2 MB in float32, about one core's L2 cache
+# Entries of a chunk's im2col matrix, measured best on the bench's layer: 512 kB of float32 for
+# the forward product, 2 MB for the two backward ones (the weight gradient's sums over a chunk's
+# pixels are longer then); both inside one core's L2 cache.
+CHUNK_ELEMENTS = {"forward": 2**17, "backward": 2**19}
 
 
 def pays(win):
@@ -62,7 +67,7 @@ class FlatGrid:
         (kh, kw), (dh, dw) = win.kernel, win.dilation
         self.offsets = [i * dh * self.wp + j * dw for i in range(kh) for j in range(kw)]
         self.image = self.hp * self.wp  # grid length of one image
-        self.step = _images_per_chunk(self.n, self.c * kh * kw * self.image)
+        self.step = _images_per_chunk("backward", self.n, self.c * kh * kw * self.image)
 
     def chunks(self):
         """``[(n0, n1, length)]``: images ``n0:n1`` and the window positions of their grid.
@@ -101,26 +106,23 @@ class FlatGrid:
 
 
 def conv2d(x4, w4, bias, win):
-    """``(N, C_out, H_out, W_out)`` correlation of ``x4 (N, C, H, W)`` with ``w4 (C_out, C, kH,
-    kW)``, ``bias (C_out,)`` or None: the im2col product of :func:`cvlib.conv.conv2d`, a few
-    images at a time, each chunk's product written straight into its images of the output."""
+    """``(N, C_out, H_out, W_out)`` stride-1 correlation of ``x4 (N, C, H, W)`` with ``w4``,
+    ``bias (C_out,)`` or None: the im2col product of :func:`cvlib.conv.conv2d`, a few images at a
+    time, each chunk's product written straight into its images of the output."""
     n, c = x4.shape[:2]
     c_out, taps = w4.shape[0], w4[0, 0].size
-    left, right, top, bottom = win.pads
-    h, w = x4.shape[2:]
     w_mat = w4.reshape(c_out, -1)  # (C_out, C*kH*kW)
     out = np.empty((n, c_out, *win.out), dtype=x4.dtype)
-    step = _images_per_chunk(n, c * taps * win.out[0] * win.out[1])
+    step = _images_per_chunk("forward", n, c * taps * win.out[0] * win.out[1])
+    taps_in_x = _taps_inside(win, *x4.shape[2:])
 
     def work(chunks):  # each part writes its own images of `out`
-        padded = (step, c, top + h + bottom, left + w + right)
-        xp = _buffer("padded x", padded, x4.dtype, zeros_for=(win, h, w))
-        cols = _buffer("forward cols", (step, c, *win.kernel, *win.out), x4.dtype)
+        shape = (step, c, *win.kernel, *win.out)
+        cols = _buffer("forward cols", shape, x4.dtype, zeros_for=(win, x4.shape[2:]))
         for n0, n1 in chunks:
             m = n1 - n0
-            xp[:m, :, top : top + h, left : left + w] = x4[n0:n1]  # the padding stays zero
-            for i, j, rows, columns in win.slices():
-                cols[:m, :, i, j] = xp[:m, :, rows, columns]  # (m, C, H_out, W_out)
+            for i, j, to_rows, to_cols, rows, columns in taps_in_x:
+                cols[:m, :, i, j, to_rows, to_cols] = x4[n0:n1, :, rows, columns]
             y = out[n0:n1].reshape(m, c_out, -1)  # (m, C_out, H_out*W_out), a view
             np.matmul(w_mat, cols[:m].reshape(m, c * taps, -1), out=y)
             if bias is not None:
@@ -130,9 +132,29 @@ def conv2d(x4, w4, bias, win):
     return out
 
 
-def _images_per_chunk(n, per_image):
-    """How many of ``n`` images fill about ``_CHUNK_ELEMENTS`` entries of a buffer (at least 1)."""
-    return int(min(n, max(1, _CHUNK_ELEMENTS // per_image)))
+def _taps_inside(win, h, w):
+    """Per kernel tap ``(i, j)``: the output pixels whose tap falls inside the unpadded ``(h, w)``
+    input, and the input pixels it reads there, ``(i, j, to_rows, to_cols, rows, cols)``.
+
+    im2col copies from ``x`` itself, no padded copy: the entries of taps that fall in the padding
+    are never written, and stay zero in a buffer kept for this geometry. (Stride 1.)
+    """
+    left, _, top, _ = win.pads
+    (dh, dw), (h_out, w_out) = win.dilation, win.out
+    found = []
+    for i, j, _, _ in win.slices():
+        shift_h, shift_w = i * dh - top, j * dw - left  # input pixel = output pixel + shift
+        r0, r1 = max(0, -shift_h), min(h_out, h - shift_h)
+        c0, c1 = max(0, -shift_w), min(w_out, w - shift_w)
+        if r0 < r1 and c0 < c1:
+            rows, cols = slice(r0 + shift_h, r1 + shift_h), slice(c0 + shift_w, c1 + shift_w)
+            found.append((i, j, slice(r0, r1), slice(c0, c1), rows, cols))
+    return found
+
+
+def _images_per_chunk(pass_, n, per_image):
+    """How many of ``n`` images fill about ``CHUNK_ELEMENTS[pass_]`` entries (at least 1)."""
+    return int(min(n, max(1, CHUNK_ELEMENTS[pass_] // per_image)))
 
 
 def conv2d_backward(dout4, x4, w4, win):

@@ -233,7 +233,8 @@ def test_bad_input_raises_a_clear_error(call, error, message):
 def test_batch_split_into_uneven_chunks_matches_torch(monkeypatch, stride):
     import cvlib._fast_conv
 
-    monkeypatch.setattr(cvlib._fast_conv, "_CHUNK_ELEMENTS", 3600)  # stride 1: 2 images per chunk
+    chunks = {"forward": 2400, "backward": 3600}  # 2 images per chunk
+    monkeypatch.setattr(cvlib._fast_conv, "CHUNK_ELEMENTS", chunks)
     rng = np.random.default_rng(6)
     x, w, b = rng.standard_normal((5, 2, 8, 8)), rng.standard_normal((3, 2, 3, 3)), np.ones(3)
     kw = dict(stride=stride, padding=1)
@@ -261,7 +262,8 @@ def test_the_fast_path_equals_the_readable_im2col_code(config):
 def test_the_fast_path_gives_the_same_bits_on_one_and_two_threads(monkeypatch):
     import cvlib._fast_conv
 
-    monkeypatch.setattr(cvlib._fast_conv, "_CHUNK_ELEMENTS", 20000)  # several chunks per thread
+    chunks = {"forward": 5000, "backward": 20000}  # several chunks per thread
+    monkeypatch.setattr(cvlib._fast_conv, "CHUNK_ELEMENTS", chunks)
     rng = np.random.default_rng(7)
     x = rng.standard_normal((9, 4, 12, 12), dtype=np.float32)
     w = rng.standard_normal((6, 4, 3, 3), dtype=np.float32)
