@@ -21,7 +21,10 @@ __all__ = [
     "Windows",
     "as_float_array",
     "check_array",
+    "check_batch_norm",
+    "check_conv",
     "check_labels",
+    "check_pool",
     "check_shape",
     "is_int",
     "is_real",
@@ -187,12 +190,8 @@ class Windows:
         >>> next(windows((7, 7), (3, 3), stride=2, padding=1).slices())
         (0, 0, slice(0, 7, 2), slice(0, 7, 2))
         """
-        (kh, kw), (sh, sw), (dh, dw), (h_out, w_out) = (
-            self.kernel,
-            self.stride,
-            self.dilation,
-            self.out,
-        )
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        h_out, w_out = self.out
         for i in range(kh):
             rows = slice(i * dh, i * dh + (h_out - 1) * sh + 1, sh)
             for j in range(kw):
@@ -265,3 +264,96 @@ def padding_sides(padding, kernel, stride, dilation):
         return (total_w // 2, total_w - total_w // 2, total_h // 2, total_h - total_h // 2)
     ph, pw = pair(padding, "padding")
     return (pw, pw, ph, ph)
+
+
+# --- the checks of each op, which its module calls first ------------------------------------
+
+
+def check_conv(x, weight, bias, stride, padding, dilation):
+    """Check the arguments of :func:`cvlib.conv.conv2d`; return them in the batched form.
+
+    Returns ``(x4, w4, bias, windows)``: ``x4 (N, C, H, W)`` and ``w4 (C_out, C, kH, kW)`` in one
+    float dtype, ``bias (C_out,)`` or None, and the layer's :class:`Windows`.
+
+    Examples
+    --------
+    >>> x4, w4, bias, win = check_conv(np.ones((3, 8, 8)), np.ones((4, 3, 3, 3)), None, 1, 1, 1)
+    >>> x4.shape, w4.shape, bias, win.out
+    ((1, 3, 8, 8), (4, 3, 3, 3), None, (8, 8))
+    """
+    x = check_array(x, "x", ndims=(2, 3, 4))
+    weight = check_array(weight, "weight", ndims=2 if x.ndim == 2 else 4)
+    if bias is not None:
+        bias = check_array(np.asarray(bias) if np.isscalar(bias) else bias, "bias", ndims=(0, 1))
+    dtype = np.result_type(x, weight, *([] if bias is None else [bias]))
+    x4 = x.reshape((1,) * (4 - x.ndim) + x.shape).astype(dtype, copy=False)
+    w4 = weight.reshape((1,) * (4 - weight.ndim) + weight.shape).astype(dtype, copy=False)
+    if w4.shape[1] != x4.shape[1]:
+        raise ValueError(f"`weight` has {w4.shape[1]} input channels but `x` has {x4.shape[1]}")
+    if bias is not None:
+        if bias.size != w4.shape[0] or (bias.ndim == 0 and x.ndim != 2):
+            raise ValueError(
+                f"`bias` must have shape ({w4.shape[0]},), one value per output channel, "
+                f"got {bias.shape}"
+            )
+        bias = bias.reshape(-1).astype(dtype, copy=False)
+    win = windows(x4.shape[2:], w4.shape[2:], stride, padding, dilation, "the `weight` kernel")
+    return x4, w4, bias, win
+
+
+def check_pool(x, kernel_size, stride, padding):
+    """Check the arguments of :func:`cvlib.pool.max_pool2d` and its kin: ``(x, windows)``.
+
+    ``stride`` None means ``kernel_size``; ``padding`` is at most half the kernel, as in PyTorch.
+
+    Examples
+    --------
+    >>> check_pool(np.ones((2, 6, 6)), 2, None, 0)[1].out
+    (3, 3)
+    """
+    x = check_array(x, "x", ndims=(2, 3, 4))
+    kernel = pair(kernel_size, "kernel_size", minimum=1)
+    ph, pw = pair(padding, "padding")
+    if ph > kernel[0] // 2 or pw > kernel[1] // 2:
+        raise ValueError(
+            f"`padding` must be at most half of `kernel_size` {kernel}, got {(ph, pw)}"
+        )
+    return x, windows(x.shape[-2:], kernel, kernel if stride is None else stride, (ph, pw))
+
+
+def check_batch_norm(x, running_mean, running_var, weight, training, momentum, eps):
+    """Check the arguments of :func:`cvlib.batchnorm.batch_norm` (and of its backward, with
+    ``momentum`` 0); return ``x`` and the running estimates (or None) as float arrays.
+
+    Examples
+    --------
+    >>> x, mean, var = check_batch_norm(np.ones((4, 3)), None, None, None, True, 0.1, 1e-5)
+    >>> x.shape, mean, var
+    ((4, 3), None, None)
+    """
+    x = check_array(x, "x", ndims=(2, 3, 4))
+    c = x.shape[1]
+    if not isinstance(training, bool | np.bool_):
+        raise TypeError(f"`training` must be True or False, got {training!r}")
+    if not is_real(momentum) or not 0 <= momentum <= 1:
+        raise ValueError(f"`momentum` must be a number in [0, 1], got {momentum!r}")
+    if not is_real(eps) or not eps >= 0:
+        raise ValueError(f"`eps` must be a number >= 0, got {eps!r}")
+    stats = []
+    for name, value in (("running_mean", running_mean), ("running_var", running_var)):
+        if value is None and not training:
+            raise ValueError(f"`{name}` is needed in evaluation mode (training=False)")
+        if value is not None:
+            value = check_array(value, name, ndims=1)
+            check_shape(value, name, (c,), "one value per channel of `x`")
+        stats.append(value)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("`running_mean` and `running_var` must be given together or both None")
+    if weight is not None:
+        check_shape(check_array(weight, "weight", ndims=1), "weight", (c,), "one per channel")
+    if training and x.size // max(c, 1) < 2:
+        raise ValueError(
+            f"training needs more than one value per channel to compute a variance; "
+            f"`x` has shape {x.shape}"
+        )
+    return x, stats[0], stats[1]

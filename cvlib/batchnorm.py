@@ -18,7 +18,7 @@ arrays they were given (PyTorch updates its buffers in place).
 
 import numpy as np
 
-from cvlib._validate import check_array, check_shape, is_real
+from cvlib._validate import check_array, check_batch_norm, check_shape
 
 __all__ = ["batch_norm", "batch_norm_backward"]
 
@@ -81,7 +81,7 @@ def batch_norm(
     >>> bool(np.allclose(mean, 0.1 * x.mean(axis=(0, 2, 3))))
     True
     """
-    x, running_mean, running_var = _prepare(
+    x, running_mean, running_var = check_batch_norm(
         x, running_mean, running_var, weight, training, momentum, eps
     )
     axes, channel = _per_channel(x)
@@ -139,7 +139,7 @@ def batch_norm_backward(dout, x, running_mean, running_var, weight=None, trainin
     >>> dx.shape, dweight.shape, bool(np.allclose(dx.sum(axis=(0, 2, 3)), 0))
     ((4, 3, 2, 2), (3,), True)
     """
-    x, running_mean, running_var = _prepare(
+    x, running_mean, running_var = check_batch_norm(
         x, running_mean, running_var, weight, training, 0.0, eps
     )
     axes, channel = _per_channel(x)
@@ -163,36 +163,6 @@ def batch_norm_backward(dout, x, running_mean, running_var, weight=None, trainin
     g_dot = (g * x_hat).sum(axis=axes, keepdims=True)  # (1, C, 1, 1)
     dx = (count * g - g_sum - x_hat * g_dot) * (inv_std / count)  # shape of x
     return dx, dweight, dbias
-
-
-def _prepare(x, running_mean, running_var, weight, training, momentum, eps):
-    """Validate; return ``x`` and the running estimates (or None) as float arrays."""
-    x = check_array(x, "x", ndims=(2, 3, 4))
-    c = x.shape[1]
-    if not isinstance(training, bool | np.bool_):
-        raise TypeError(f"`training` must be True or False, got {training!r}")
-    if not is_real(momentum) or not 0 <= momentum <= 1:
-        raise ValueError(f"`momentum` must be a number in [0, 1], got {momentum!r}")
-    if not is_real(eps) or not eps >= 0:
-        raise ValueError(f"`eps` must be a number >= 0, got {eps!r}")
-    stats = []
-    for name, value in (("running_mean", running_mean), ("running_var", running_var)):
-        if value is None and not training:
-            raise ValueError(f"`{name}` is needed in evaluation mode (training=False)")
-        if value is not None:
-            value = check_array(value, name, ndims=1)
-            check_shape(value, name, (c,), "one value per channel of `x`")
-        stats.append(value)
-    if (running_mean is None) != (running_var is None):
-        raise ValueError("`running_mean` and `running_var` must be given together or both None")
-    if weight is not None:
-        check_shape(check_array(weight, "weight", ndims=1), "weight", (c,), "one per channel")
-    if training and x.size // max(c, 1) < 2:
-        raise ValueError(
-            f"training needs more than one value per channel to compute a variance; "
-            f"`x` has shape {x.shape}"
-        )
-    return x, stats[0], stats[1]
 
 
 def _per_channel(x):

@@ -21,7 +21,7 @@ run faster in ``cvlib/_fast_conv.py``, the fast path, tested equal to the code h
 import numpy as np
 
 from cvlib import _fast_conv
-from cvlib._validate import check_array, check_shape, pair, windows
+from cvlib._validate import check_array, check_conv, check_shape, pair, windows
 
 __all__ = [
     "col2im",
@@ -129,7 +129,7 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1):
     >>> conv2d_naive(image, edge)[0]
     array([ 0., 30., 30.,  0.])
     """
-    x4, w4, b, win = _prepare(x, weight, bias, stride, padding, dilation)
+    x4, w4, b, win = check_conv(x, weight, bias, stride, padding, dilation)
     xp = pad2d(x4, win.pads)  # (N, C, H_pad, W_pad)
     (kh, kw), (sh, sw), (dh, dw) = win.kernel, win.stride, win.dilation
     h_out, w_out = win.out
@@ -255,7 +255,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, *, fast=True):
     >>> out.shape, out.dtype
     ((2, 4, 4, 4), dtype('float32'))
     """
-    x4, w4, b, win = _prepare(x, weight, bias, stride, padding, dilation)
+    x4, w4, b, win = check_conv(x, weight, bias, stride, padding, dilation)
     if fast and _fast_conv.pays(win):
         return _unbatch(_fast_conv.conv2d(x4, w4, b, win), np.ndim(x))
     n, c_out = x4.shape[0], w4.shape[0]
@@ -349,7 +349,7 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, *, fast=Tr
     >>> dx.shape, dw.shape, db.shape
     ((2, 3, 5, 5), (4, 3, 3, 3), (4,))
     """
-    x4, w4, _, win = _prepare(x, weight, None, stride, padding, dilation)
+    x4, w4, _, win = check_conv(x, weight, None, stride, padding, dilation)
     n, c_out = x4.shape[0], w4.shape[0]
     dout = check_array(dout, "dout", ndims=np.ndim(x))
     check_shape(dout, "dout", (n, c_out, *win.out)[4 - np.ndim(x) :], "the output's")
@@ -364,32 +364,6 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, *, fast=Tr
         dcols = w4.reshape(c_out, -1).T @ dout_mat  # (N, C*kH*kW, L)
         dx4 = _col2im(dcols, x4.shape, win)  # (N, C, H, W)
     return _unbatch(dx4, np.ndim(x)), dweight.reshape(np.shape(weight)), dbias
-
-
-# --- the argument checks -----------------------------------------------------------------
-
-
-def _prepare(x, weight, bias, stride, padding, dilation):
-    """Validate a convolution's arguments: ``x4 (N, C, H, W)``, ``w4 (C_out, C, kH, kW)`` in one
-    float dtype, ``bias (C_out,)`` or None, and the layer's :class:`~cvlib._validate.Windows`."""
-    x = check_array(x, "x", ndims=(2, 3, 4))
-    weight = check_array(weight, "weight", ndims=2 if x.ndim == 2 else 4)
-    if bias is not None:
-        bias = check_array(np.asarray(bias) if np.isscalar(bias) else bias, "bias", ndims=(0, 1))
-    dtype = np.result_type(x, weight, *([] if bias is None else [bias]))
-    x4 = x.reshape((1,) * (4 - x.ndim) + x.shape).astype(dtype, copy=False)
-    w4 = weight.reshape((1,) * (4 - weight.ndim) + weight.shape).astype(dtype, copy=False)
-    if w4.shape[1] != x4.shape[1]:
-        raise ValueError(f"`weight` has {w4.shape[1]} input channels but `x` has {x4.shape[1]}")
-    if bias is not None:
-        if bias.size != w4.shape[0] or (bias.ndim == 0 and x.ndim != 2):
-            raise ValueError(
-                f"`bias` must have shape ({w4.shape[0]},), one value per output channel, "
-                f"got {bias.shape}"
-            )
-        bias = bias.reshape(-1).astype(dtype, copy=False)
-    win = windows(x4.shape[2:], w4.shape[2:], stride, padding, dilation, "the `weight` kernel")
-    return x4, w4, bias, win
 
 
 def _unbatch(y, ndim):

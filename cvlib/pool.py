@@ -17,7 +17,7 @@ forward pass is followed by its backward pass.
 
 import numpy as np
 
-from cvlib._validate import check_array, check_shape, pair, windows
+from cvlib._validate import check_array, check_pool, check_shape
 from cvlib.conv import pad2d
 
 __all__ = ["avg_pool2d", "avg_pool2d_backward", "max_pool2d", "max_pool2d_backward", "min_pool2d"]
@@ -56,7 +56,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     >>> max_pool2d(np.zeros((8, 3, 7, 7)), 3, stride=2, padding=1).shape
     (8, 3, 4, 4)
     """
-    return _max_with_index(*_prepare(x, kernel_size, stride, padding, -np.inf))[0]
+    x, win = check_pool(x, kernel_size, stride, padding)
+    return _max_with_index(pad2d(x, win.pads, -np.inf), win)[0]
 
 
 def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
@@ -82,7 +83,8 @@ def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
     array([[ 0.,  0.],
            [10.,  0.]])
     """
-    xp, win = _prepare(x, kernel_size, stride, padding, -np.inf)
+    x, win = check_pool(x, kernel_size, stride, padding)
+    xp = pad2d(x, win.pads, -np.inf)  # (..., H_pad, W_pad)
     out, index = _max_with_index(xp, win)
     dout = _check_dout(dout, out.shape, xp.dtype)
     dxp = np.zeros(xp.shape, dtype=xp.dtype)
@@ -116,7 +118,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     >>> avg_pool2d(np.ones((2, 5, 6, 6)), 2).shape
     (2, 5, 3, 3)
     """
-    xp, win = _prepare(x, kernel_size, stride, padding, 0.0)
+    x, win = check_pool(x, kernel_size, stride, padding)
+    xp = pad2d(x, win.pads)  # (..., H_pad, W_pad), zeros around
     out = np.zeros((*xp.shape[:-2], *win.out), dtype=xp.dtype)
     for _, _, rows, cols in win.slices():
         out += xp[..., rows, cols]
@@ -142,26 +145,14 @@ def avg_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
     >>> avg_pool2d_backward(np.ones((1, 2, 2)), np.zeros((1, 4, 4)), 2).shape
     (1, 4, 4)
     """
-    xp, win = _prepare(x, kernel_size, stride, padding, 0.0)
+    x, win = check_pool(x, kernel_size, stride, padding)
+    xp = pad2d(x, win.pads)  # (..., H_pad, W_pad), zeros around
     (kh, kw) = win.kernel
     share = _check_dout(dout, (*xp.shape[:-2], *win.out), xp.dtype) / (kh * kw)
     dxp = np.zeros(xp.shape, dtype=xp.dtype)
     for _, _, rows, cols in win.slices():
         dxp[..., rows, cols] += share
     return _crop(dxp, win.pads)
-
-
-def _prepare(x, kernel_size, stride, padding, fill):
-    """Validate, pad with ``fill``; return ``(x_pad, windows)``."""
-    x = check_array(x, "x", ndims=(2, 3, 4))
-    kernel = pair(kernel_size, "kernel_size", minimum=1)
-    ph, pw = pair(padding, "padding")
-    if ph > kernel[0] // 2 or pw > kernel[1] // 2:
-        raise ValueError(
-            f"`padding` must be at most half of `kernel_size` {kernel}, got {(ph, pw)}"
-        )
-    win = windows(x.shape[-2:], kernel, kernel if stride is None else stride, (ph, pw))
-    return pad2d(x, win.pads, fill), win
 
 
 def _max_with_index(xp, win):

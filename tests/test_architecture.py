@@ -130,26 +130,29 @@ def test_the_numpy_core_imports_numpy_and_the_standard_library_only():
 
 
 def _top_level_functions(path):
-    return [n.name for n in ast.parse(path.read_text()).body if isinstance(n, ast.FunctionDef)]
+    """``{name: first parameter}`` of a module's top-level functions."""
+    return {
+        node.name: node.args.args[0].arg if node.args.args else None
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.FunctionDef)
+    }
 
 
 def test_a_public_op_and_its_backward_are_defined_in_the_same_module():
     """As in micrograd and CS231n's ``layers.py``: ``conv2d_backward`` sits beside ``conv2d``.
 
-    An op is a public function ``f`` of cvlib for which a ``f_backward`` exists; every module that
-    defines the backward defines the op too (the fast path ``_fast_conv`` holds both as well)."""
-    homes = {}  # public function -> the modules that define it
+    A backward pass is a public ``f_backward(dout, ...)``, the upstream gradient first; the module
+    that defines it defines its op ``f`` too (the fast path ``_fast_conv`` holds both as well).
+    """
+    apart = []
     for name, path in modules():
-        for function in _top_level_functions(path):
-            if not function.startswith("_"):
-                homes.setdefault(function, set()).add(name)
-    apart = [
-        f"{op}_backward is defined in {sorted(where)}, {op} in {sorted(homes[op])}"
-        for function, where in homes.items()
-        if function.endswith("_backward")
-        for op in [function.removesuffix("_backward")]
-        if op in homes and not where <= homes[op]
-    ]
+        functions = _top_level_functions(path)
+        for function, first in functions.items():
+            op = function.removesuffix("_backward")
+            if function.startswith("_") or op == function or not (first or "").startswith("dout"):
+                continue
+            if op not in functions:
+                apart.append(f"{name}.{function} is defined without its op {op}")
     assert not apart, "\n".join(apart)
 
 

@@ -103,7 +103,9 @@ def cvlib_modules(*names):
 CVLIB_NUMPY = (
     *cvlib_modules("conv", "_fast_conv", "pool", "layers"),
     Wire(
-        "cvlib._validate", "cvlib/_validate.py", frozenset({"Windows", "windows", "padding_sides"})
+        "cvlib._validate",
+        "cvlib/_validate.py",
+        frozenset({"Windows", "windows", "padding_sides", "check_conv", "check_pool"}),
     ),
 )
 CVLIB_GRADIENTS = (
