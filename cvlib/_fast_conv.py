@@ -193,8 +193,8 @@ def _backward_chunks(flat, dout4, x4, w4, dx, chunks):
     for n0, n1, length in chunks:
         flat.fill(grid, x4[n0:n1], at_pads=True)  # (C, step*H_pad*W_pad)
         d = flat.fill(dgrid, dout4[n0:n1], at_pads=False)[:, :length]  # (C_out, length)
-        # the transposed product cols @ d.T is the faster orientation for BLAS
         dbias = dgrid[:, : (n1 - n0) * flat.image].sum(axis=1)  # (C_out,), zeros off dout
+        # the transposed product cols @ d.T is the faster orientation for BLAS
         sums.append((n0, flat.im2col(grid, length, buffer) @ d.T, dbias))
         dcols = dcols_buffer[: c * taps * length].reshape(c * taps, length)
         np.matmul(w_mat_t, d, out=dcols)
