@@ -16,21 +16,11 @@ Then ``out = weight * (x - mean) / sqrt(var + eps) + bias`` with one ``weight`` 
 arrays they were given (PyTorch updates its buffers in place).
 """
 
-import numbers
-
 import numpy as np
 
-from cvlib._validate import check_array, check_shape
+from cvlib._validate import check_array, check_batch_norm, check_shape
 
 __all__ = ["batch_norm", "batch_norm_backward"]
-
-_SHAPES = """
-    Shape
-    -----
-    x : (N, C, H, W), or (N, C) after a dense layer, or (N, C, L)
-    running_mean, running_var, weight, bias : (C,)
-    out : shape of ``x``
-"""
 
 
 def batch_norm(
@@ -47,7 +37,12 @@ def batch_norm(
     In training mode ``mean, var`` are the batch's ``mu_c, sigma_c**2`` and the running estimates
     are updated (the variance unbiased: ``sigma_c**2 * M / (M - 1)``); in evaluation mode
     ``mean, var`` are ``running_mean, running_var``, which come back unchanged.
-    {shapes}
+
+    Shape
+    -----
+    x : (N, C, H, W), or (N, C) after a dense layer, or (N, C, L)
+    running_mean, running_var, weight, bias : (C,)
+    out : shape of ``x``
     Parameters
     ----------
     x : ndarray
@@ -86,9 +81,10 @@ def batch_norm(
     >>> bool(np.allclose(mean, 0.1 * x.mean(axis=(0, 2, 3))))
     True
     """
-    x, running_mean, running_var, axes, channel = _setup(
+    x, running_mean, running_var = check_batch_norm(
         x, running_mean, running_var, weight, training, momentum, eps
     )
+    axes, channel = _per_channel(x)
     gamma, beta = _affine(weight, bias, channel, x.dtype)
     if training:
         mean, var = x.mean(axis=axes), x.var(axis=axes)  # (C,), the biased variance
@@ -115,7 +111,12 @@ def batch_norm_backward(dout, x, running_mean, running_var, weight=None, trainin
     - evaluation: the running estimates are constants, so ``dx = g / sqrt(running_var + eps)``.
 
     ``momentum`` plays no part: the running estimates do not feed back into this batch's loss.
-    {shapes}
+
+    Shape
+    -----
+    x : (N, C, H, W), or (N, C) after a dense layer, or (N, C, L)
+    running_mean, running_var, weight, bias : (C,)
+    dout, dx : shape of ``x``
     Parameters
     ----------
     dout : ndarray, shape of ``x``
@@ -138,9 +139,10 @@ def batch_norm_backward(dout, x, running_mean, running_var, weight=None, trainin
     >>> dx.shape, dweight.shape, bool(np.allclose(dx.sum(axis=(0, 2, 3)), 0))
     ((4, 3, 2, 2), (3,), True)
     """
-    x, running_mean, running_var, axes, channel = _setup(
+    x, running_mean, running_var = check_batch_norm(
         x, running_mean, running_var, weight, training, 0.0, eps
     )
+    axes, channel = _per_channel(x)
     dout = check_array(dout, "dout", ndims=x.ndim)
     check_shape(dout, "dout", x.shape, "the shape of `x`")
     dout = dout.astype(x.dtype, copy=False)
@@ -163,42 +165,10 @@ def batch_norm_backward(dout, x, running_mean, running_var, weight=None, trainin
     return dx, dweight, dbias
 
 
-for _f in (batch_norm, batch_norm_backward):
-    if _f.__doc__:  # None under python -OO
-        _f.__doc__ = _f.__doc__.replace("{shapes}", _SHAPES)
-
-
-def _setup(x, running_mean, running_var, weight, training, momentum, eps):
-    """Validate; return ``x`` and the running estimates as float arrays, the reduced axes and
-    the per-channel broadcast shape ``(1, C, 1, 1)``."""
-    x = check_array(x, "x", ndims=(2, 3, 4))
-    c = x.shape[1]
-    if not isinstance(training, bool | np.bool_):
-        raise TypeError(f"`training` must be True or False, got {training!r}")
-    if not _is_real(momentum) or not 0 <= momentum <= 1:
-        raise ValueError(f"`momentum` must be a number in [0, 1], got {momentum!r}")
-    if not _is_real(eps) or not eps >= 0:
-        raise ValueError(f"`eps` must be a number >= 0, got {eps!r}")
-    stats = []
-    for name, value in (("running_mean", running_mean), ("running_var", running_var)):
-        if value is None and not training:
-            raise ValueError(f"`{name}` is needed in evaluation mode (training=False)")
-        if value is not None:
-            value = check_array(value, name, ndims=1)
-            check_shape(value, name, (c,), "one value per channel of `x`")
-        stats.append(value)
-    if (running_mean is None) != (running_var is None):
-        raise ValueError("`running_mean` and `running_var` must be given together or both None")
-    if weight is not None:
-        check_shape(check_array(weight, "weight", ndims=1), "weight", (c,), "one per channel")
-    if training and x.size // max(c, 1) < 2:
-        raise ValueError(
-            f"training needs more than one value per channel to compute a variance; "
-            f"`x` has shape {x.shape}"
-        )
-    axes = (0, *range(2, x.ndim))
-    channel = (1, c) + (1,) * (x.ndim - 2)
-    return x, stats[0], stats[1], axes, channel
+def _per_channel(x):
+    """The axes a channel's statistics sum over, ``(0, 2, 3)``, and the shape ``(1, C, 1, 1)``
+    that broadcasts a ``(C,)`` array over ``x``."""
+    return (0, *range(2, x.ndim)), (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
 def _affine(weight, bias, channel, dtype):
@@ -209,7 +179,3 @@ def _affine(weight, bias, channel, dtype):
     bias = check_array(bias, "bias", ndims=1)
     check_shape(bias, "bias", (channel[1],), "one per channel")
     return gamma, bias.reshape(channel).astype(dtype)
-
-
-def _is_real(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)

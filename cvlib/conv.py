@@ -1,4 +1,4 @@
-"""2-D convolution in numpy: output size, padding, forward (fast and naive) and backward.
+"""2-D convolution in numpy, read top to bottom: the loops, im2col, col2im and the backward pass.
 
 Conventions are PyTorch's (``torch.nn.functional.conv2d``): arrays are NCHW, the operation is a
 cross-correlation (the kernel is not flipped), and the arguments are called ``stride``,
@@ -7,26 +7,31 @@ cross-correlation (the kernel is not flipped), and the arguments are called ``st
     out[n, f, i, j] = bias[f] + sum_{c, u, v} weight[f, c, u, v]
                                  * x_pad[n, c, i*sH + u*dH, j*sW + v*dW]
 
-Three input forms are accepted everywhere:
+Three input forms are accepted everywhere: ``x (H, W)`` with ``weight (kH, kW)`` (one image,
+one filter: the lectures), ``x (C, H, W)`` and ``x (N, C, H, W)`` with ``weight (C_out, C, kH,
+kW)``. float32 stays float32 and float64 stays float64 (a mix of the two gives float64); integer
+and boolean arrays are computed in float64.
 
-- ``x (H, W)`` with ``weight (kH, kW)`` -> ``(H_out, W_out)``: one image, one filter (the lectures);
-- ``x (C, H, W)`` with ``weight (C_out, C, kH, kW)`` -> ``(C_out, H_out, W_out)``;
-- ``x (N, C, H, W)`` with ``weight (C_out, C, kH, kW)`` -> ``(N, C_out, H_out, W_out)``.
-
-float32 stays float32 and float64 stays float64 (a mix of the two gives float64); integer and
-boolean arrays are computed in float64.
+The page reads as the lecture does: the naive loops (:func:`conv2d_naive`), the windows as
+the columns of a matrix (:func:`im2col`) and the forward pass as one product (:func:`conv2d`),
+then the way back (:func:`col2im`, :func:`conv2d_backward`). With stride 1 the same products
+run faster in ``cvlib/_fast_conv.py``, the fast path, tested equal to the code here.
 """
 
 import numpy as np
 
-from cvlib import _conv_flat
-from cvlib._conv_setup import prepare
-from cvlib._geometry import crop_edges, geometry, pad_edges, resolve_padding
-from cvlib._validate import check_array, check_shape, pair
+from cvlib import _fast_conv
+from cvlib._validate import check_array, check_conv, check_shape, pair, windows
 
-__all__ = ["conv2d", "conv2d_backward", "conv2d_naive", "conv_output_size", "im2col", "pad2d"]
-
-_CHUNK_ELEMENTS = 2**21  # im2col buffer: 8 MB in float32, few BLAS calls yet cache-sized
+__all__ = [
+    "col2im",
+    "conv2d",
+    "conv2d_backward",
+    "conv2d_naive",
+    "conv_output_size",
+    "im2col",
+    "pad2d",
+]
 
 
 def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
@@ -42,12 +47,8 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
         Input size ``n`` (height, width or both).
     kernel_size : int or pair
         Kernel size ``k`` (the lectures' ``f``).
-    stride : int or pair, default 1
-        Step ``s`` between windows.
-    padding : int, pair, "same" or "valid", default 0
-        Zeros ``p`` added on each side; ``"same"`` keeps ``n`` (stride 1), ``"valid"`` is 0.
-    dilation : int or pair, default 1
-        Spacing ``d`` between kernel taps.
+    stride, padding, dilation
+        ``s``, ``p`` and ``d``, as in :func:`conv2d`.
 
     Returns
     -------
@@ -68,12 +69,8 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
     (32, 30)
     """
     is_pair = any(isinstance(a, tuple | list) for a in (n, kernel_size, stride, padding, dilation))
-    n = pair(n, "n", minimum=1)
     kernel = pair(kernel_size, "kernel_size", minimum=1)
-    stride = pair(stride, "stride", minimum=1)
-    dilation = pair(dilation, "dilation", minimum=1)
-    pads = resolve_padding(padding, kernel, stride, dilation)
-    out = geometry(n, kernel, stride, dilation, pads).out
+    out = windows(pair(n, "n", minimum=1), kernel, stride, padding, dilation).out
     return out if is_pair else out[0]
 
 
@@ -85,13 +82,15 @@ def pad2d(x, padding, value=0):
     x : ndarray, shape (..., H, W)
     padding : int, pair or 4-tuple
         ``p`` pads every side; ``(pH, pW)`` pads top and bottom by ``pH``, left and right by
-        ``pW``; ``(left, right, top, bottom)`` follows ``torch.nn.functional.pad``.
+        ``pW``; ``(left, right, top, bottom)`` follows ``torch.nn.functional.pad``, and is the
+        one order of padding sides in the whole numpy core.
     value : float, default 0
         The fill value.
 
     Returns
     -------
     ndarray, shape (..., H + top + bottom, W + left + right)
+        ``x`` itself when every side is 0.
 
     Examples
     --------
@@ -106,7 +105,49 @@ def pad2d(x, padding, value=0):
         top, bottom = pair(tuple(padding[2:]), "padding")
     else:
         (top, left) = (bottom, right) = pair(padding, "padding")
-    return pad_edges(x, (top, bottom, left, right), value)
+    if not any((left, right, top, bottom)):
+        return x
+    h, w = x.shape[-2:]
+    padded = np.full((*x.shape[:-2], top + h + bottom, left + w + right), value, dtype=x.dtype)
+    padded[..., top : top + h, left : left + w] = x
+    return padded
+
+
+# --- 1. the naive loops: one dot product per output pixel -----------------------------------
+
+
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """2-D convolution with plain loops: one dot product per output pixel.
+
+    Same arguments, result and errors as :func:`conv2d`; this is the version to read first,
+    and it is several hundred times slower.
+
+    Examples
+    --------
+    >>> image = np.array([[10, 10, 10, 0, 0, 0]] * 6)
+    >>> edge = np.array([[1, 0, -1]] * 3)
+    >>> conv2d_naive(image, edge)[0]
+    array([ 0., 30., 30.,  0.])
+    """
+    x4, w4, b, win = check_conv(x, weight, bias, stride, padding, dilation)
+    xp = pad2d(x4, win.pads)  # (N, C, H_pad, W_pad)
+    (kh, kw), (sh, sw), (dh, dw) = win.kernel, win.stride, win.dilation
+    h_out, w_out = win.out
+    out = np.zeros((x4.shape[0], w4.shape[0], h_out, w_out), dtype=x4.dtype)
+    for n in range(x4.shape[0]):
+        for f in range(w4.shape[0]):
+            for i in range(h_out):
+                for j in range(w_out):
+                    rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)
+                    cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
+                    patch = xp[n, :, rows, cols]  # (C, kH, kW)
+                    out[n, f, i, j] = np.sum(patch * w4[f])
+            if b is not None:
+                out[n, f] += b[f]
+    return _unbatch(out, np.ndim(x))
+
+
+# --- 2. im2col: the windows as columns, the convolution as one matrix product ---------------
 
 
 def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
@@ -151,27 +192,27 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     """
     x = check_array(x, "x", ndims=(2, 3, 4))
     kernel = pair(kernel_size, "kernel_size", minimum=1)
-    conv_output_size(x.shape[-2:], kernel, stride, padding, dilation)  # validates the rest
-    shape = kernel if x.ndim == 2 else (1, x.shape[-3], *kernel)  # a stand-in weight
-    x4, _, _, geom, _ = prepare(x, np.zeros(shape, x.dtype), None, stride, padding, dilation)
-    xp = pad_edges(x4, geom.pads)  # (N, C, H_pad, W_pad)
-    n, c = x4.shape[:2]
-    cols = np.empty((n, c, *geom.kernel, *geom.out), dtype=x4.dtype)
-    for i, j, rows, columns in geom.slices():
-        cols[:, :, i, j] = xp[:, :, rows, columns]  # (N, C, H_out, W_out)
-    cols = cols.reshape(n, c * kernel[0] * kernel[1], -1)  # (N, C*kH*kW, H_out*W_out)
+    win = windows(x.shape[-2:], kernel, stride, padding, dilation)
+    cols = _im2col(x.reshape((1,) * (4 - x.ndim) + x.shape), win)  # (N, C*kH*kW, L)
     return cols if x.ndim == 4 else cols[0]
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+def _im2col(x4, win):
+    """``(N, C*kH*kW, H_out*W_out)`` windows of ``x4 (N, C, H, W)``: one strided copy per tap."""
+    n, c = x4.shape[:2]
+    xp = pad2d(x4, win.pads)  # (N, C, H_pad, W_pad)
+    cols = np.empty((n, c, *win.kernel, *win.out), dtype=x4.dtype)
+    for i, j, rows, columns in win.slices():
+        cols[:, :, i, j] = xp[:, :, rows, columns]  # (N, C, H_out, W_out)
+    return cols.reshape(n, c * win.kernel[0] * win.kernel[1], -1)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, *, fast=True):
     """2-D convolution (cross-correlation), vectorised with im2col and one matrix product.
 
     The windows of the padded input are copied into the columns of a matrix ``cols`` of shape
-    ``(C*kH*kW, N*H_out*W_out)`` (*im2col*), so the whole convolution becomes the product
-    ``weight.reshape(C_out, C*kH*kW) @ cols``, which BLAS computes fast (see :func:`im2col`). The
-    batch is processed a few images at a time so that ``cols`` stays small enough for the CPU
-    cache; with stride 1 the windows are taken from a flattened padded grid, which makes every
-    copy contiguous (``cvlib/_conv_flat.py``).
+    ``(N, C*kH*kW, H_out*W_out)`` (:func:`im2col`), so the whole convolution becomes the product
+    ``weight.reshape(C_out, C*kH*kW) @ cols``, which BLAS computes fast.
 
     Parameters
     ----------
@@ -188,6 +229,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
         size, putting the odd pixel at the bottom/right as PyTorch does; ``"valid"`` is 0.
     dilation : int or pair, default 1
         Spacing ``(dH, dW)`` between kernel taps.
+    fast : bool, default True
+        With stride 1, run the same products on the fast path (``cvlib/_fast_conv.py``: a
+        flattened padded grid, a few images at a time, on threads); False runs the code of this
+        page whatever the stride. Both give the same result up to rounding.
 
     Returns
     -------
@@ -199,9 +244,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     TypeError
         If an array argument is not a numpy array, or an int argument is not an int.
     ValueError
-        On wrong dimensions, a channel mismatch, a kernel larger than the padded input, a stride
-        or dilation below 1, negative padding, an unknown padding word, ``"same"`` with stride
-        above 1, or a bias of the wrong length.
+        On wrong dimensions or channels, a kernel larger than the padded input, a stride or
+        dilation below 1, bad padding (``"same"`` needs stride 1) or a bias of the wrong length.
 
     Examples
     --------
@@ -211,66 +255,85 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     >>> out.shape, out.dtype
     ((2, 4, 4, 4), dtype('float32'))
     """
-    x4, w4, b, geom, unbatch = prepare(x, weight, bias, stride, padding, dilation)
-    if geom.stride == (1, 1):
-        return unbatch(_conv_flat.correlate(x4, w4, geom, b))  # (N, C_out, H_out, W_out)
-    out = _correlate(pad_edges(x4, geom.pads), w4, geom)
+    x4, w4, b, win = check_conv(x, weight, bias, stride, padding, dilation)
+    if fast and _fast_conv.pays(win):
+        return _unbatch(_fast_conv.conv2d(x4, w4, b, win), np.ndim(x))
+    n, c_out = x4.shape[0], w4.shape[0]
+    cols = _im2col(x4, win)  # (N, C*kH*kW, H_out*W_out)
+    out = w4.reshape(c_out, -1) @ cols  # (N, C_out, H_out*W_out)
     if b is not None:
-        out += b[:, None, None]
-    return unbatch(out)
+        out += b[:, None]
+    return _unbatch(out.reshape(n, c_out, *win.out), np.ndim(x))
 
 
-def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1):
-    """2-D convolution with plain loops: one dot product per output pixel.
+# --- 3. the way back: col2im and the gradients --------------------------------------------
 
-    Same arguments, result and errors as :func:`conv2d`; this is the version to read first,
-    and it is several hundred times slower.
+
+def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1):
+    """The transpose of :func:`im2col`: add every column entry back onto the pixel it came from.
+
+    A pixel that several windows share receives the sum of their entries, so
+    ``sum(im2col(x) * cols) == sum(x * col2im(cols))`` for every ``x``. The backward pass of
+    :func:`conv2d` is ``dx = col2im(weight_mat.T @ dout_mat)``.
+
+    Parameters
+    ----------
+    cols : ndarray, shape of ``im2col(x, kernel_size, ...)``
+    x_shape : tuple
+        The shape of ``x``: ``(N, C, H, W)``, ``(C, H, W)`` or ``(H, W)``.
+    kernel_size, stride, padding, dilation
+        As given to :func:`im2col`.
+
+    Returns
+    -------
+    ndarray, shape ``x_shape``
 
     Examples
     --------
-    >>> image = np.array([[10, 10, 10, 0, 0, 0]] * 6)
-    >>> edge = np.array([[1, 0, -1]] * 3)
-    >>> conv2d_naive(image, edge)[0]
-    array([ 0., 30., 30.,  0.])
+    >>> col2im(np.ones((9, 4)), (4, 4), 3)  # how many windows see each pixel
+    array([[1., 2., 2., 1.],
+           [2., 4., 4., 2.],
+           [2., 4., 4., 2.],
+           [1., 2., 2., 1.]])
     """
-    x4, w4, b, geom, unbatch = prepare(x, weight, bias, stride, padding, dilation)
-    xp = pad_edges(x4, geom.pads)  # (N, C, H_pad, W_pad)
-    (kh, kw), (sh, sw), (dh, dw) = geom.kernel, geom.stride, geom.dilation
-    h_out, w_out = geom.out
-    out = np.zeros((x4.shape[0], w4.shape[0], h_out, w_out), dtype=x4.dtype)
-    for n in range(x4.shape[0]):
-        for f in range(w4.shape[0]):
-            for i in range(h_out):
-                for j in range(w_out):
-                    rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)
-                    cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
-                    patch = xp[n, :, rows, cols]  # (C, kH, kW)
-                    out[n, f, i, j] = np.sum(patch * w4[f])
-            if b is not None:
-                out[n, f] += b[f]
-    return unbatch(out)
+    if len(x_shape) not in (2, 3, 4):
+        raise ValueError(f"`x_shape` must have 2, 3 or 4 entries, got {tuple(x_shape)}")
+    shape4 = (1,) * (4 - len(x_shape)) + tuple(x_shape)  # (N, C, H, W)
+    kernel = pair(kernel_size, "kernel_size", minimum=1)
+    win = windows(shape4[2:], kernel, stride, padding, dilation)
+    expected = (shape4[0], shape4[1] * kernel[0] * kernel[1], win.out[0] * win.out[1])
+    cols = check_array(cols, "cols", ndims=3 if len(x_shape) == 4 else 2)
+    check_shape(cols, "cols", expected[3 - cols.ndim :], "the shape of `im2col(x, ...)`")
+    return _col2im(cols.reshape(expected), shape4, win).reshape(x_shape)
 
 
-def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1):
+def _col2im(cols, x_shape, win):
+    """``(N, C, H, W)`` sum of ``cols (N, C*kH*kW, H_out*W_out)`` onto the windows' pixels."""
+    n, c, h, w = x_shape
+    left, right, top, bottom = win.pads
+    dxp = np.zeros((n, c, top + h + bottom, left + w + right), dtype=cols.dtype)
+    cols = cols.reshape(n, c, *win.kernel, *win.out)  # (N, C, kH, kW, H_out, W_out)
+    for i, j, rows, columns in win.slices():
+        dxp[:, :, rows, columns] += cols[:, :, i, j]  # overlapping windows add up
+    return np.ascontiguousarray(dxp[:, :, top : top + h, left : left + w])
+
+
+def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, *, fast=True):
     """Gradients of :func:`conv2d` with respect to its input, weight and bias.
 
-    Given ``dout = dL/dout``:
+    With ``cols = im2col(x)`` ``(N, C*kH*kW, L)`` and ``dout_mat = dout`` as ``(N, C_out, L)``
+    (``L = H_out*W_out``), summing over the images ``n``:
 
-    - ``dweight = dout_mat @ cols.T``: one matrix product with the forward's im2col matrix
-      (computed as its transpose ``cols @ dout_mat.T``, which BLAS does faster);
-    - ``dx``: ``dcols = weight_mat.T @ dout_mat``, then *col2im* adds each column back onto the
-      pixels it was copied from (one strided add per kernel offset, so overlapping windows
-      accumulate);
+    - ``dweight = sum_n dout_mat[n] @ cols[n].T``, the forward product turned around;
+    - ``dx = col2im(weight_mat.T @ dout_mat)``: each window's gradient goes back onto the
+      pixels it was copied from, and overlapping windows add up;
     - ``dbias = dout.sum(over N, H_out, W_out)``.
-
-    With stride 1 both products run on the flattened padded grid of ``cvlib/_conv_flat.py``, a
-    few images at a time, so that col2im becomes ``kH*kW`` contiguous adds.
 
     Parameters
     ----------
     dout : ndarray, shape of ``conv2d(x, weight, ...)``
         Upstream gradient.
-    x, weight, stride, padding, dilation
+    x, weight, stride, padding, dilation, fast
         As given to :func:`conv2d`.
 
     Returns
@@ -286,66 +349,23 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1):
     >>> dx.shape, dw.shape, db.shape
     ((2, 3, 5, 5), (4, 3, 3, 3), (4,))
     """
-    x4, w4, _, geom, unbatch = prepare(x, weight, None, stride, padding, dilation)
+    x4, w4, _, win = check_conv(x, weight, None, stride, padding, dilation)
     n, c_out = x4.shape[0], w4.shape[0]
     dout = check_array(dout, "dout", ndims=np.ndim(x))
-    check_shape(dout, "dout", (n, c_out, *geom.out)[4 - np.ndim(x) :], "the output's")
-    dout4 = dout.astype(x4.dtype, copy=False).reshape(n, c_out, -1)  # (N, C_out, H_out*W_out)
-
-    if geom.stride == (1, 1):
-        dx4, dweight = _conv_flat.backward(dout4.reshape(n, c_out, *geom.out), x4, w4, geom)
-        return unbatch(dx4), dweight.reshape(np.shape(weight)), dout4.sum(axis=(0, 2))
-
-    xp = pad_edges(x4, geom.pads)  # (N, C, H_pad, W_pad)
-    dxp = np.zeros(xp.shape, dtype=x4.dtype)
-    dweight_t = np.zeros((w4[0].size, c_out), dtype=x4.dtype)  # (C*kH*kW, C_out)
-    w_mat_t = w4.reshape(c_out, -1).T  # (C*kH*kW, C_out)
-    for n0, n1, cols in _im2col_chunks(xp, geom):
-        d = dout4[n0:n1].transpose(1, 0, 2).reshape(c_out, -1)  # (C_out, (n1-n0)*H_out*W_out)
-        dweight_t += cols @ d.T  # the transposed product: the faster orientation for BLAS
-        _col2im_add(dxp[n0:n1], w_mat_t @ d, geom)  # dcols (C*kH*kW, (n1-n0)*H_out*W_out)
-    dx4 = np.ascontiguousarray(crop_edges(dxp, geom.pads))  # (N, C, H, W)
-    return unbatch(dx4), dweight_t.T.reshape(np.shape(weight)), dout4.sum(axis=(0, 2))
+    check_shape(dout, "dout", (n, c_out, *win.out)[4 - np.ndim(x) :], "the output's")
+    dout4 = dout.astype(x4.dtype, copy=False).reshape(n, c_out, *win.out)
+    if fast and _fast_conv.pays(win):
+        dx4, dweight, dbias = _fast_conv.conv2d_backward(dout4, x4, w4, win)
+    else:
+        dbias = dout4.sum(axis=(0, 2, 3))  # (C_out,)
+        dout_mat = dout4.reshape(n, c_out, -1)  # (N, C_out, L)
+        cols = _im2col(x4, win)  # (N, C*kH*kW, L)
+        dweight = (dout_mat @ cols.transpose(0, 2, 1)).sum(axis=0)  # (C_out, C*kH*kW)
+        dcols = w4.reshape(c_out, -1).T @ dout_mat  # (N, C*kH*kW, L)
+        dx4 = _col2im(dcols, x4.shape, win)  # (N, C, H, W)
+    return _unbatch(dx4, np.ndim(x)), dweight.reshape(np.shape(weight)), dbias
 
 
-def _correlate(xp, w4, geom):
-    """``(N, C_out, H_out, W_out)`` correlation of an already padded ``xp`` with ``w4``."""
-    n, c_out = xp.shape[0], w4.shape[0]
-    w_mat = w4.reshape(c_out, -1)  # (C_out, C*kH*kW)
-    out = np.empty((n, c_out, geom.out[0] * geom.out[1]), dtype=xp.dtype)
-    for n0, n1, cols in _im2col_chunks(xp, geom):
-        y = w_mat @ cols  # (C_out, (n1-n0)*H_out*W_out)
-        out[n0:n1] = y.reshape(c_out, n1 - n0, -1).transpose(1, 0, 2)
-    return out.reshape(n, c_out, *geom.out)
-
-
-def _col2im_add(dxp, dcols, geom):
-    """Inverse of im2col: add every column entry back onto the padded-input pixel it came from.
-
-    ``dxp (n, C, H_pad, W_pad)`` is updated in place from ``dcols (C*kH*kW, n*H_out*W_out)``;
-    one strided add per kernel offset, so pixels shared by overlapping windows accumulate.
-    """
-    n, c = dxp.shape[:2]
-    dcols = dcols.reshape(c, *geom.kernel, n, *geom.out)  # (C, kH, kW, n, H_out, W_out)
-    for i, j, rows, cols in geom.slices():
-        dxp[:, :, rows, cols] += dcols[:, i, j].transpose(1, 0, 2, 3)
-
-
-def _im2col_chunks(xp, geom):
-    """Yield ``(n0, n1, cols)``, the im2col matrix of images ``n0:n1`` of the padded input.
-
-    ``cols`` has shape ``(C*kH*kW, (n1-n0)*H_out*W_out)``; row ``(c, i, j)`` holds pixel
-    ``(i, j)`` of every window of channel ``c``. The buffer is reused: use ``cols`` before asking
-    for the next chunk.
-    """
-    n, c = xp.shape[:2]
-    (kh, kw), (h_out, w_out) = geom.kernel, geom.out
-    step = max(1, _CHUNK_ELEMENTS // (c * kh * kw * h_out * w_out))
-    buffer = np.empty(c * kh * kw * min(step, n) * h_out * w_out, dtype=xp.dtype)
-    for n0 in range(0, n, step):
-        n1 = min(n0 + step, n)
-        cols = buffer[: c * kh * kw * (n1 - n0) * h_out * w_out]
-        cols = cols.reshape(c, kh, kw, n1 - n0, h_out, w_out)
-        for i, j, rows, cols_ in geom.slices():
-            cols[:, i, j] = xp[n0:n1, :, rows, cols_].transpose(1, 0, 2, 3)  # (C, n, H_out, W_out)
-        yield n0, n1, cols.reshape(c * kh * kw, -1)
+def _unbatch(y, ndim):
+    """``y (N, C, H, W)`` back in the caller's form: ``ndim`` 4, 3 (``N = 1``) or 2 (``C = 1``)."""
+    return y.reshape(y.shape[4 - ndim :])

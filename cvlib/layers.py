@@ -7,7 +7,7 @@
 
 import numpy as np
 
-from cvlib._validate import as_float_array, check_array, check_shape
+from cvlib._validate import as_float_array, check_array, check_labels, check_shape
 
 __all__ = [
     "cross_entropy",
@@ -104,10 +104,8 @@ def cross_entropy(logits, target):
     (1.3863, (2, 4))
     """
     logits = check_array(logits, "logits", ndims=2)
-    if not isinstance(target, np.ndarray) or target.dtype.kind not in "iu":
-        raise TypeError(f"`target` must be an integer numpy array of class indices, got {target!r}")
     n, k = logits.shape
-    check_shape(target, "target", (n,), "one class index per row of `logits`")
+    check_labels(target, n, "one class index per row of `logits`")
     if n and (target.min() < 0 or target.max() >= k):
         raise ValueError(f"`target` must hold class indices in 0..{k - 1}, got {target}")
     log_p = log_softmax(logits)  # (N, K)

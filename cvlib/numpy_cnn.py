@@ -66,8 +66,10 @@ class Ops:
     max_pool2d_backward: object = pool.max_pool2d_backward  # (dout, x, 2) -> dx
     relu: object = layers.relu  # (x) -> out
     relu_backward: object = layers.relu_backward  # (dout, x) -> dx
-    batch_norm: object = batchnorm.batch_norm  # (x, mean, var, w, b, training, momentum)
-    batch_norm_backward: object = batchnorm.batch_norm_backward  # (dout, x, mean, var, w, training)
+    # (x, running_mean, running_var, w, b, training, momentum) -> out, running_mean, running_var
+    batch_norm: object = batchnorm.batch_norm
+    # (dout, x, running_mean, running_var, w, training) -> dx, dw, db
+    batch_norm_backward: object = batchnorm.batch_norm_backward
     linear: object = layers.linear  # (x, weight, bias) -> out
     linear_backward: object = layers.linear_backward  # (dout, x, weight) -> dx, dw, db
     cross_entropy: object = layers.cross_entropy  # (logits, target) -> loss, dlogits
@@ -97,11 +99,11 @@ def forward(params, stats, x, training, ops=REFERENCE, momentum=0.1):
             "`params` and `stats` must be a Params and a Stats (see init_params), got "
             f"{type(params).__name__} and {type(stats).__name__}"
         )
-    h1, cache1, bn1 = _block_forward(x, params[0:3], stats[0:2], training, momentum, ops)
-    h2, cache2, bn2 = _block_forward(h1, params[3:6], stats[2:4], training, momentum, ops)
+    h1, cache1, running1 = _block_forward(x, params[0:3], stats[0:2], training, momentum, ops)
+    h2, cache2, running2 = _block_forward(h1, params[3:6], stats[2:4], training, momentum, ops)
     features = h2.mean(axis=(2, 3))  # (N, C2), the global average
     logits = ops.linear(features, params.fc_weight, params.fc_bias)  # (N, K)
-    return logits, Stats(*bn1, *bn2), (cache1, cache2, features)
+    return logits, Stats(*running1, *running2), (cache1, cache2, features)
 
 
 def loss_and_grads(params, stats, x, target, ops=REFERENCE, momentum=0.1):
@@ -198,13 +200,16 @@ def gradient_check(params, stats, x, target, ops=REFERENCE, eps=1e-6):
 
 
 def _block_forward(x, weights, stats, training, momentum, ops):
-    """conv 3x3 -> batch norm -> ReLU -> max pool 2x2; ``(out, cache, (mean, var))``."""
+    """conv 3x3 -> batch norm -> ReLU -> max pool 2x2;
+    ``(out, cache, (running_mean, running_var))``, the running estimates updated if training."""
     conv_weight, bn_weight, bn_bias = weights
     z = ops.conv2d(x, conv_weight, None, padding=1)  # (N, C_out, H, W)
-    y, mean, var = ops.batch_norm(z, *stats, bn_weight, bn_bias, training, momentum)
+    y, running_mean, running_var = ops.batch_norm(
+        z, *stats, bn_weight, bn_bias, training, momentum
+    )  # y (N, C_out, H, W); running estimates (C_out,)
     a = ops.relu(y)  # (N, C_out, H, W)
     out = ops.max_pool2d(a, 2)  # (N, C_out, H/2, W/2)
-    return out, (x, conv_weight, z, stats, bn_weight, y, a, out), (mean, var)
+    return out, (x, conv_weight, z, stats, bn_weight, y, a, out), (running_mean, running_var)
 
 
 def _block_backward(dout, cache, ops):

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cvlib._validate import check_labels
 from cvlib.numpy_cnn import REFERENCE, init_params, loss_and_grads, predict
 
 __all__ = ["Recipe", "Trained", "accuracy", "cosine_lr", "fit", "overfit_tiny_batch"]
@@ -173,10 +174,4 @@ def _check_data(x, target):
     if not isinstance(x, np.ndarray) or x.ndim != 4:
         shape = getattr(x, "shape", None)
         raise ValueError(f"`x` must be a numpy array of shape (N, C, H, W), got {shape}")
-    if not isinstance(target, np.ndarray) or target.dtype.kind not in "iu":
-        raise TypeError(f"`target` must be an integer numpy array, got {type(target).__name__}")
-    if target.shape != (len(x),):
-        raise ValueError(
-            f"`target` must have shape ({len(x)},) (one label per image), got {target.shape}"
-        )
-    return x, target
+    return x, check_labels(target, len(x), "one label per image")

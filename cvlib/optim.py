@@ -45,11 +45,9 @@ Minimise :math:`(\\theta - 3)^2` from :math:`\\theta = 0`; the gradient is :math
 array([3.])
 """
 
-import numbers
-
 import numpy as np
 
-from cvlib._validate import as_float_array, check_shape
+from cvlib._validate import as_float_array, check_shape, is_real
 
 __all__ = ["SGD", "Adam", "sgd"]
 
@@ -160,21 +158,17 @@ def _arrays(seq, name, like):
 
 def _check_hyper(lr, momentum, dampening, weight_decay, nesterov):
     for name, value in (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)):
-        if not _is_real(value) or not value >= 0:
+        if not is_real(value) or not value >= 0:
             raise ValueError(f"`{name}` must be a number >= 0, got {value!r}")
-    if not _is_real(dampening):
+    if not is_real(dampening):
         raise ValueError(f"`dampening` must be a number, got {dampening!r}")
     if nesterov and (momentum <= 0 or dampening != 0):
         raise ValueError("Nesterov momentum needs `momentum` > 0 and `dampening` == 0")
 
 
-def _is_real(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
-
-
 def _check_rate(value, name, low=0.0, high=None, low_open=True):
     """``value`` as a float in (low, high) (or [low, ...) when ``low_open`` is False)."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+    if not is_real(value):
         raise TypeError(f"`{name}` must be a number, got {value!r}")
     too_low = value <= low if low_open else value < low
     if too_low or (high is not None and value >= high) or not np.isfinite(value):

@@ -10,17 +10,22 @@ Conventions are PyTorch's (``torch.nn.functional.max_pool2d`` and ``avg_pool2d``
 - the output size is rounded down: ``H_out = floor((H + 2*pH - kH) / sH) + 1``.
 
 ``x`` may be ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; the output keeps the leading axes.
-The loops run over the ``kH*kW`` offsets inside a window, each a whole-array operation.
+The loops run over the ``kH*kW`` offsets inside a window, each a whole-array operation
+(:meth:`cvlib._validate.Windows.slices`), so this readable code is also the fast one. Each
+forward pass is followed by its backward pass.
 """
 
 import numpy as np
 
-from cvlib._geometry import crop_edges, geometry, pad_edges
-from cvlib._validate import check_array, check_shape, pair
+from cvlib._validate import check_array, check_pool, check_shape
+from cvlib.conv import pad2d
 
 __all__ = ["avg_pool2d", "avg_pool2d_backward", "max_pool2d", "max_pool2d_backward", "min_pool2d"]
 
-_SHAPES = """
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """Max pooling: ``out[..., i, j] = max_{u, v} x_pad[..., i*sH + u, j*sW + v]``.
+
     Parameters
     ----------
     x : ndarray, shape (N, C, H, W), (C, H, W) or (H, W)
@@ -29,7 +34,7 @@ _SHAPES = """
     stride : int or pair, optional
         Step ``(sH, sW)`` between windows; defaults to ``kernel_size``.
     padding : int or pair, default 0
-        Added on each side, at most half the kernel: ``pH <= kH // 2``.
+        Added on each side (``-inf`` here), at most half the kernel: ``pH <= kH // 2``.
 
     Returns
     -------
@@ -41,12 +46,7 @@ _SHAPES = """
     TypeError, ValueError
         On a non-array ``x``, wrong dimensions, a stride below 1, padding out of range or a
         window larger than the padded input.
-"""
 
-
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """Max pooling: ``out[..., i, j] = max_{u, v} x_pad[..., i*sH + u, j*sW + v]``.
-    {shapes}
     Examples
     --------
     >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
@@ -56,37 +56,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     >>> max_pool2d(np.zeros((8, 3, 7, 7)), 3, stride=2, padding=1).shape
     (8, 3, 4, 4)
     """
-    return _max_with_index(*_prepare(x, kernel_size, stride, padding, -np.inf))[0]
-
-
-def min_pool2d(x, kernel_size, stride=None, padding=0):
-    """Min pooling: ``out[..., i, j] = min_{u, v} x_pad[..., i*sH + u, j*sW + v]``.
-
-    Equal to ``-max_pool2d(-x, ...)``; the padding is ``+inf``.
-    {shapes}
-    Examples
-    --------
-    >>> min_pool2d(np.arange(16.0).reshape(4, 4), 2).shape
-    (2, 2)
-    """
-    return -max_pool2d(-check_array(x, "x", ndims=(2, 3, 4)), kernel_size, stride, padding)
-
-
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    """Average pooling: ``out[..., i, j] = mean_{u, v} x_pad[..., i*sH + u, j*sW + v]``.
-
-    Padded zeros count in the mean (the divisor is always ``kH*kW``), as in PyTorch's default.
-    {shapes}
-    Examples
-    --------
-    >>> avg_pool2d(np.ones((2, 5, 6, 6)), 2).shape
-    (2, 5, 3, 3)
-    """
-    xp, geom = _prepare(x, kernel_size, stride, padding, 0.0)
-    out = np.zeros((*xp.shape[:-2], *geom.out), dtype=xp.dtype)
-    for _, _, rows, cols in geom.slices():
-        out += xp[..., rows, cols]
-    return out / (geom.kernel[0] * geom.kernel[1])
+    x, win = check_pool(x, kernel_size, stride, padding)
+    return _max_with_index(pad2d(x, win.pads, -np.inf), win)[0]
 
 
 def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
@@ -112,13 +83,47 @@ def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
     array([[ 0.,  0.],
            [10.,  0.]])
     """
-    xp, geom = _prepare(x, kernel_size, stride, padding, -np.inf)
-    out, index = _max_with_index(xp, geom)
+    x, win = check_pool(x, kernel_size, stride, padding)
+    xp = pad2d(x, win.pads, -np.inf)  # (..., H_pad, W_pad)
+    out, index = _max_with_index(xp, win)
     dout = _check_dout(dout, out.shape, xp.dtype)
     dxp = np.zeros(xp.shape, dtype=xp.dtype)
-    for i, j, rows, cols in geom.slices():
-        dxp[..., rows, cols] += np.where(index == i * geom.kernel[1] + j, dout, 0.0)
-    return np.ascontiguousarray(crop_edges(dxp, geom.pads))
+    for i, j, rows, cols in win.slices():
+        dxp[..., rows, cols] += np.where(index == i * win.kernel[1] + j, dout, 0.0)
+    return _crop(dxp, win.pads)
+
+
+def min_pool2d(x, kernel_size, stride=None, padding=0):
+    """Min pooling: ``out[..., i, j] = min_{u, v} x_pad[..., i*sH + u, j*sW + v]``.
+
+    Equal to ``-max_pool2d(-x, ...)``; the padding is ``+inf``. Arguments, shapes and errors
+    as in :func:`max_pool2d`; its backward pass is ``-max_pool2d_backward(-dout, -x, ...)``.
+
+    Examples
+    --------
+    >>> min_pool2d(np.arange(16.0).reshape(4, 4), 2).shape
+    (2, 2)
+    """
+    return -max_pool2d(-check_array(x, "x", ndims=(2, 3, 4)), kernel_size, stride, padding)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """Average pooling: ``out[..., i, j] = mean_{u, v} x_pad[..., i*sH + u, j*sW + v]``.
+
+    Padded zeros count in the mean (the divisor is always ``kH*kW``), as in PyTorch's default.
+    Arguments, shapes and errors as in :func:`max_pool2d` (the padding is zeros here).
+
+    Examples
+    --------
+    >>> avg_pool2d(np.ones((2, 5, 6, 6)), 2).shape
+    (2, 5, 3, 3)
+    """
+    x, win = check_pool(x, kernel_size, stride, padding)
+    xp = pad2d(x, win.pads)  # (..., H_pad, W_pad), zeros around
+    out = np.zeros((*xp.shape[:-2], *win.out), dtype=xp.dtype)
+    for _, _, rows, cols in win.slices():
+        out += xp[..., rows, cols]
+    return out / (win.kernel[0] * win.kernel[1])
 
 
 def avg_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
@@ -140,41 +145,22 @@ def avg_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
     >>> avg_pool2d_backward(np.ones((1, 2, 2)), np.zeros((1, 4, 4)), 2).shape
     (1, 4, 4)
     """
-    xp, geom = _prepare(x, kernel_size, stride, padding, 0.0)
-    (kh, kw) = geom.kernel
-    share = _check_dout(dout, (*xp.shape[:-2], *geom.out), xp.dtype) / (kh * kw)
+    x, win = check_pool(x, kernel_size, stride, padding)
+    xp = pad2d(x, win.pads)  # (..., H_pad, W_pad), zeros around
+    (kh, kw) = win.kernel
+    share = _check_dout(dout, (*xp.shape[:-2], *win.out), xp.dtype) / (kh * kw)
     dxp = np.zeros(xp.shape, dtype=xp.dtype)
-    for _, _, rows, cols in geom.slices():
+    for _, _, rows, cols in win.slices():
         dxp[..., rows, cols] += share
-    return np.ascontiguousarray(crop_edges(dxp, geom.pads))
+    return _crop(dxp, win.pads)
 
 
-for _f in (max_pool2d, min_pool2d, avg_pool2d):
-    if _f.__doc__:  # None under python -OO
-        _f.__doc__ = _f.__doc__.replace("{shapes}", _SHAPES)
-
-
-def _prepare(x, kernel_size, stride, padding, fill):
-    """Validate, pad with ``fill``; return ``(x_pad, geometry)``."""
-    x = check_array(x, "x", ndims=(2, 3, 4))
-    kernel = pair(kernel_size, "kernel_size", minimum=1)
-    stride = kernel if stride is None else pair(stride, "stride", minimum=1)
-    ph, pw = pair(padding, "padding")
-    if ph > kernel[0] // 2 or pw > kernel[1] // 2:
-        raise ValueError(
-            f"`padding` must be at most half of `kernel_size` {kernel}, got {(ph, pw)}"
-        )
-    pads = (ph, ph, pw, pw)
-    geom = geometry(x.shape[-2:], kernel, stride, (1, 1), pads)
-    return pad_edges(x, pads, fill), geom
-
-
-def _max_with_index(xp, geom):
+def _max_with_index(xp, win):
     """Window maxima and, per window, the flat offset ``i*kW + j`` of the first maximum."""
-    kernel, out_hw = geom.kernel, geom.out
+    kernel, out_hw = win.kernel, win.out
     best = np.full((*xp.shape[:-2], *out_hw), -np.inf, dtype=xp.dtype)
     index = np.zeros(best.shape, dtype=np.intp)
-    for i, j, rows, cols in geom.slices():
+    for i, j, rows, cols in win.slices():
         candidate = xp[..., rows, cols]
         better = (candidate > best) | (np.isnan(candidate) & ~np.isnan(best))
         np.copyto(best, candidate, where=better)
@@ -186,3 +172,10 @@ def _check_dout(dout, shape, dtype):
     dout = check_array(dout, "dout", ndims=len(shape))
     check_shape(dout, "dout", shape, "the pooling output's")
     return dout.astype(dtype, copy=False)
+
+
+def _crop(xp, pads):
+    """Undo the padding ``(left, right, top, bottom)`` of the last two axes, as a new array."""
+    left, right, top, bottom = pads
+    h, w = xp.shape[-2:]
+    return np.ascontiguousarray(xp[..., top : h - bottom, left : w - right])

@@ -4,7 +4,7 @@ The layers, lowest first (README, "The library's layers"); a module imports its 
 lower ones only, lazily imported modules included:
 
 0. the numpy core, ``cvlib/*.py`` at the top level (numpy and the standard library only, and
-   threadpoolctl, which is how a program reads numpy's BLAS thread count: ``cvlib/_parallel.py``);
+   threadpoolctl, which is how a program reads numpy's BLAS thread count: ``cvlib/_fast_conv.py``);
 1. ``cvlib/nn``, ``cvlib/models``, ``cvlib/data``;
 2. ``cvlib/train``, ``cvlib/augment``, ``cvlib/detection``, ``cvlib/segmentation``,
    ``cvlib/probes``;
@@ -114,7 +114,7 @@ def test_no_module_imports_a_higher_layer():
 
 def test_the_numpy_core_imports_numpy_and_the_standard_library_only():
     allowed = set(sys.stdlib_module_names) | {"numpy", "cvlib"}
-    readers_of_blas_threads = {"cvlib._parallel"}  # threadpoolctl: numpy's BLAS thread count
+    readers_of_blas_threads = {"cvlib._fast_conv"}  # threadpoolctl: numpy's BLAS thread count
     found = [
         f"{name}:{line} imports {module}"
         for name, path in modules()
@@ -127,6 +127,58 @@ def test_the_numpy_core_imports_numpy_and_the_standard_library_only():
         or (module.startswith("cvlib.") and layer_of(module))
     ]
     assert not found, "\n".join(found)
+
+
+def _top_level_functions(path):
+    """``{name: first parameter}`` of a module's top-level functions."""
+    return {
+        node.name: node.args.args[0].arg if node.args.args else None
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.FunctionDef)
+    }
+
+
+def test_a_public_op_and_its_backward_are_defined_in_the_same_module():
+    """As in micrograd and CS231n's ``layers.py``: ``conv2d_backward`` sits beside ``conv2d``.
+
+    A backward pass is a public ``f_backward(dout, ...)``, the upstream gradient first; the module
+    that defines it defines its op ``f`` too (the fast path ``_fast_conv`` holds both as well).
+    """
+    apart = []
+    for name, path in modules():
+        functions = _top_level_functions(path)
+        for function, first in functions.items():
+            op = function.removesuffix("_backward")
+            if function.startswith("_") or op == function or not (first or "").startswith("dout"):
+                continue
+            if op not in functions:
+                apart.append(f"{name}.{function} is defined without its op {op}")
+    assert not apart, "\n".join(apart)
+
+
+def test_the_validator_and_the_fast_paths_of_the_numpy_core_import_no_cvlib_module():
+    """Walking ``x`` through ``conv2d`` visits ``conv.py``, ``_validate.py`` and ``_fast_conv.py``:
+    the two helpers are leaves, so the walk never climbs back up into an op's module."""
+    leaves = [
+        (name, path)
+        for name, path in modules()
+        if name == "cvlib._validate" or name.startswith("cvlib._fast_")
+    ]
+    assert "cvlib._fast_conv" in dict(leaves)
+    found = [
+        f"{name}:{line} imports {module}"
+        for name, path in leaves
+        for module, _, line in imports(name, path)
+        if module.startswith("cvlib")
+    ]
+    assert not found, "\n".join(found)
+    reached = {
+        target
+        for module, names, _ in imports("cvlib.conv", CVLIB / "conv.py")
+        if module.startswith("cvlib")
+        for target in cvlib_targets(module, names)
+    }
+    assert reached == {"cvlib._fast_conv", "cvlib._validate"}
 
 
 def test_the_facade_imports_no_cvlib_module_when_loaded():

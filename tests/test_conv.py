@@ -231,11 +231,10 @@ def test_bad_input_raises_a_clear_error(call, error, message):
 
 @pytest.mark.parametrize("stride", [1, 2])
 def test_batch_split_into_uneven_chunks_matches_torch(monkeypatch, stride):
-    import cvlib._conv_flat
-    import cvlib.conv
+    import cvlib._fast_conv
 
-    monkeypatch.setattr(cvlib.conv, "_CHUNK_ELEMENTS", 576)  # 1 or 2 images per chunk
-    monkeypatch.setattr(cvlib._conv_flat, "_CHUNK_ELEMENTS", 3600)  # stride 1: 2 per chunk
+    chunks = {"forward": 2400, "backward": 3600}  # 2 images per chunk
+    monkeypatch.setattr(cvlib._fast_conv, "CHUNK_ELEMENTS", chunks)
     rng = np.random.default_rng(6)
     x, w, b = rng.standard_normal((5, 2, 8, 8)), rng.standard_normal((3, 2, 3, 3)), np.ones(3)
     kw = dict(stride=stride, padding=1)
@@ -245,6 +244,36 @@ def test_batch_split_into_uneven_chunks_matches_torch(monkeypatch, stride):
     for mine, theirs in zip(conv2d_backward(dout, x, w, **kw),
                             torch_conv(x, w, b, dout=dout, **kw), strict=True):  # fmt: skip
         assert rel_error(mine, theirs) < TOL
+
+
+@pytest.mark.parametrize("config", CONFIGS[:100], ids=[f"cfg{i}" for i in range(100)])
+def test_the_fast_path_equals_the_readable_im2col_code(config):
+    x, weight, bias, kw = config
+    out = conv2d(x, weight, bias, **kw)
+    assert rel_error(out, conv2d(x, weight, bias, **kw, fast=False)) < TOL
+    dout = np.random.default_rng(2).standard_normal(out.shape)
+    fast = conv2d_backward(dout, x, weight, **kw)
+    readable = conv2d_backward(dout, x, weight, **kw, fast=False)
+    for mine, theirs in zip(fast, readable, strict=True):
+        assert mine.shape == theirs.shape
+        assert rel_error(mine, theirs) < TOL
+
+
+def test_the_fast_path_gives_the_same_bits_on_one_and_two_threads(monkeypatch):
+    import cvlib._fast_conv
+
+    chunks = {"forward": 5000, "backward": 20000}  # several chunks per thread
+    monkeypatch.setattr(cvlib._fast_conv, "CHUNK_ELEMENTS", chunks)
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((9, 4, 12, 12), dtype=np.float32)
+    w = rng.standard_normal((6, 4, 3, 3), dtype=np.float32)
+    dout = rng.standard_normal((9, 6, 12, 12), dtype=np.float32)
+    results = []
+    for threads in (1, 2):
+        monkeypatch.setattr(cvlib._fast_conv, "blas_threads", lambda threads=threads: threads)
+        results.append((conv2d(x, w, padding=1), *conv2d_backward(dout, x, w, padding=1)))
+    for one, two in zip(*results, strict=True):
+        assert np.array_equal(one, two)
 
 
 # --- moved from the teaching-helpers tests ----------------------------------------
