@@ -85,6 +85,10 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
+# `nbgrader collect` copies links as links (nbgrader's follows them: a notebook linked to the
+# solution arrived as the solution); the class grader then refuses them (cvlib.tools.safe_collect).
+c.ExchangeFactory.collect = "cvlib.tools.safe_collect.SafeCollect"
+
 # --- grading --------------------------------------------------------------------------------
 # The notebooks' own metadata is the truth; a student who edits grade ids or points is caught.
 c.Autograde.create_student = True
