@@ -64,6 +64,11 @@ PAIR_SWAPPED = padded(lambda x, ph, pw: [*lead(x), (pw, pw), (ph, ph)])
 EDGE = padded(lambda x, ph, pw: [*lead(x), (ph, ph), (pw, pw)], mode="edge")
 
 
+def INT_KEPT(x, padding):
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    return np.pad(x, [*lead(x), (ph, ph), (pw, pw)])
+
+
 single, strided, multi = A1["conv2d_single"], A1["conv2d_strided"], A1["conv2d_multi"]
 FLIPPED_SINGLE = lambda x, w: single(x, w[::-1, ::-1])  # noqa: E731
 TRANSPOSED_KERNEL = lambda x, w: single(x, w.T)  # noqa: E731
@@ -358,6 +363,7 @@ HINTS = {
     "zero_pad, twice after": (G.check_pad2d, "not 2*padding below", TWICE_AFTER, AFTER_ONLY),
     "zero_pad, pair swapped": (G.check_pad2d, "The pair is (pad_H, pad_W)", PAIR_SWAPPED, EDGE),
     "zero_pad, edge": (G.check_pad2d, "not copies of the edge", EDGE, PAIR_SWAPPED),
+    "zero_pad, integers": (G.check_pad2d, "also when x holds integers", INT_KEPT, AFTER_ONLY),
     "conv2d_single, flipped": (
         G.check_conv2d_single,
         "true convolution",

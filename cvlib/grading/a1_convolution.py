@@ -8,7 +8,7 @@ hidden tests (edge cases: non-square inputs, large strides, asymmetric padding).
 
 import numpy as np
 
-from ._compare import Shape, off_by_one
+from ._compare import Shape, in_call, off_by_one
 from ._student import reference
 from .checks import Run
 from .tripwires import NUMPY_ANSWER
@@ -123,6 +123,11 @@ def check_pad2d(fn, seed=None, hidden=False):
     for shape, padding in cases:
         x = run.rng.normal(size=shape) + 1.0  # no zeros inside, so padding values are recognisable
         pad2d_case(run, ref, x, padding)
+    # "a new float array" whatever x holds: an image of integers too
+    integers = run.rng.integers(1, 256, size=(3, 4))
+    pad2d_case(run, ref, integers, 1)
+    if hidden:
+        pad2d_case(run, ref, run.rng.integers(1, 256, size=(2, 3, 5)).astype(np.uint8), (2, 1))
 
 
 def pad2d_case(run, ref, x, padding):
@@ -158,6 +163,12 @@ def pad2d_case(run, ref, x, padding):
     args = [("x", x), ("padding", padding)]
     text = run.text(args)
     got = run.call(args, text=text)
+    if isinstance(got, np.ndarray) and got.dtype.kind in "iub":
+        run.fail(
+            f"The result has dtype {got.dtype}: zero_pad returns a new FLOAT array, also when "
+            f"x holds integers (here x has dtype {x.dtype}). Create the output with a float "
+            f"dtype (np.zeros(shape), or np.pad(x.astype(float), ...)).\n{in_call(text)}"
+        )
     got = run.array(got, text)
     run.compare(got, ref.pad2d(x, padding), text, alternatives=alternatives)
 
