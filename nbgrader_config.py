@@ -62,6 +62,19 @@ c.Execute.execute_retries = 0
 # Stop the kernel at once after the last cell: nothing a student left running survives grading.
 c.Execute.shutdown_kernel = "immediate"
 
+# --- every word of a message: nbgrader validate, the feedback page ---------------------------
+# nbgrader's validator cuts every printed line at Validator.width - 3 characters (87): the hint and
+# the line that repeats a failing test would be lost. The course's validator prints every line
+# whole and keeps the width for the ===== rules (cvlib/tools/nbgrader_validate.py says why).
+from cvlib.tools.nbgrader_validate import install as _full_messages  # noqa: E402
+
+_full_messages()
+# The feedback page wraps long lines of the outputs instead of hiding them behind a scroll bar
+# (cvlib/tools/nbgrader_feedback.py).
+from cvlib.tools.nbgrader_feedback import preprocessors as _feedback  # noqa: E402
+
+c.GenerateFeedback.preprocessors = _feedback()
+
 # --- collecting uploads downloaded from an LMS (nbgrader zip_collect) ----------------------
 # Moodle-style names, renamed uploads included: jdoe_1001_assignsubmission_file_a1_convolution
 # (1).ipynb -> submitted/jdoe/a1_convolution/a1_convolution.ipynb. Adapt to your LMS's naming

@@ -19,6 +19,7 @@ reverts its answers in groups (``REVERT``).
 """
 
 import csv
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -235,6 +236,10 @@ def test_messy_submission_gets_partial_credit_and_readable_feedback(graded, name
     text = page.read_text()
     for message in MESSY[name]["messages"]:
         assert message in text, f"feedback lacks {message!r}"
+    # every word: the line that repeats a failing test is on the page whole, and the page wraps
+    # long lines (pre-wrap) instead of cutting them
+    assert re.search(r"\(To repeat exactly this test[^`<]*: `[^`<]*seed=\d+[^`<]*`\.\)", text)
+    assert "white-space: pre-wrap" in text
 
 
 @pytest.mark.parametrize("name", sorted(MESSY))

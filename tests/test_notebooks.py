@@ -174,3 +174,36 @@ def test_glue_stand_in(capsys, monkeypatch):
     assert capsys.readouterr().out == "42\n"
     with pytest.raises(TypeError, match="`name`"):
         glue(1, 2)
+
+
+def test_setup_cell_leaves_a_local_folder_as_it_was(tmp_path):
+    """Installing from a folder (CVLIB_INSTALL=/path/to/checkout) builds in it: the cell removes
+    the ``build/`` and ``*.egg-info`` that pip's build leaves there, and nothing else."""
+    project = tmp_path / "checkout"
+    (project / "cvlib").mkdir(parents=True)
+    (project / "cvlib" / "__init__.py").write_text("")
+    (project / "notes.txt").write_text("mine\n")
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "cnn-course-cvlib"\nversion = "0.0.1"\n'
+        '[tool.setuptools]\npackages = ["cvlib"]\n'
+    )
+    before = sorted(p.relative_to(project) for p in project.rglob("*"))
+    env = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", env], check=True, timeout=120)
+    python = str(env / "bin" / "python")
+
+    source = notebooks.setup_cell(REQUIREMENT).source  # the chapters' glue needs the real cvlib
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [python, "-c", source],
+        capture_output=True,
+        text=True,
+        env=environ | {"CVLIB_INSTALL": str(project)},
+        cwd="/",
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Installing the course library:" in result.stdout
+    assert sorted(p.relative_to(project) for p in project.rglob("*")) == before

@@ -86,3 +86,17 @@ def test_following_the_readme_without_make_gives_the_course_environment(tmp_path
     )
     assert out.splitlines()[0] == str(repo / "cvlib" / "__init__.py")
     assert " passed" in out.splitlines()[-1] and "failed" not in out
+
+
+def test_the_cpu_route_names_the_lock_versions_and_binder_index():
+    """The README's CPU-only route installs the lock's torch and torchvision as CPU builds, from
+    the index the Binder image uses."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n### A smaller environment: PyTorch's CPU build", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    lock = lock_versions()
+    for name in ("torch", "torchvision"):
+        assert f"`{name}=={lock[name]}+cpu`" in section, name
+    index = "--extra-index-url https://download.pytorch.org/whl/cpu"
+    assert index in section and index in (ROOT / "binder" / "requirements.txt").read_text()
+    assert "-c requirements-lock.txt" in section

@@ -8,6 +8,7 @@ hidden tests (edge cases: non-square inputs, large strides, asymmetric padding).
 
 import numpy as np
 
+from ._compare import Shape, in_call, off_by_one
 from ._student import reference
 from .checks import Run
 from .tripwires import NUMPY_ANSWER
@@ -53,6 +54,15 @@ def earlier_answers(ref, names):
     return {n: helpers[n] for n in names}
 
 
+def int_hints(pairs):
+    """``{wrong result: hint}`` from ``(wrong result, hint)`` pairs; where two mistakes give the
+    same number, the result cannot tell them apart, and the hint names both."""
+    hints = {}
+    for value, hint in pairs:
+        hints[value] = f"{hints[value]} Or: {hint}" if value in hints else hint
+    return hints
+
+
 def check_output_size(fn, seed=None, hidden=False):
     """Check ``fn(n, kernel_size, stride=1, padding=0) -> int`` against the formula."""
     __tracebackhide__ = True
@@ -65,14 +75,27 @@ def check_output_size(fn, seed=None, hidden=False):
         n = int(run.rng.integers(max(1, k - 2 * p), 40))
         cases.append((n, k, int(run.rng.integers(1, 5)), p))
     for n, k, s, p in cases:
-        hints = {
-            (n + 2 * p - k) // s: "You forgot the + 1: a kernel that fits exactly once gives "
-            "one output, not zero.",
-            (n + p - k) // s + 1: "Padding adds `padding` pixels on BOTH sides: use 2*padding.",
-            (n + 2 * p - k) // s + 1 + (1 if (n + 2 * p - k) % s else 0): "Round down (floor): "
-            "a window that does not fit completely is dropped.",
-            n + 2 * p - k + 1: "Divide by the stride: the window moves `stride` pixels at a time.",
-        }
+        hints = int_hints(
+            [
+                (
+                    (n + 2 * p - k) // s,
+                    "You forgot the + 1: a kernel that fits exactly once gives one output, not "
+                    "zero.",
+                ),
+                (
+                    (n + p - k) // s + 1,
+                    "Padding adds `padding` pixels on BOTH sides: use 2*padding.",
+                ),
+                (
+                    -(-(n + 2 * p - k) // s) + 1,
+                    "Round down (floor): a window that does not fit completely is dropped.",
+                ),
+                (
+                    n + 2 * p - k + 1,
+                    "Divide by the stride: the window moves `stride` pixels at a time.",
+                ),
+            ]
+        )
         run.expect_int(
             [("n", n), ("kernel_size", k)],
             ref.conv_output_size(n, k, stride=s, padding=p),
@@ -99,36 +122,55 @@ def check_pad2d(fn, seed=None, hidden=False):
         cases += [((1, 1), 3), ((4, 2, 7), (0, 3)), ((6, 3), (2, 0)), ((3, 3, 3), 1)]
     for shape, padding in cases:
         x = run.rng.normal(size=shape) + 1.0  # no zeros inside, so padding values are recognisable
-        ph, pw = (padding, padding) if isinstance(padding, int) else padding
-        lead = [(0, 0)] * (x.ndim - 2)
-        every = [(ph, ph)] * (x.ndim - 2) + [(ph, ph), (pw, pw)]
-        alternatives = [
-            (
-                "You padded every axis, the channel axis too: pad only the last two (H and W).",
-                lambda x=x, every=every: np.pad(x, every),
-            ),
-            (
-                "Padding goes on both sides: `padding` rows above AND below, `padding` columns "
-                "left AND right.",
-                lambda x=x, widths=[*lead, (0, ph), (0, pw)]: np.pad(x, widths),
-            ),
-            (
-                "Padding goes on both sides: `padding` rows above AND below (not 2*padding "
-                "below), `padding` columns left AND right.",
-                lambda x=x, widths=[*lead, (0, 2 * ph), (0, 2 * pw)]: np.pad(x, widths),
-            ),
-            (
-                "The pair is (pad_H, pad_W): the first number pads rows (height), the second "
-                "columns.",
-                lambda x=x, widths=[*lead, (pw, pw), (ph, ph)]: np.pad(x, widths),
-            ),
-            (
-                "The border must be zeros, not copies of the edge pixels.",
-                lambda x=x, widths=[*lead, (ph, ph), (pw, pw)]: np.pad(x, widths, mode="edge"),
-            ),
-        ]
-        args = [("x", x), ("padding", padding)]
-        run.expect_array(args, ref.pad2d(x, padding), alternatives=alternatives)
+        pad2d_case(run, ref, x, padding)
+    # "a new float array" whatever x holds: an image of integers too
+    integers = run.rng.integers(1, 256, size=(3, 4))
+    pad2d_case(run, ref, integers, 1)
+    if hidden:
+        pad2d_case(run, ref, run.rng.integers(1, 256, size=(2, 3, 5)).astype(np.uint8), (2, 1))
+
+
+def pad2d_case(run, ref, x, padding):
+    """One case of :func:`check_pad2d`: the result is a float array equal to ``pad2d(x)``."""
+    __tracebackhide__ = True
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    lead = [(0, 0)] * (x.ndim - 2)
+    every = [(ph, ph)] * (x.ndim - 2) + [(ph, ph), (pw, pw)]
+    alternatives = [
+        (
+            "You padded every axis, the channel axis too: pad only the last two (H and W).",
+            lambda x=x, every=every: np.pad(x, every),
+        ),
+        (
+            "Padding goes on both sides: `padding` rows above AND below, `padding` columns "
+            "left AND right.",
+            lambda x=x, widths=[*lead, (0, ph), (0, pw)]: np.pad(x, widths),
+        ),
+        (
+            "Padding goes on both sides: `padding` rows above AND below (not 2*padding "
+            "below), `padding` columns left AND right.",
+            lambda x=x, widths=[*lead, (0, 2 * ph), (0, 2 * pw)]: np.pad(x, widths),
+        ),
+        (
+            "The pair is (pad_H, pad_W): the first number pads rows (height), the second columns.",
+            lambda x=x, widths=[*lead, (pw, pw), (ph, ph)]: np.pad(x, widths),
+        ),
+        (
+            "The border must be zeros, not copies of the edge pixels.",
+            lambda x=x, widths=[*lead, (ph, ph), (pw, pw)]: np.pad(x, widths, mode="edge"),
+        ),
+    ]
+    args = [("x", x), ("padding", padding)]
+    text = run.text(args)
+    got = run.call(args, text=text)
+    if isinstance(got, np.ndarray) and got.dtype.kind in "iub":
+        run.fail(
+            f"The result has dtype {got.dtype}: zero_pad returns a new FLOAT array, also when "
+            f"x holds integers (here x has dtype {x.dtype}). Create the output with a float "
+            f"dtype (np.zeros(shape), or np.pad(x.astype(float), ...)).\n{in_call(text)}"
+        )
+    got = run.array(got, text)
+    run.compare(got, ref.pad2d(x, padding), text, alternatives=alternatives)
 
 
 def conv_cases(rng, hidden, channels):
@@ -159,6 +201,7 @@ def check_conv2d_single(fn, seed=None, hidden=False):
         alternatives = [
             (_FLIP, lambda x=x, w=weight: ref.conv2d(x, w[::-1, ::-1])),
             (_TRANSPOSE, lambda x=x, w=weight: ref.conv2d(x, w.T.copy())),
+            off_by_one(),
         ]
         args = [("x", x), ("weight", weight)]
         run.expect_array(args, ref.conv2d(x, weight), alternatives=alternatives)
@@ -185,6 +228,7 @@ def stride_padding_alternatives(ref, x, weight, bias, s, p):
             "Pad both sides of each spatial axis, not only the bottom/right.",
             lambda: ref.conv2d(np.pad(x, [*lead, (0, 2 * p), (0, 2 * p)]), weight, bias, stride=s),
         ),
+        off_by_one(),
     ]
 
 
@@ -243,7 +287,7 @@ def check_conv2d_multi(fn, seed=None, hidden=False):
             (
                 "Your output has one map per input channel: sum over the input channels so that "
                 "there is one map per filter (C_out of them).",
-                np.zeros((x.shape[0], *expected.shape[1:])),
+                Shape.exactly((x.shape[0], *expected.shape[1:])),
             )
         )
         args = [("x", x), ("weight", weight), ("bias", bias)]
@@ -294,10 +338,12 @@ def check_dense_params(fn, seed=None, hidden=False):
         tuple(int(v) for v in run.rng.integers(1, 5000, 2)) for _ in range(8 if hidden else 3)
     ]
     for n_in, n_out in cases:
-        hints = {
-            n_in * n_out: "each output neuron also has a bias.",
-            n_in * n_out + n_in: "there is one bias per OUTPUT neuron.",
-        }
+        hints = int_hints(
+            [
+                (n_in * n_out, "Each output neuron also has a bias."),
+                (n_in * n_out + n_in, "There is one bias per OUTPUT neuron."),
+            ]
+        )
         args = [("in_features", n_in), ("out_features", n_out)]
         run.expect_int(args, n_in * n_out + n_out, hints=hints)
 
@@ -312,11 +358,15 @@ def check_conv_params(fn, seed=None, hidden=False):
         for _ in range(8 if hidden else 3)
     ]
     for c_in, c_out, k in cases:
-        hints = {
-            c_out * c_in * k * k: "Each filter also has one bias.",
-            c_out * k * k + c_out: "A filter spans ALL input channels: it has in_channels * k * k "
-            "weights.",
-            c_out * c_in * k + c_out: "A k x k kernel has k * k weights (square it).",
-        }
+        hints = int_hints(
+            [
+                (c_out * c_in * k * k, "Each filter also has one bias."),
+                (
+                    c_out * k * k + c_out,
+                    "A filter spans ALL input channels: it has in_channels * k * k weights.",
+                ),
+                (c_out * c_in * k + c_out, "A k x k kernel has k * k weights (square it)."),
+            ]
+        )
         args = [("in_channels", c_in), ("out_channels", c_out), ("kernel_size", k)]
         run.expect_int(args, c_out * c_in * k * k + c_out, hints=hints)

@@ -60,9 +60,10 @@ SETUP_CODE = """\
 # Python) it installs it from the course repository, at the version this notebook was made from;
 # where cvlib is installed (a checkout, Binder, a JupyterHub) it does nothing. To install it
 # from elsewhere (a mirror, a local copy), set the environment variable {env} to a pip
-# requirement.
+# requirement (a folder, e.g. a checkout, is left as it was).
 import importlib
 import os
+import shutil
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -72,7 +73,13 @@ try:
 except ImportError:
     requirement = os.environ.get("{env}") or {requirement}
     print("Installing the course library:", requirement)
+    folder = requirement if os.path.isdir(requirement) else None
+    before = set(os.listdir(folder)) if folder else set()
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", requirement], check=True)
+    if folder:  # pip builds a folder in place: remove what the build left there
+        for name in set(os.listdir(folder)) - before:
+            if name == "build" or name.endswith(".egg-info"):
+                shutil.rmtree(os.path.join(folder, name))
     importlib.invalidate_caches()
     import cvlib
 try:

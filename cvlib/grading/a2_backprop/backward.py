@@ -8,7 +8,7 @@ formula), max pooling's with :mod:`cvlib.pool`, the training step with
 
 import numpy as np
 
-from .._compare import matches
+from .._compare import Shape, in_call, matches
 from .._student import reference
 from ..checks import Run, served
 from ..tripwires import CVLIB_GRADIENTS, NUMPY_ANSWER, NUMPY_LIBRARIES
@@ -108,7 +108,7 @@ def crop_alternatives(x_shape, p):
         (
             "dx must have the shape of x: if you padded x, crop the padding off the gradient "
             "(dx_padded[..., p:p + H, p:p + W]).",
-            np.zeros((n, c, h + 2 * p, w + 2 * p)),
+            Shape.exactly((n, c, h + 2 * p, w + 2 * p)),
         )
     ]
     if p == 0:
@@ -116,7 +116,7 @@ def crop_alternatives(x_shape, p):
             (
                 "With padding=0, dx_padded[..., p:-p, p:-p] is EMPTY ([0:-0] is [0:0]): crop with "
                 "dx_padded[..., p:p + H, p:p + W], which works for every padding.",
-                np.zeros((n, c, 0, 0)),
+                Shape.exactly((n, c, 0, 0)),
             )
         )
     return crop
@@ -216,8 +216,8 @@ def _step_result(run, result, text):
     loss, new = run.parts(result, ("loss", "new_params"), text)
     if not isinstance(new, (tuple, list)) or len(new) != 4:
         run.fail(
-            f"{text}: new_params should be a tuple of 4 arrays {names}, but it is "
-            f"{type(new).__name__}."
+            f"new_params should be a tuple of 4 arrays {names}, but it is "
+            f"{type(new).__name__}.\n{in_call(text)}"
         )
     loss = run.number(loss, text, what="loss")
     return loss, [run.array(p, text, f"new {n}") for p, n in zip(new, names, strict=True)], names
@@ -283,9 +283,9 @@ def check_training_step(fn, seed=None, hidden=False):
         _, no_relu_backward = tiny_cnn.sgd_step(x, target, params, lr, **forgot)
         if abs(loss - expected_loss) > 1e-6 * max(1.0, abs(expected_loss)):
             run.fail(
-                f"{text} at step {step}: loss is {loss:.6g}, expected {expected_loss:.6g} (the "
+                f"At step {step} the loss is {loss:.6g}, expected {expected_loss:.6g} (the "
                 "loss BEFORE the update). Check the forward pass: conv (padding 1) -> ReLU -> "
-                "max pool 2 -> flatten -> linear -> cross-entropy."
+                f"max pool 2 -> flatten -> linear -> cross-entropy.\n{in_call(text)}"
             )
         wrong = zip(new, expected_new, params, no_relu_backward, names, strict=True)
         for got, expected, old, no_relu, n in wrong:

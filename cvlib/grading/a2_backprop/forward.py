@@ -7,6 +7,7 @@ Pooling functions take NCHW arrays: ``fn(x, kernel_size, stride=None)`` (``avg_p
 
 import numpy as np
 
+from .._compare import in_call, off_by_one
 from .._student import reference
 from ..checks import Run
 from ..tripwires import NUMPY_ANSWER
@@ -128,7 +129,7 @@ def _pool_alternatives(ref, mode, x, k, s, p, expected):
         )
     if p:
         alternatives += _padding_alternatives(x, k, k if s is None else s, p, expected)
-    return alternatives
+    return [*alternatives, off_by_one()]
 
 
 def check_relu(fn, seed=None, hidden=False):
@@ -201,8 +202,28 @@ def check_softmax(fn, seed=None, hidden=False):
         )
 
 
-def _loss_hint(loss, expected, n):
-    if abs(loss - n * expected) <= 1e-6 * max(1.0, abs(n * expected)):
+def _close(a, b):
+    return abs(a - b) <= 1e-6 * max(1.0, abs(b))
+
+
+def _column_softmax_loss(logits, target):
+    """The mean cross-entropy of a softmax taken over the batch (axis 0) instead of the classes."""
+    shifted = logits - logits.max(axis=0, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))  # (N, K), columns sum to 1
+    return float(-log_p[np.arange(len(logits)), target].mean())
+
+
+_COLUMN_SOFTMAX = (
+    "Your softmax normalises each COLUMN (over the batch, axis=0): normalise each ROW, one "
+    "sample's scores over the classes (axis=1, keepdims=True for the max and the sum)."
+)
+
+
+def _loss_hint(loss, expected, logits, target):
+    n = len(logits)
+    if len(logits) > 1 and _close(loss, _column_softmax_loss(logits, target)):
+        return f"\nHint: {_COLUMN_SOFTMAX}"
+    if _close(loss, n * expected):
         return "\nHint: the loss is the MEAN over the batch, not the sum."
     if not np.isfinite(loss):
         return (
@@ -238,8 +259,10 @@ def cross_entropy_checks(run):
         expected_loss, expected_grad = ref.cross_entropy(logits, target)
         expected_loss = float(expected_loss)
         if not np.isfinite(loss) or abs(loss - expected_loss) > 1e-6 + 1e-6 * abs(expected_loss):
-            hint = _loss_hint(loss, expected_loss, n)
-            run.fail(f"{text}: loss is {loss:.6g}, expected {expected_loss:.6g}.{hint}")
+            hint = _loss_hint(loss, expected_loss, logits, target)
+            run.fail(
+                f"The loss is {loss:.6g}, expected {expected_loss:.6g}.\n{in_call(text)}" + hint
+            )
         alternatives = [
             (
                 "dlogits of the MEAN loss is (softmax - one_hot) / N: divide by the batch size.",
@@ -249,6 +272,12 @@ def cross_entropy_checks(run):
                 "The gradient is softmax(z) - one_hot(target): subtract 1 at each sample's true "
                 "class.",
                 lambda z=logits, n=n: ref.softmax(z, axis=-1) / n,
+            ),
+            (
+                _COLUMN_SOFTMAX,
+                lambda z=logits, n=n, t=target: (
+                    (ref.softmax(z, axis=0) - np.eye(z.shape[1])[t]) / n
+                ),
             ),
         ]
         run.compare(dlogits, expected_grad, text, "dlogits", alternatives, rtol=1e-6, atol=1e-9)

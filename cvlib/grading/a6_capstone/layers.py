@@ -9,11 +9,12 @@ run here too, with assignment 6's stricter rules (:data:`~.references.OWN`) and 
 
 import numpy as np
 
+from .._compare import in_call
 from .._student import reference
 from ..a2_backprop.backward import max_pool_backward_checks, tied
 from ..a2_backprop.forward import cross_entropy_checks, pool_checks, relu_checks
 from ..checks import Run
-from .references import OWN
+from .references import OWN, call_text
 
 
 def check_max_pool2d(fn, seed=None, hidden=False):
@@ -121,6 +122,24 @@ def check_cross_entropy(fn, seed=None, hidden=False):
     )
 
 
+LR_IN_VELOCITY = (
+    "The learning rate goes into the step, not into the velocity: v = momentum * v + g, then "
+    "p = p - lr * v (PyTorch's rule), not v = momentum * v + lr * g and p = p - v."
+)
+
+
+def _lr_in_velocity(step):
+    """``(new_params, new_velocities)`` of a step that scales the gradient by ``lr`` inside the
+    velocity (the other common momentum rule) and then subtracts the velocity itself."""
+    params, grads, velocities, lr, momentum, weight_decay = step
+    decayed = [g + weight_decay * p for p, g in zip(params, grads, strict=True)]
+    if velocities is None:
+        new_v = [lr * g for g in decayed]
+    else:
+        new_v = [momentum * v + lr * g for v, g in zip(velocities, decayed, strict=True)]
+    return [p - v for p, v in zip(params, new_v, strict=True)], new_v
+
+
 def _sgd_hints(sgd, step, expected):
     """What typical wrong steps return (``step`` holds the step's arguments): an ascent, no weight
     decay, no momentum, a weighted average for the velocity, a first velocity of 0."""
@@ -141,6 +160,8 @@ def _sgd_hints(sgd, step, expected):
         hints.append(
             ("The step is p - lr * v: use the velocity, not the gradient.", other(momentum=0.0))
         )
+    if momentum:
+        hints.append((LR_IN_VELOCITY, _lr_in_velocity(step)[0]))
     if momentum and velocities is None:
         hints.append(("On the first step the velocity is the gradient itself, not 0.", params))
     elif momentum:
@@ -174,7 +195,7 @@ def check_sgd(fn, seed=None, hidden=False):
             grads = start._make(run.rng.normal(size=p.shape) for p in start)
             args = [("params", params), ("grads", grads), ("velocities", velocities), ("lr", lr)]
             kwargs = {"momentum": momentum, "weight_decay": weight_decay}
-            text = run.text(args, kwargs)
+            text = call_text(run, args, kwargs)
             result = run.parts(
                 run.call(args, kwargs, text=text), ("new_params", "velocities"), text
             )
@@ -183,14 +204,18 @@ def check_sgd(fn, seed=None, hidden=False):
             )
             if type(result[0]) is not type(params):
                 run.fail(
-                    f"{text}: new_params is a {type(result[0]).__name__}, expected a "
-                    f"{type(params).__name__} like params: return type(params)(*new_arrays)."
+                    f"new_params is a {type(result[0]).__name__}, expected a "
+                    f"{type(params).__name__} like params: return type(params)(*new_arrays).\n"
+                    f"{in_call(text)}"
                 )
             step = (params, grads, velocities, lr, momentum, weight_decay)
             hints = _sgd_hints(optim.sgd, step, want)
             _compare_all(run, text, result[0], want, "new_params", params._fields, hints)
             if momentum:
-                _compare_all(run, text, result[1], want_v, "new_velocities", params._fields)
+                hints_v = [(LR_IN_VELOCITY, _lr_in_velocity(step)[1])]
+                _compare_all(
+                    run, text, result[1], want_v, "new_velocities", params._fields, hints_v
+                )
             params, velocities = want, want_v
 
 
@@ -199,8 +224,8 @@ def _compare_all(run, text, got, expected, what, names, hints=()):
     __tracebackhide__ = True
     if not isinstance(got, (tuple, list)) or len(got) != len(expected):
         run.fail(
-            f"{text}: {what} should hold {len(expected)} arrays, one per parameter, got "
-            f"{type(got).__name__}."
+            f"{what} should hold {len(expected)} arrays, one per parameter, got "
+            f"{type(got).__name__}.\n{in_call(text)}"
         )
     for k, (g, e, name) in enumerate(zip(got, expected, names, strict=True)):
         label = f"{what}[{k}] ({name})"

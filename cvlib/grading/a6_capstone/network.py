@@ -9,11 +9,22 @@ student's own and are graded through ``forward`` and ``loss_and_grads``. The ran
 have non-trivial batch-norm weights and running estimates, so that no layer is an identity.
 """
 
-from .._compare import mismatch
+from .._compare import in_call, mismatch, reordered
 from ..checks import Run
-from .references import OWN, answers, network, network_answers, random_network
+from .references import (
+    OWN,
+    answers,
+    call_text,
+    network,
+    network_answers,
+    random_network,
+)
 
 STATS = ("bn1_mean", "bn1_var", "bn2_mean", "bn2_var")
+LOGITS_SHAPE = (
+    "Your logits are transposed: they have one row per image and one column per class, shape "
+    "(N, num_classes), as linear(features, fc_weight, fc_bias) gives them."
+)
 # the gradients in the order the backward pass computes them
 BACKWARD_ORDER = (7, 6, 5, 4, 3, 2, 1, 0)
 
@@ -34,7 +45,8 @@ def _compare_stats(run, got, expected, text):
     __tracebackhide__ = True
     if not isinstance(got, (tuple, list)) or len(got) != 4:
         run.fail(
-            f"{text}: new_stats should be a Stats of 4 arrays {STATS}, got {type(got).__name__}."
+            f"new_stats should be a Stats of 4 arrays {STATS}, got {type(got).__name__}.\n"
+            f"{in_call(text)}"
         )
     for value, want, name in zip(got, expected, STATS, strict=True):
         run.compare(run.array(value, text, f"new_stats.{name}"), want, text, f"new_stats.{name}")
@@ -51,12 +63,13 @@ def check_forward(fn, seed=None, hidden=False):
         params, stats = random_network(cnn, run.rng, channels, classes)
         args = [("params", params), ("stats", stats), ("x", x), ("training", training)]
         kwargs = {"momentum": momentum} if momentum != 0.1 else {}
-        text = run.text(args, kwargs)
+        text = call_text(run, args, kwargs)
         got = run.parts(run.call(args, kwargs, text=text), ("logits", "new_stats", "cache"), text)
         logits, new_stats, _ = cnn.forward(params, stats, x, training, ops, momentum)
         other = cnn.forward(params, stats, x, not training, ops, momentum)[0]
         mode = "each batch's own statistics" if training else "the running estimates"
         hints = [(f"These are the other mode's logits: training={training} uses {mode}.", other)]
+        hints.append(reordered(LOGITS_SHAPE))
         run.compare(run.array(got[0], text, "logits"), logits, text, "logits", hints)
         _compare_stats(run, got[1], new_stats, text)
 
@@ -95,14 +108,14 @@ def check_loss_and_grads(fn, seed=None, hidden=False):
         params, stats = random_network(cnn, run.rng, channels, classes)
         target = run.rng.integers(0, classes, size=len(x))
         args = [("params", params), ("stats", stats), ("x", x), ("target", target)]
-        text = run.text(args)
+        text = call_text(run, args)
         got = run.parts(run.call(args, text=text), ("loss", "grads", "new_stats"), text)
         loss, grads, new_stats = cnn.loss_and_grads(params, stats, x, target, ops)
         got_loss = run.number(got[0], text, "loss")
         if abs(got_loss - loss) > 1e-8 * max(1.0, abs(loss)):
             run.fail(
-                f"{text}: loss is {got_loss:.8g}, expected {loss:.8g} (the training-mode loss, "
-                "before any update): check test_forward first."
+                f"The loss is {got_loss:.8g}, expected {loss:.8g} (the training-mode loss, "
+                f"before any update): check test_forward first.\n{in_call(text)}"
             )
         _compare_grads(run, got[1], grads, x.shape[-2:], text)
         _compare_stats(run, got[2], new_stats, text)
@@ -114,8 +127,8 @@ def _compare_grads(run, got, expected, size, text):
     names = expected._fields
     if not isinstance(got, (tuple, list)) or len(got) != len(names):
         run.fail(
-            f"{text}: grads should be a Params of the 8 gradients {names}, got "
-            f"{type(got).__name__}."
+            f"grads should be a Params of the 8 gradients {names}, got "
+            f"{type(got).__name__}.\n{in_call(text)}"
         )
     arrays = [run.array(g, text, f"grads.{n}") for g, n in zip(got, names, strict=True)]
     wrong = {
@@ -151,7 +164,8 @@ def check_predict(fn, seed=None, hidden=False):
             (
                 "predict runs the network in EVALUATION mode: forward(params, stats, x, False).",
                 cnn.forward(params, stats, x, True, ops)[0],
-            )
+            ),
+            reordered(LOGITS_SHAPE),
         ]
         for batch in (x, x[1:2]):
             args = [("params", params), ("stats", stats), ("x", batch)]

@@ -8,7 +8,9 @@
   for the earlier answers a function uses, so that each answer is graded on its own;
 - :func:`network`: the private copy of :mod:`cvlib.numpy_cnn` and its :class:`~cvlib.numpy_cnn.Ops`
   made of private copies, and :func:`random_network` a network with non-trivial weights;
-- :func:`digits`: the course's 8x8 digits as float64 arrays.
+- :func:`digits`: the course's 8x8 digits as float64 arrays;
+- :func:`call_text`: a call described for messages, each named tuple of arrays (``Params``,
+  ``Stats``, gradients) in a few words instead of one shape per array.
 """
 
 import numpy as np
@@ -153,3 +155,26 @@ def digits(split):
     (:func:`cvlib.data.digits`, the fixed split), from a private copy."""
     data = reference("cvlib.data.digits").digits(size=8, split=split)
     return data.images.numpy().astype(np.float64), data.labels.numpy().astype(np.int64)
+
+
+class _Summary:
+    """An argument shown in a message by its description alone."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def _summary(value):
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return _Summary(f"a {type(value).__name__} of {len(value)} arrays")
+    return value
+
+
+def call_text(run, args, kwargs=None):
+    """``sgd(params=a Params of 8 arrays, grads=..., lr=0.1)``: :meth:`Run.text
+    <cvlib.grading.checks.Run.text>` with the named tuples of arrays summarised."""
+    args = [(name, _summary(value)) for name, value in args]
+    return run.text(args, {name: _summary(value) for name, value in (kwargs or {}).items()})

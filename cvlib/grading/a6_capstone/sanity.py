@@ -14,6 +14,7 @@ from ..checks import Run
 from .references import (
     OWN,
     answers,
+    call_text,
     digits,
     network,
     network_answers,
@@ -117,7 +118,7 @@ def check_gradient_check(fn, seed=None, hidden=False):
     for _ in range(2 if hidden else 1):
         params, stats, x, target = _small_problem(run.rng, cnn, ops)
         args = [("params", params), ("stats", stats), ("x", x), ("target", target)]
-        text = run.text(args)
+        text = call_text(run, args)
         errors = _errors(run, run.call(args, text=text), text)
         if max(errors) > 1e-5:
             run.fail(
