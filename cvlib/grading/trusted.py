@@ -151,8 +151,8 @@ class TrustedNotebook:
                 if code:
                     answers.run(code, f"<cell {index}>")
                 if kind == "locked":
-                    self.locked.append(source)
-        self._locked_done = False
+                    tree = _parse(source)
+                    self.locked.append((source, bound_names(tree) if tree else set()))
 
     def run_test(self, source):
         """Run a test cell's ``source`` here: its outputs (nbformat; an error among them if it
@@ -162,7 +162,6 @@ class TrustedNotebook:
         visible, _, hidden = source.partition(HIDDEN_MARK)
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-                self._run_locked()
                 failed = "visible"
                 self._execute(visible)
                 failed = "hidden"
@@ -172,17 +171,20 @@ class TrustedNotebook:
             error = caught
         return _outputs(out.getvalue(), error), failed
 
-    def _run_locked(self):
-        if self._locked_done:
-            return
-        self._locked_done = True
-        for source in self.locked:  # the instructor's set-up (imports, data), here too
-            with contextlib.suppress(Exception):
-                self._execute(source)
+    def _run_locked(self, names):
+        """Run here, once each, the instructor's set-up cells that define any of ``names``
+        (``torch``, ``A``: what a test cell uses of them), in the notebook's order."""
+        for index, (source, defines) in enumerate(self.locked):
+            if defines & names:
+                self.locked[index] = ("", set())
+                with contextlib.suppress(Exception):
+                    self._execute(source)
 
     def _execute(self, source):
         tree = ast.parse(source)
-        for name in free_names(tree):
+        free = [n for n in free_names(tree) if n not in self.namespace]
+        self._run_locked({n for n in free if n not in self.answer_names})
+        for name in free:
             if name not in self.namespace:
                 self._bind(name)
         exec(compile(tree, "<test cell>", "exec"), self.namespace)

@@ -212,7 +212,9 @@ def mask_paths(hidden, allowed=()):
         spec = importlib.util.find_spec(top)
         if spec is None:
             continue
-        if inside and spec.submodule_search_locations:
+        folders = spec.submodule_search_locations or []
+        launcher = any(LAUNCHER.startswith(os.path.join(f, "")) for f in folders)
+        if (inside or launcher) and folders:  # module by module: the box's launcher stays
             for folder in spec.submodule_search_locations:
                 paths += _package_masks(folder, top, allowed)
             continue
