@@ -100,8 +100,11 @@ def serve(site_dir: Path) -> Iterator[str]:
 
 
 @contextmanager
-def chromium_context():
-    """A Playwright browser context of Debian's headless chromium (service workers blocked)."""
+def chromium_context(**options):
+    """A Playwright browser context of Debian's headless chromium (service workers blocked).
+
+    ``options`` go to ``Browser.new_context``, e.g. ``color_scheme="dark"``.
+    """
     chromium = find_chromium()
     if chromium is None:
         skip_or_fail(
@@ -110,7 +113,7 @@ def chromium_context():
         )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        context = browser.new_context(service_workers="block")
+        context = browser.new_context(service_workers="block", **options)
         context.set_default_timeout(PAGE_TIMEOUT_MS)
         try:
             yield context

@@ -4,9 +4,11 @@ axe-core (Deque's accessibility engine, the version pinned in ``package-lock.jso
 and ``make test`` install it with ``npm ci`` into ``node_modules/``) is injected into each page of
 ``_build/html`` as the headless chromium of ``tests/site_helpers.py`` shows it, after MathJax has
 typeset the formulas, and runs the rules tagged ``wcag2a``, ``wcag2aa``, ``wcag21a`` and
-``wcag21aa``: text alternatives of images, names of buttons and form fields, contrast, the order
-of headings, landmarks, languages, and so on. Any violation fails the test, listed by page, rule
-and element.
+``wcag21aa``: text alternatives of images, names of buttons, links and form fields (and that a
+name contains the visible label), colour contrast, valid ARIA, the page's language and title, and
+so on. Every page is audited in the theme's light and in its dark colour scheme. Any violation
+fails the test, listed by page, rule and element; ``test_axe_finds_what_it_should`` shows that the
+audit can fail.
 
 Like the site test, this needs chromium: it is skipped with a message without it (or without
 axe-core), except when ``CVLIB_REQUIRE_BROWSER=1`` (CI), where that is a failure.
@@ -59,12 +61,6 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def browser_context():
-    with chromium_context() as context:
-        yield context
-
-
 def audit(page, axe_source: str) -> list[dict]:
     """The WCAG A/AA violations axe-core finds on the page as it is now."""
     if page.locator(".math").count():  # audit the typeset formulas, not their TeX source
@@ -74,7 +70,7 @@ def audit(page, axe_source: str) -> list[dict]:
     return page.evaluate(RUN_AXE, WCAG_TAGS)
 
 
-def audit_url(context, url: str, axe_source: str) -> list[dict]:
+def audit_url(context, url: str, axe_source: str, color_scheme: str) -> list[dict]:
     page = context.new_page()
     origin = urlsplit(url).netloc
     # The site works offline (tests/test_site.py checks it); never send a request elsewhere.
@@ -89,6 +85,9 @@ def audit_url(context, url: str, axe_source: str) -> list[dict]:
     )
     try:
         page.goto(url, wait_until="load")
+        # the theme follows the reader's colour scheme ("auto" mode): audit the one asked for
+        theme = page.evaluate("() => document.documentElement.dataset.theme")
+        assert theme == color_scheme, f"{url} shows the {theme} theme, not the {color_scheme} one"
         return audit(page, axe_source)
     finally:
         page.close()
@@ -103,10 +102,10 @@ def describe(violations_by_page: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
-def test_axe_finds_what_it_should(browser_context, axe_source):
+def test_axe_finds_what_it_should(axe_source):
     """The audit can fail: a picture without alt text and a nameless slider are found."""
-    page = browser_context.new_page()
-    try:
+    with chromium_context() as context:
+        page = context.new_page()
         page.set_content(
             '<!DOCTYPE html><html lang="en"><head><title>t</title></head><body><main>'
             "<h1>A page with two faults</h1>"
@@ -115,27 +114,27 @@ def test_axe_finds_what_it_should(browser_context, axe_source):
             "</main></body></html>"
         )
         rules = {v["rule"] for v in audit(page, axe_source)}
-    finally:
-        page.close()
     assert {"image-alt", "label"} <= rules, rules
 
 
-def test_every_page_passes_wcag_21_aa(browser_context, axe_source):
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+def test_every_page_passes_wcag_21_aa(color_scheme, axe_source):
+    """Both of the theme's colour schemes: contrast is judged on the colours a reader sees."""
     site_dir = built_site()
     pages = site_pages(site_dir)
     audited, violations = [], {}
-    with serve(site_dir) as base_url:
+    with serve(site_dir) as base_url, chromium_context(color_scheme=color_scheme) as context:
         for path in pages:
             html = (site_dir / path).read_text(encoding="utf-8", errors="replace")
             if redirect_target(html) is not None:  # an empty page that only redirects
                 continue
             audited.append(path)
-            found = audit_url(browser_context, f"{base_url}/{path}", axe_source)
+            found = audit_url(context, f"{base_url}/{path}", axe_source, color_scheme)
             if found:
                 violations[path] = found
     assert len(audited) >= 20, f"only {len(audited)} pages were audited: {audited}"
     count = sum(len(v["nodes"]) for found in violations.values() for v in found)
     assert not violations, (
         f"{count} elements on {len(violations)} of {len(audited)} pages break WCAG 2.1 A/AA "
-        f"rules:\n{describe(violations)}"
+        f"rules in the {color_scheme} theme:\n{describe(violations)}"
     )
