@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# axe-core, the accessibility engine tests/test_accessibility.py injects into every page of the site
+# (the exact version in package-lock.json; npm ci installs it into node_modules/).
+AXE    := node_modules/.installed
 # Test processes: pytest-xdist sends whole test files to JOBS workers (--dist loadfile keeps a
 # file's module fixtures, e.g. its PostgreSQL server or nbgrader course, in one process).
 JOBS   ?= 2
@@ -35,12 +38,16 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-venv: $(STAMP)
+$(AXE): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+venv: $(STAMP) $(AXE)
 
 book: $(STAMP)
 	$(BIN)/python -m cvlib.tools.build_book
 
-test: book
+test: book $(AXE)
 	$(PYTEST)
 
 test-fast: $(STAMP)
@@ -70,4 +77,4 @@ lock:
 	    > requirements-lock.txt
 
 clean:
-	rm -rf _build .pytest_cache .ruff_cache .hypothesis
+	rm -rf _build node_modules .pytest_cache .ruff_cache .hypothesis

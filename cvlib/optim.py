@@ -22,10 +22,10 @@ The rules, for a parameter :math:`\\theta` with gradient :math:`g` at step :math
 Momentum keeps a running sum of past gradients, so steps grow along directions where the
 gradient keeps its sign and cancel where it oscillates. :class:`Adam` (Kingma and Ba, 2015) keeps
 running means of the gradient and of its square,
-:math:`m \\leftarrow \\beta_1 m + (1 - \\beta_1) g`, :math:`s \\leftarrow \\beta_2 s +
+:math:`m \\leftarrow \\beta_1 m + (1 - \\beta_1) g`, :math:`u \\leftarrow \\beta_2 u +
 (1 - \\beta_2) g^2`, corrected for their start at zero, :math:`\\hat m = m / (1 - \\beta_1^t)`,
-:math:`\\hat s = s / (1 - \\beta_2^t)`, and steps
-:math:`\\theta \\leftarrow \\theta - \\eta\\, \\hat m / (\\sqrt{\\hat s} + \\epsilon)`.
+:math:`\\hat u = u / (1 - \\beta_2^t)`, and steps
+:math:`\\theta \\leftarrow \\theta - \\eta\\, \\hat m / (\\sqrt{\\hat u} + \\epsilon)`.
 
 Weight decay :math:`\\lambda` shrinks every weight towards zero. In SGD it is the gradient of
 :math:`\\tfrac{\\lambda}{2}\\lVert\\theta\\rVert^2` added to :math:`g` (as
@@ -282,7 +282,7 @@ class Adam(_Optimizer):
     betas : tuple of two floats, default (0.9, 0.999)
         Decay rates :math:`\\beta_1, \\beta_2 \\in [0, 1)` of the two running means.
     eps : float, default 1e-8
-        Added to :math:`\\sqrt{\\hat s}` so that a zero gradient does not divide by zero.
+        Added to :math:`\\sqrt{\\hat u}` so that a zero gradient does not divide by zero.
     weight_decay : float, default 0
         :math:`\\lambda \\ge 0`; every step first multiplies each weight by
         :math:`1 - \\eta\\lambda` (``torch.optim.AdamW``; with 0, ``torch.optim.Adam``).
@@ -311,18 +311,18 @@ class Adam(_Optimizer):
         self.eps = _check_rate(eps, "eps", 0.0, low_open=False)
         self.weight_decay = _check_rate(weight_decay, "weight_decay", 0.0, low_open=False)
         self.m = [np.zeros_like(p) for p in self.params]  # running mean of g
-        self.s = [np.zeros_like(p) for p in self.params]  # running mean of g**2
+        self.u = [np.zeros_like(p) for p in self.params]  # running mean of g**2
 
     def step(self, grads):
         """Update every parameter in place from its gradient."""
         grads = self._grads(grads)
         b1, b2 = self.betas
-        for p, g, m, s in zip(self.params, grads, self.m, self.s, strict=True):
+        for p, g, m, u in zip(self.params, grads, self.m, self.u, strict=True):
             p *= 1 - self.lr * self.weight_decay
             m *= b1
             m += (1 - b1) * g
-            s *= b2
-            s += (1 - b2) * g * g
-            m_hat = m / (1 - b1**self.t)  # bias correction: m and s start at 0
-            s_hat = s / (1 - b2**self.t)
-            p -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)
+            u *= b2
+            u += (1 - b2) * g * g
+            m_hat = m / (1 - b1**self.t)  # bias correction: m and u start at 0
+            u_hat = u / (1 - b2**self.t)
+            p -= self.lr * m_hat / (np.sqrt(u_hat) + self.eps)

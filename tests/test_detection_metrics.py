@@ -102,6 +102,58 @@ def test_precision_recall_by_hand():
     assert average_precision(precision, recall) == pytest.approx(expected, abs=1e-12)
 
 
+def coco_ap_by_definition(precision, recall):
+    """COCO's 101-point interpolated AP read literally, independent of cvlib's vectorised one:
+    at each recall point t = 0, 0.01, ..., 1 (pycocotools' own grid, np.linspace) take the best
+    precision of any point whose recall is at least t (0 when none reaches t), and average the
+    101 values."""
+    total = 0.0
+    for t in np.linspace(0.0, 1.0, 101):
+        reached = [p for p, r in zip(precision, recall, strict=True) if r >= t]
+        total += max(reached) if reached else 0.0
+    return total / 101
+
+
+@pytest.mark.parametrize(
+    "precision, recall, expected",
+    [
+        ([1.0, 0.5], [0.5, 0.5], 51 / 101),  # recalls 0 to 0.5 (51 points) at precision 1
+        ([1.0, 0.5, 2 / 3], [0.5, 0.5, 1.0], (51 + 50 * 2 / 3) / 101),  # then 2/3 up to recall 1
+        ([0.0, 0.5, 2 / 3], [0.0, 0.5, 1.0], (51 * 2 / 3 + 50 * 2 / 3) / 101),  # envelope lifts
+        ([1.0, 1.0, 1.0, 1.0], [0.25, 0.5, 0.75, 1.0], 1.0),  # every box, no false alarm
+        ([0.0, 0.0], [0.0, 0.0], 0.0),  # false alarms only
+        ([], [], 0.0),  # no detection at all
+    ],
+)
+def test_average_precision_is_coco_101_point_by_hand(precision, recall, expected):
+    assert coco_ap_by_definition(precision, recall) == pytest.approx(expected, abs=1e-12)
+    assert average_precision(precision, recall) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_average_precision_equals_the_definition_on_random_curves(seed):
+    rng = np.random.default_rng(seed)
+    hits = rng.random(rng.integers(1, 40)) < rng.random()  # TP or FP, in score order
+    n_true = int(hits.sum()) + int(rng.integers(0, 5))  # some objects are never found
+    tp = np.cumsum(hits)
+    precision = tp / np.arange(1, len(hits) + 1)
+    recall = tp / max(n_true, 1)
+    expected = coco_ap_by_definition(precision.tolist(), recall.tolist())
+    assert average_precision(precision, recall) == pytest.approx(expected, abs=1e-12)
+
+
+def test_iou_of_exactly_the_threshold_counts_as_a_hit_as_in_coco():
+    truth = [{"boxes": torch.tensor([[0.0, 0, 10, 10]]), "labels": torch.tensor([0])}]
+
+    def ap_of(box):
+        det = [{"boxes": torch.tensor([box]), "scores": torch.ones(1), "labels": torch.tensor([0])}]
+        return mean_average_precision(det, truth, iou_thresholds=[0.5])["map_50"]
+
+    assert box_iou(torch.tensor([[0.0, 0, 10, 20]]), truth[0]["boxes"]).item() == 0.5
+    assert ap_of([0.0, 0, 10, 20]) == pytest.approx(1.0)  # IoU 100/200 = 0.5 >= 0.5: a hit
+    assert ap_of([0.0, 0, 10, 20.5]) == 0.0  # IoU 100/205 < 0.5: a false alarm
+
+
 def test_a_perfect_detector_scores_one_and_classes_without_truth_are_left_out():
     _, targets = fake_detector(n_images=10, n_classes=3, seed=1)
     perfect = [

@@ -19,14 +19,8 @@ system's ``chromium``.
 
 from __future__ import annotations
 
-import functools
-import os
-import re
-import shutil
-import threading
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
@@ -34,37 +28,13 @@ from urllib.request import urlopen
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from playwright.sync_api import sync_playwright
+from site_helpers import built_site, chromium_context, redirect_target, serve, site_pages
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "_build" / "html"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-PAGE_TIMEOUT_MS = 20_000
 # Error outputs as myst-nb renders them (classes "output traceback"), plus the text of a traceback
 # anywhere in a cell's output (e.g. printed by hand or a stream that caught one).
 ERROR_SELECTOR = ".output.traceback, .cell_output .traceback, div.output.error"
-
-
-def find_chromium() -> str | None:
-    for candidate in (os.environ.get("CVLIB_CHROMIUM"), "/usr/bin/chromium"):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
 
 
 class _Ids(HTMLParser):
@@ -119,54 +89,24 @@ class PageReport:
 
 @pytest.fixture(scope="module")
 def site_dir() -> Path:
-    if not (SITE / "index.html").exists():
-        from cvlib.tools import build_book
-
-        assert build_book.main([]) == 0, "building the site failed (see the output above)"
-    return SITE
+    return built_site()
 
 
 @pytest.fixture(scope="module")
 def base_url(site_dir):
-    handler = functools.partial(_QuietHandler, directory=str(site_dir))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serve(site_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser_context():
-    chromium = find_chromium()
-    if chromium is None:
-        message = (
-            "the site test needs Debian's chromium (apt-get install chromium; .ci/run installs "
-            "it); Playwright never downloads a browser here"
-        )
-        if os.environ.get("CVLIB_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"CVLIB_REQUIRE_BROWSER=1 but no chromium was found: {message}")
-        pytest.skip(f"no chromium found: {message}")
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        context = browser.new_context(service_workers="block")
-        context.set_default_timeout(PAGE_TIMEOUT_MS)
+    with chromium_context() as context:
         yield context
-        context.close()
-        browser.close()
-
-
-def _redirect_target(html: str) -> str | None:
-    """The target of a ``<meta http-equiv="refresh">`` redirect page (like Jupyter Book's index)."""
-    match = re.search(r'http-equiv="refresh"[^>]*content="\d+;\s*url=([^"]+)"', html, re.I)
-    return match.group(1) if match else None
 
 
 def _visit(context, base_url: str, site_dir: Path, path: str) -> PageReport:
     report = PageReport(path)
-    target = _redirect_target((site_dir / path).read_text(encoding="utf-8", errors="replace"))
+    target = redirect_target((site_dir / path).read_text(encoding="utf-8", errors="replace"))
     if target is not None:  # nothing to see but the link it redirects to
         report.urls = {urljoin(f"{base_url}/{path}", target)}
         return report
@@ -240,12 +180,7 @@ def _visit(context, base_url: str, site_dir: Path, path: str) -> PageReport:
 
 @pytest.fixture(scope="module")
 def reports(site_dir, base_url, browser_context) -> dict[str, PageReport]:
-    pages = sorted(
-        p.relative_to(site_dir).as_posix()
-        for p in site_dir.rglob("*.html")
-        if not p.relative_to(site_dir).as_posix().startswith(("_static/", "_sources/", "_images/"))
-    )
-    assert "book/intro.html" in pages, f"the introduction page is missing from {site_dir}"
+    pages = site_pages(site_dir)
     return {path: _visit(browser_context, base_url, site_dir, path) for path in pages}
 
 

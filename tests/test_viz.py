@@ -1,5 +1,7 @@
 """Tests for cvlib.viz: every function returns a Figure with the expected axes (Agg backend)."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -143,6 +145,18 @@ def test_conv_animation_frames_and_html():
     assert viz.conv_animation_html(np.eye(3), np.ones((2, 2))).data.count("data:image/png") == 4
     with pytest.raises(ValueError, match="kernel"):
         viz.conv_animation(np.eye(3), np.ones((4, 4)))
+
+
+def test_conv_animation_html_names_its_frames_and_slider():
+    image = np.arange(25.0).reshape(5, 5)
+    html = viz.conv_animation_html(image, np.ones((3, 3)), stride=2, padding=1, as_string=True)
+    alt = re.search(r'<img alt="([^"]+)" id="_anim_img', html).group(1)
+    # says what the frames show, with the numbers of this animation: 9 steps, 3x3 output
+    assert alt.startswith("Animation in 9 steps: a 3 by 3 kernel slides with stride 2")
+    assert "5 by 5 input, padded by 1 pixel of zeros" in alt and "3 by 3 output" in alt
+    assert re.search(r'<input aria-label="[^"]+" id="_anim_slider', html)
+    own = viz.conv_animation_html(np.eye(3), np.ones((2, 2)), as_string=True, alt='a "quoted" <b>')
+    assert 'alt="a &quot;quoted&quot; &lt;b&gt;"' in own  # escaped, never markup
 
 
 def test_animation_last_frame_is_the_convolution():

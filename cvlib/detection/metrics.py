@@ -14,6 +14,10 @@ any higher recall), sample it at the 101 recalls 0, 0.01, ..., 1 (0 where the re
 reached) and average. **mAP** averages AP over the classes, and COCO's headline number
 ``AP@[.5:.95]`` also over the ten IoU thresholds 0.5, 0.55, ..., 0.95.
 
+This is COCO's AP, not PASCAL VOC's: ``map_50`` is COCO's AP50 (IoU >= 0.5, 101 recall points).
+VOC counts a detection only when its IoU *exceeds* 0.5, and reads the same envelope at 11 recalls
+(VOC2007) or as its exact area at every recall reached (VOC2010 onwards; Everingham et al., 2015).
+
 Matching follows ``pycocotools`` step for step (detections of an image by decreasing score, at
 most ``max_detections`` per image and class, each takes the unmatched ground-truth box of
 highest IoU), so the numbers agree with ``torchmetrics.detection.MeanAveragePrecision``
@@ -180,8 +184,9 @@ def mean_average_precision(
     -------
     dict
         ``"map"``: mean over classes and thresholds; ``"map_50"`` and ``"map_75"`` (when 0.5
-        and 0.75 are among the thresholds); ``"ap"``: ``{label: [AP at each threshold]}``;
-        ``"iou_thresholds"``. Classes without a ground-truth box are left out, as in COCO.
+        and 0.75 are among the thresholds: COCO's AP50 and AP75); ``"ap"``:
+        ``{label: [AP at each threshold]}``; ``"iou_thresholds"``. Classes without a
+        ground-truth box are left out, as in COCO.
 
     Examples
     --------

@@ -5,6 +5,7 @@ it into self-contained HTML and JavaScript (``to_jshtml``), so a static site sho
 ffmpeg or a running kernel.
 """
 
+import html as html_text
 import re
 
 import numpy as np
@@ -15,7 +16,7 @@ from cvlib.conv import conv2d
 
 from ._figure import new_figure, to_numpy
 
-__all__ = ["conv_animation", "conv_animation_html"]
+__all__ = ["conv_animation", "conv_animation_html", "describe_conv_animation"]
 
 
 def _annotate(ax, values, fmt):
@@ -158,7 +159,29 @@ def _offline(html):
     return re.sub(r'<i class="(fa [^"]+)"></i>', lambda m: _ICONS.get(m.group(1), m.group(1)), html)
 
 
-def conv_animation_html(image, kernel, stride=1, padding=0, interval=600, fmt="g", as_string=False):
+def describe_conv_animation(image, kernel, stride=1, padding=0):
+    """A text alternative for the frames of :func:`conv_animation`: what they show, in words.
+
+    Examples
+    --------
+    >>> describe_conv_animation(np.zeros((7, 7)), np.ones((3, 3)), stride=2, padding=1)[:64]
+    'Animation in 16 steps: a 3 by 3 kernel slides with stride 2 over'
+    """
+    x, k, s, p = _checked(image, kernel, stride, padding)
+    h_out, w_out = conv2d(x, k, stride=s, padding=p).shape
+    kh, kw = k.shape
+    padded = f", padded by {p} pixel{'s' if p > 1 else ''} of zeros," if p else ""
+    return (
+        f"Animation in {h_out * w_out} steps: a {kh} by {kw} kernel slides with stride {s} over "
+        f"the {x.shape[0]} by {x.shape[1]} input{padded} one window at a time in reading order, "
+        f"the window outlined in red, and each step writes the window's weighted sum into the "
+        f"next cell of the {h_out} by {w_out} output; the title names the step and the value."
+    )
+
+
+def conv_animation_html(
+    image, kernel, stride=1, padding=0, interval=600, fmt="g", as_string=False, alt=None
+):
     """:func:`conv_animation` as self-contained HTML (JavaScript player, frames embedded as PNG).
 
     Parameters
@@ -168,6 +191,9 @@ def conv_animation_html(image, kernel, stride=1, padding=0, interval=600, fmt="g
     as_string : bool
         Return the HTML text instead of an ``IPython.display.HTML`` object (which a notebook
         cell displays and the book embeds).
+    alt : str, optional
+        Text alternative of the frames; default :func:`describe_conv_animation`. The player's
+        slider is labelled too, so that a screen reader can name every control.
 
     Returns
     -------
@@ -176,13 +202,31 @@ def conv_animation_html(image, kernel, stride=1, padding=0, interval=600, fmt="g
     Examples
     --------
     >>> html = conv_animation_html(np.eye(3), np.ones((2, 2)), as_string=True)
-    >>> "<script" in html
-    True
+    >>> "<script" in html, 'alt="Animation in 4 steps' in html
+    (True, True)
     """
     anim = conv_animation(image, kernel, stride=stride, padding=padding, interval=interval, fmt=fmt)
-    html = _offline(anim.to_jshtml(default_mode="once"))
+    if alt is None:
+        alt = describe_conv_animation(image, kernel, stride=stride, padding=padding)
+    html = _accessible(_offline(anim.to_jshtml(default_mode="once")), alt)
     if as_string:
         return html
     from IPython.display import HTML
 
     return HTML(html)
+
+
+def _accessible(html, alt):
+    """Give the player's frame its text alternative and its slider a name (WCAG 1.1.1, 4.1.2)."""
+    alt = html_text.escape(alt, quote=True)
+    html, frames = re.subn(r"<img id=\"_anim_img", f'<img alt="{alt}" id="_anim_img', html)
+    html, sliders = re.subn(
+        r"<input id=\"_anim_slider",
+        '<input aria-label="Step of the animation" id="_anim_slider',
+        html,
+    )
+    if (frames, sliders) != (1, 1):  # matplotlib changed its player: look at it again
+        raise RuntimeError(
+            f"expected one frame and one slider in the player, got {frames}, {sliders}"
+        )
+    return html
