@@ -58,7 +58,7 @@ def write_fashion(folder, packed, n_train=30, n_test=20, seed=0):
         images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
         labels = np.arange(n, dtype=np.uint8) % 10
         rng.shuffle(labels)
-        for name, array in zip(NAMES[split], (images, labels)):
+        for name, array in zip(NAMES[split], (images, labels), strict=True):
             write_idx(folder / (f"{name}.gz" if packed else name), array, packed)
         arrays[split] = images, labels
     return arrays
@@ -169,7 +169,7 @@ def test_bad_arguments_are_named(kwargs, error, name):
 
 def test_a_file_that_is_not_idx_is_refused(tmp_path):
     (tmp_path / "bad").write_bytes(b"not an idx file at all")
-    with pytest.raises(ValueError, match="`path`.*not an IDX file"):
+    with pytest.raises(ValueError, match=r"`path`.*not an IDX file"):
         read_idx(tmp_path / "bad")
     write_idx(tmp_path / "short", np.zeros((3, 4), np.uint8), packed=False)
     (tmp_path / "short").write_bytes((tmp_path / "short").read_bytes()[:-2])
