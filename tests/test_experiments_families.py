@@ -60,8 +60,9 @@ def test_recipe_reproduces_the_shipped_lenet(tmp_path):
     shipped = torch.load(pretrain.FAMILY_DIR / "lenet.pt", weights_only=True)
     result = families.run(name="lenet", progress=False)
     assert result.test_accuracy == pytest.approx(shipped["meta"]["test_accuracy"], abs=0.01)
-    if shipped["meta"]["torch"] == torch.__version__.split("+")[0] and platform.machine() in (
-        shipped["meta"]["machine"]
+    if (
+        shipped["meta"]["torch"] == torch.__version__.split("+")[0]
+        and platform.machine() in shipped["meta"]["machine"]
     ):
         for key, value in shipped["state_dict"].items():
             assert torch.equal(value, result.model.state_dict()[key]), key
