@@ -6,7 +6,7 @@ import re
 import pytest
 import torch
 
-from cvlib.models import FAMILIES, fashion_net, lenet5
+from cvlib.models import FAMILIES, fashion_net, lenet5, pretrained_families
 from cvlib.models.mini import DenseLayer, mini_densenet, mini_nin
 from cvlib.probes import summary
 
@@ -52,7 +52,7 @@ def test_bad_names_and_weights_are_refused():
         fashion_net("lenet", weights="imagenet")
 
 
-@pytest.mark.parametrize("name", list(FAMILIES))
+@pytest.mark.parametrize("name", pretrained_families())
 def test_shipped_weights_load_with_their_history_and_figures(name):
     model = fashion_net(name, weights="fashion-mnist")
     meta, history = model.pretrain_meta, model.pretrain_history
@@ -68,5 +68,10 @@ def test_all_checkpoints_together_stay_under_20_mb():
     from cvlib.experiments.pretrain import DEFAULT_OUT, FAMILY_DIR
 
     files = [DEFAULT_OUT, *FAMILY_DIR.glob("*.pt")]
-    assert len(files) == 1 + len(FAMILIES)
+    assert len(files) == 1 + len(pretrained_families())
+    assert all(f.with_suffix(".md").exists() for f in files[1:])  # each with its model card
     assert sum(f.stat().st_size for f in files) < 20 * 2**20
+
+
+def test_the_first_families_ship_their_weights():
+    assert {"lenet", "vgg"} <= set(pretrained_families())

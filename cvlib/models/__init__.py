@@ -30,6 +30,7 @@ from .mini import (
     mini_nin,
     mini_resnet,
     mini_vgg,
+    pretrained_families,
 )
 from .mlp import deep_mlp
 from .norm_cnn import NormCNN, norm_layer
@@ -95,6 +96,7 @@ __all__ = [
     "norm_layer",
     "plain_small",
     "preact_small",
+    "pretrained_families",
     "resnet18",
     "resnet34",
     "resnet50",

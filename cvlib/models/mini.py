@@ -40,6 +40,7 @@ __all__ = [
     "mini_nin",
     "mini_resnet",
     "mini_vgg",
+    "pretrained_families",
 ]
 
 MINI_VGG_CFG = [32, "M", 64, "M", 128, 128, "M"]  # 28 -> 14 -> 7 -> 3
@@ -263,6 +264,18 @@ FAMILIES = {
     "resnet": mini_resnet,
     "densenet": mini_densenet,
 }
+
+
+def pretrained_families():
+    """The names of :data:`FAMILIES` whose Fashion-MNIST weights ship with the package, in order.
+
+    Examples
+    --------
+    >>> set(pretrained_families()) <= set(FAMILIES)
+    True
+    """
+    folder = resources.files("cvlib.models") / "weights" / "fashion"
+    return [name for name in FAMILIES if (folder / f"{name}.pt").is_file()]
 
 
 def fashion_net(name, weights=None):
