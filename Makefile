@@ -18,12 +18,13 @@ PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=25
 # small torch models up to 10x slower (measured while building the book).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: help venv book test test-fast lint bench assignments demo clean lock
+.PHONY: help venv data book test test-fast lint bench assignments demo clean lock
 
 help:
 	@echo "make book         build the website into _build/html (executes every chapter)"
 	@echo "make test         run the whole test suite (builds the site first for the browser test)"
 	@echo "make test-fast    unit tests only, no site, no nbgrader round trips"
+	@echo "make data         install Fashion-MNIST from Debian when missing (as root)"
 	@echo "make lint         ruff"
 	@echo "make bench        print the speed and accuracy benchmarks"
 	@echo "make assignments  regenerate the student versions in assignments/ from solutions/"
@@ -44,13 +45,28 @@ $(AXE): package.json package-lock.json
 
 venv: $(STAMP) $(AXE)
 
-book: $(STAMP)
+# Fashion-MNIST, the chapters' real images: Debian's package puts the four files in
+# $(FASHION_DIR), where cvlib.data.fashion_mnist finds them. Installed here when missing and make
+# runs as root with apt; otherwise the message says how (or set CVLIB_DATA to a folder with them).
+FASHION_DIR := /usr/share/datasets/fashion-mnist
+data:
+	@test -e $(FASHION_DIR)/t10k-labels-idx1-ubyte.gz || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        echo "make: installing Fashion-MNIST (apt-get install dataset-fashion-mnist)"; \
+	        apt-get update -qq && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; \
+	    else \
+	        echo "make: Fashion-MNIST is not in $(FASHION_DIR): run" \
+	             "'sudo apt-get install dataset-fashion-mnist', or set CVLIB_DATA (README)"; \
+	    fi; }
+
+book: $(STAMP) data
 	$(BIN)/python -m cvlib.tools.build_book
 
 test: book $(AXE)
 	$(PYTEST)
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) data
 	$(PYTEST) -m "not slow"
 
 lint: $(STAMP)

@@ -17,7 +17,6 @@ from cvlib.data import (
     cifar10,
     data_root,
     digits,
-    fashion_mnist,
     mnist,
     sample_images,
     shapes,
@@ -259,11 +258,10 @@ def _write_mnist(raw, rng):
     return arrays
 
 
-@pytest.mark.parametrize(("loader", "folder"), [(mnist, "MNIST"), (fashion_mnist, "FashionMNIST")])
-def test_mnist_like_loads_tiny_idx_files(tmp_path, loader, folder, no_network):
-    arrays = _write_mnist(tmp_path / folder / "raw", np.random.default_rng(0))
+def test_mnist_loads_tiny_idx_files(tmp_path, no_network):
+    arrays = _write_mnist(tmp_path / "MNIST" / "raw", np.random.default_rng(0))
     for split, prefix in (("train", "train"), ("test", "t10k")):
-        data = loader(split, root=tmp_path)
+        data = mnist(split, root=tmp_path)
         images, labels = arrays[prefix]
         assert len(data) == len(labels)
         batch_images, batch_labels = next(iter(DataLoader(data, batch_size=len(labels))))
@@ -331,8 +329,6 @@ def test_offline_errors_say_where_to_put_the_files(tmp_path, monkeypatch, no_net
     with pytest.raises(RuntimeError, match=r"train-images-idx3-ubyte\.gz") as info:
         mnist(root=tmp_path, download=download)
     assert str(tmp_path / "MNIST" / "raw") in str(info.value)
-    with pytest.raises(RuntimeError, match="FashionMNIST"):
-        fashion_mnist(root=tmp_path, download=download)
     with pytest.raises(RuntimeError, match=r"cifar-10-python\.tar\.gz") as info:
         cifar10(root=tmp_path, download=download)
     assert str(tmp_path / "cifar-10-batches-py") in str(info.value)

@@ -3,17 +3,20 @@
 Offline, built in: :func:`digits` (scikit-learn's real 8x8 handwritten digits), :func:`shapes`
 (synthetic circles, squares and triangles with boxes and masks), :func:`xo` (the X-or-O case
 study), :func:`sample_images` (photographs shipped with scikit-image).
-Downloaded once into a cache folder: :func:`mnist`, :func:`fashion_mnist`, :func:`cifar10`.
+Found on disk: :func:`fashion_mnist` (Zalando's clothing photographs, 28x28), in Debian's
+package ``dataset-fashion-mnist``, a folder of your own or torchvision's cache.
+Downloaded once into a cache folder: :func:`mnist`, :func:`cifar10`.
 Parts of a data set: :func:`class_subset`, :func:`few_shot`, :func:`train_val_split`
 (:mod:`cvlib.data.subsets`).
 """
 
 from ._base import ImageDataset
 from .digits import digits, upsample
+from .fashion_mnist import fashion_mnist
 from .photos import sample_images
 from .shapes import TEST_SEED_OFFSET, ShapesDataset, shapes
 from .subsets import class_subset, few_shot, relabel, train_val_split
-from .torchvision_sets import cifar10, data_root, fashion_mnist, mnist
+from .torchvision_sets import cifar10, data_root, mnist
 from .xo import xo
 
 __all__ = [

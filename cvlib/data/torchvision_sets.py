@@ -1,4 +1,5 @@
-"""MNIST, Fashion-MNIST and CIFAR-10 through torchvision, cached in one folder.
+"""MNIST and CIFAR-10 through torchvision, cached in one folder (Fashion-MNIST:
+:mod:`cvlib.data.fashion_mnist`, which also finds the files where Debian puts them).
 
 The folder is ``root`` when given, else the environment variable ``CVLIB_DATA``, else
 ``~/.cache/cvlib``. Nothing is downloaded unless you pass ``download=True``; when the files are
@@ -11,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["cifar10", "data_root", "fashion_mnist", "mnist"]
+__all__ = ["cifar10", "data_root", "mnist"]
 
 _SPLITS = ("train", "test")
 _MNIST_FILES = (
@@ -108,16 +109,6 @@ def mnist(split="train", root=None, download=False, transform=None):
     from torchvision.datasets import MNIST
 
     return _mnist_like(MNIST, "MNIST", split, root, download, transform)
-
-
-def fashion_mnist(split="train", root=None, download=False, transform=None):
-    """Zalando's Fashion-MNIST (10 clothing classes, 28x28 grayscale), like :func:`mnist`.
-
-    Files live in ``root/FashionMNIST/raw`` under the same names as MNIST's.
-    """
-    from torchvision.datasets import FashionMNIST
-
-    return _mnist_like(FashionMNIST, "Fashion-MNIST", split, root, download, transform)
 
 
 def cifar10(split="train", root=None, download=False, transform=None):

@@ -14,7 +14,8 @@ and ``run(settings=None, **overrides)`` returning a result (:mod:`cvlib.experime
 - :mod:`~cvlib.experiments.regressor`, :mod:`~cvlib.experiments.rcnn`,
   :mod:`~cvlib.experiments.segmentation`: localisation, detection, segmentation;
 - :mod:`~cvlib.experiments.shapes`: the shapes classifier that the last chapter looks inside;
-- :mod:`~cvlib.experiments.pretrain`: the recipe of the course CNN's shipped weights;
+- :mod:`~cvlib.experiments.pretrain`: the recipes of the shipped weights: the course CNN's, and
+  the classic families' trained on Fashion-MNIST under :mod:`~cvlib.experiments.families`;
 - :mod:`~cvlib.experiments.capstone`: assignment 6's numpy CNN, its training time and the
   knock-outs its trained-network test relies on.
 
@@ -26,6 +27,7 @@ from . import (
     augmentation,
     capstone,
     depth,
+    families,
     learning_rate,
     learning_rates,
     norm_runs,
@@ -45,6 +47,7 @@ __all__ = [
     "augmentation",
     "capstone",
     "depth",
+    "families",
     "learning_rate",
     "learning_rates",
     "norm_runs",

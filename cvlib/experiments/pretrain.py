@@ -1,15 +1,23 @@
-"""The recipe of the course CNN's shipped weights: ``python -m cvlib.experiments.pretrain``.
+"""The recipes of the shipped weights: ``python -m cvlib.experiments.pretrain NAME``.
 
-Source task: scikit-learn's handwritten digits **0-4 only** (28x28, the fixed training split),
-with light augmentation. The transfer experiments (:mod:`cvlib.experiments.transfer`) then ask
-the network for digits 5-9, which it has never seen: same kind of strokes, different shapes to
-tell apart.
+``NAME`` is ``course_cnn`` (the default) or one of the classic families scaled to 28x28
+(``lenet``, ``alexnet``, ``vgg``, ``nin``, ``googlenet``, ``resnet``, ``densenet``; ``families``
+runs them all in turn).
 
-The run is reproducible: seeds are set, torch runs deterministic algorithms on one thread, and
-the data are built in. :func:`main` writes the weights (``course_cnn.pt``, about 100 kB, by
-default into ``cvlib/models/weights/``) and, beside them, ``MODEL_CARD.md`` with the figures of
-the run. It takes well under a minute on one CPU core; ``tests/test_experiments.py`` runs it
-again and finds the shipped weights to the bit.
+**course_cnn.** Source task: scikit-learn's handwritten digits **0-4 only** (28x28, the fixed
+training split), with light augmentation. The transfer experiments
+(:mod:`cvlib.experiments.transfer`) then ask the network for digits 5-9, which it has never
+seen: same kind of strokes, different shapes to tell apart. :func:`main` writes the weights
+(``course_cnn.pt``, about 100 kB, by default into ``cvlib/models/weights/``) and, beside them,
+``MODEL_CARD.md`` with the figures of the run. It takes well under a minute on one CPU core;
+``tests/test_experiments.py`` runs it again and finds the shipped weights to the bit.
+
+**The families.** Each is trained on Fashion-MNIST under the one recipe of
+:mod:`cvlib.experiments.families` (more than a chapter's time budget); :func:`save_family` writes
+``weights/fashion/NAME.pt`` (weights, training history, figures) and ``NAME.md``, its model card.
+
+The runs are reproducible: seeds are set, torch runs deterministic algorithms on one thread, and
+the data are on disk.
 """
 
 import argparse
@@ -25,16 +33,20 @@ from torch.utils.data import DataLoader
 
 from cvlib import augment as A
 from cvlib.data import class_subset, digits
-from cvlib.models import CourseCNN
+from cvlib.models import FAMILIES, CourseCNN
 from cvlib.train import evaluate, fit, set_seed, torch_threads
 
+from . import families
 from .common import SIZE
+from .family_card import save_family
 from .settings import resolve
 from .transfer import SOURCE_CLASSES
 
-__all__ = ["DEFAULT_OUT", "Result", "Settings", "main", "run", "save"]
+__all__ = ["DEFAULT_OUT", "FAMILY_DIR", "NAMES", "Result", "Settings", "main", "run", "save"]
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "models" / "weights" / "course_cnn.pt"
+FAMILY_DIR = DEFAULT_OUT.parent / "fashion"
+NAMES = ("course_cnn", *FAMILIES, "families")
 
 
 @dataclass(frozen=True)
@@ -155,14 +167,31 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m cvlib.experiments.pretrain", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the .pt file")
-    parser.add_argument("--epochs", type=int, default=Settings.epochs)
-    parser.add_argument("--seed", type=int, default=Settings.seed)
+    parser.add_argument("name", nargs="?", default="course_cnn", choices=NAMES)
+    parser.add_argument("--out", type=Path, help="the .pt file (course_cnn) or folder (families)")
+    parser.add_argument("--epochs", type=int, help="default: the recipe's")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    if args.epochs < 1:
+    if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be at least 1")
-    result = run(epochs=args.epochs, seed=args.seed)
-    out = save(result, args.out)
+    if args.name == "course_cnn":
+        return _course_cnn(args)
+    names = list(FAMILIES) if args.name == "families" else [args.name]
+    epochs = {} if args.epochs is None else {"epochs": args.epochs}
+    for name in names:
+        result = families.run(name=name, seed=args.seed, **epochs)
+        pt, card = save_family(result, args.out or FAMILY_DIR)
+        print(
+            f"{name}: test accuracy {result.test_accuracy:.3f}; {result.seconds:.0f} s; wrote {pt} "
+            f"({pt.stat().st_size / 1024:.0f} kB) and {card.name}"
+        )
+    return 0
+
+
+def _course_cnn(args):
+    epochs = Settings.epochs if args.epochs is None else args.epochs
+    result = run(epochs=epochs, seed=args.seed)
+    out = save(result, args.out or DEFAULT_OUT)
     print(
         f"source accuracy {result.accuracy:.3f} on {result.n_test} test digits "
         f"{SOURCE_CLASSES[0]}-{SOURCE_CLASSES[-1]}; {result.seconds:.1f} s; wrote {out} "

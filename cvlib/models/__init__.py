@@ -5,10 +5,11 @@ ImageNet architectures accept torchvision's ``state_dict`` with ``strict=True`` 
 ``weights="IMAGENET1K_V1"`` to download it (online only); the course CNN ships its own weights
 (``course_cnn(weights="digits-0-4")``).
 
-- classification: LeNet-5, AlexNet, VGG, GoogLeNet, ResNet, the lecture's quiz network, the
-  course CNN and its shapes variant, small residual (post- and pre-activation) and plain
-  networks, a small CNN with a choice of normalisation (batch, group, layer, instance, none),
-  plain dense stacks;
+- classification: LeNet-5, AlexNet, VGG, GoogLeNet, ResNet; these families, NiN and DenseNet
+  scaled to 28x28 (:mod:`cvlib.models.mini`, pretrained on Fashion-MNIST); the lecture's quiz
+  network, the course CNN and its shapes variant, small residual (post- and pre-activation)
+  and plain networks, a small CNN with a choice of normalisation (batch, group, layer,
+  instance, none), plain dense stacks;
 - localisation and detection: :class:`BoxRegressor`, :class:`ProposalClassifier`;
 - segmentation: :class:`FCN`.
 """
@@ -20,6 +21,17 @@ from .fcn import FCN, fcn_small
 from .googlenet import GoogLeNet, Inception, googlenet
 from .lecture import LectureCNN, lecture_cnn
 from .lenet import LeNet5, lenet5
+from .mini import (
+    FAMILIES,
+    fashion_net,
+    mini_alexnet,
+    mini_densenet,
+    mini_googlenet,
+    mini_nin,
+    mini_resnet,
+    mini_vgg,
+    pretrained_families,
+)
 from .mlp import deep_mlp
 from .norm_cnn import NormCNN, norm_layer
 from .resnet import (
@@ -48,6 +60,7 @@ from .vgg import (
 )
 
 __all__ = [
+    "FAMILIES",
     "FCN",
     "VGG",
     "AlexNet",
@@ -68,14 +81,22 @@ __all__ = [
     "alexnet",
     "course_cnn",
     "deep_mlp",
+    "fashion_net",
     "fcn_small",
     "googlenet",
     "lecture_cnn",
     "lenet5",
     "make_layers",
+    "mini_alexnet",
+    "mini_densenet",
+    "mini_googlenet",
+    "mini_nin",
+    "mini_resnet",
+    "mini_vgg",
     "norm_layer",
     "plain_small",
     "preact_small",
+    "pretrained_families",
     "resnet18",
     "resnet34",
     "resnet50",

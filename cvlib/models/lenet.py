@@ -34,10 +34,13 @@ class LeNet5(nn.Module):
     in_channels : int, default 1
     activation : {"relu", "tanh"}, default "relu"
     pooling : {"max", "avg"}, default "max"
+    padding : int, default 0
+        Zeros around the input of the first convolution. ``padding=2`` reads 28x28 images
+        (MNIST, Fashion-MNIST) exactly as the 32x32 ones they would be if padded with zeros.
 
     Shape
     -----
-    x : (N, in_channels, 32, 32) -> logits : (N, num_classes)
+    x : (N, in_channels, 32 - 2 * padding, 32 - 2 * padding) -> logits : (N, num_classes)
 
     Examples
     --------
@@ -48,7 +51,7 @@ class LeNet5(nn.Module):
     torch.Size([2, 10])
     """
 
-    def __init__(self, num_classes=10, in_channels=1, activation="relu", pooling="max"):
+    def __init__(self, num_classes=10, in_channels=1, activation="relu", pooling="max", padding=0):
         super().__init__()
         if activation not in _ACTIVATIONS:
             raise ValueError(
@@ -58,7 +61,7 @@ class LeNet5(nn.Module):
             raise ValueError(f"`pooling` must be one of {sorted(_POOLS)}, got {pooling!r}")
         act, pool = _ACTIVATIONS[activation], _POOLS[pooling]
         self.features = nn.Sequential(
-            nn.Conv2d(in_channels, 6, kernel_size=5),  # C1: (N, 6, 28, 28)
+            nn.Conv2d(in_channels, 6, kernel_size=5, padding=padding),  # C1: (N, 6, 28, 28)
             act(),
             pool(kernel_size=2, stride=2),  # S2: (N, 6, 14, 14)
             nn.Conv2d(6, 16, kernel_size=5),  # C3: (N, 16, 10, 10)
