@@ -63,7 +63,7 @@ demo: $(STAMP)
 lock:
 	rm -rf /tmp/cvlib-lock && $(PYTHON) -m venv /tmp/cvlib-lock
 	/tmp/cvlib-lock/bin/pip install --quiet --dry-run --report /tmp/cvlib-lock/report.json \
-	    -e ".[course,dev]" setuptools
+	    -e ".[course,dev,hub]" setuptools
 	$(PYTHON) -c "import json; r = json.load(open('/tmp/cvlib-lock/report.json')); \
 	    print('\n'.join(sorted(f\"{i['metadata']['name']}=={i['metadata']['version']}\" \
 	    for i in r['install'] if i['metadata']['name'] != 'cnn-course-cvlib'), key=str.lower))" \
