@@ -182,3 +182,9 @@ def tell_student(course, assignment, outcome):
     )
     for path in sorted(submitted.glob("*.ipynb")):
         (feedback / f"{path.stem}.html").write_text(page)
+    # `nbgrader release_feedback` reads these beside every page (as `generate_feedback` leaves
+    # them): the submission's time, and the secret that files the page under this submission in
+    # the exchange. A submission collected from an LMS has no secret, and gets none.
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        if (submitted / name).exists():
+            shutil.copy2(submitted / name, feedback / name)
