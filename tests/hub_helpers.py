@@ -2,8 +2,9 @@
 
 :class:`Hub` does what ``deploy/hub/setup.sh`` does, with what this machine already has instead
 of apt, pip and npm: the hub environment is a fresh virtual environment whose site-packages are
-hard links to the project's (every file inside the environment, as pip would leave it: the
-grading box shows the kernel that folder alone), plus the course library as a built wheel
+hard links to the project's but PyTorch's (every file inside the environment, as pip would leave
+it: the grading box shows the kernel that folder alone; assignment 1 needs no torch), running
+on Debian's Python 3.11 as ``setup.sh``'s does, plus the course library as a built wheel
 (``configure.py wheel``); the proxy is ``deploy/hub/node_modules`` (``make hub-proxy``). Then
 the same ``configure.py`` steps as ``setup.sh``, three local users made with ``useradd``, and
 JupyterHub started as root with the deployment's ``jupyterhub_config.py`` on free loopback
@@ -47,6 +48,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+# Assignment 1 and the hub need no PyTorch: its 5 GB stay out of the hub's environment.
+SKIPPED = ("torch", "nvidia", "triton", "cuda")
+
+
+def copy_tree(source, target):
+    """Hard links of ``source``'s files at ``target``; copies where /tmp is another disk."""
+    link = subprocess.run(["cp", "-al", str(source), str(target)], capture_output=True)
+    if link.returncode != 0:
+        shutil.rmtree(target, ignore_errors=True)
+        subprocess.run(["cp", "-a", str(source), str(target)], check=True)
+
+
 def hub_environment(env):
     """A virtual environment at ``env`` holding this one's packages (hard links) but cvlib.
 
@@ -60,12 +73,11 @@ def hub_environment(env):
     for entry in site.iterdir():
         if "cnn_course_cvlib" in entry.name or entry.name in ("cvlib", "__pycache__"):
             continue  # the editable install of the checkout: the hub gets a wheel
-        if entry.is_dir():
-            subprocess.run(["cp", "-al", str(entry), str(target / entry.name)], check=True)
-        else:
-            os.link(entry, target / entry.name)
+        if entry.name.lower().startswith(SKIPPED):
+            continue
+        copy_tree(entry, target / entry.name)
     here = Path(sys.prefix)
-    subprocess.run(["cp", "-al", str(here / "share"), str(env / "share")], check=True)
+    copy_tree(here / "share", env / "share")
     subprocess.run(["cp", "-a", str(here / "etc"), str(env / "etc")], check=True)  # written to
     for dist in distributions(path=[str(site)]):  # console scripts with this python
         for point in dist.entry_points.select(group="console_scripts"):
