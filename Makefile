@@ -18,7 +18,7 @@ PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=25
 # small torch models up to 10x slower (measured while building the book).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: help venv data book test test-fast lint bench assignments demo clean lock
+.PHONY: help venv data book test test-fast lint bench assignments demo clean lock hub-proxy
 
 help:
 	@echo "make book         build the website into _build/html (executes every chapter)"
@@ -29,6 +29,7 @@ help:
 	@echo "make bench        print the speed and accuracy benchmarks"
 	@echo "make assignments  regenerate the student versions in assignments/ from solutions/"
 	@echo "make demo         an end-to-end nbgrader run for instructors (in ./nbgrader_demo)"
+	@echo "make hub-proxy    the hub's proxy from npm (deploy/hub), for tests/test_hub.py"
 
 $(STAMP): requirements-lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,10 +84,17 @@ assignments: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m cvlib.tools.demo nbgrader_demo
 
+# JupyterHub's proxy (configurable-http-proxy, Node.js), at the versions of deploy/hub's
+# package-lock.json; tests/test_hub.py runs the course's hub with it (.ci/run makes it).
+hub-proxy: deploy/hub/node_modules/.package-lock.json
+
+deploy/hub/node_modules/.package-lock.json: deploy/hub/package-lock.json
+	npm ci --prefix deploy/hub --omit=dev --no-audit --no-fund
+
 lock:
 	rm -rf /tmp/cvlib-lock && $(PYTHON) -m venv /tmp/cvlib-lock
 	/tmp/cvlib-lock/bin/pip install --quiet --dry-run --report /tmp/cvlib-lock/report.json \
-	    -e ".[course,dev]" setuptools
+	    -e ".[course,dev,hub]" setuptools
 	$(PYTHON) -c "import json; r = json.load(open('/tmp/cvlib-lock/report.json')); \
 	    print('\n'.join(sorted(f\"{i['metadata']['name']}=={i['metadata']['version']}\" \
 	    for i in r['install'] if i['metadata']['name'] != 'cnn-course-cvlib'), key=str.lower))" \

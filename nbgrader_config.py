@@ -2,8 +2,9 @@
 
 Layout: the instructor notebooks (with solutions and hidden tests) live in
 ``solutions/<assignment>/``; ``nbgrader generate_assignment <assignment>`` writes the student
-version to ``assignments/<assignment>/``, which is committed and published. ``make assignments``
-does that for every assignment (through ``python -m cvlib.tools.release``).
+version to ``release/<assignment>/`` (nbgrader's own folder, git-ignored: nbgrader deletes and
+rewrites it). The committed, published student versions in ``assignments/<assignment>/`` are
+written by ``make assignments`` (``python -m cvlib.tools.release``) alone, never by nbgrader.
 
 Other tools (``cvlib.tools.release``, ``cvlib.tools.demo``, the tests) run nbgrader in a scratch
 course directory whose own ``nbgrader_config.py`` loads this file and then moves ``root``.
@@ -18,11 +19,19 @@ c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this 
 c.CourseDirectory.course_id = "cnn-cv"
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "solutions"
-c.CourseDirectory.release_directory = "assignments"
+# Not "assignments": `generate_assignment --force` deletes its release folder before it checks
+# anything, and leaves it deleted when it then refuses (an assignment with submissions); the
+# committed student versions must never be that folder.
+c.CourseDirectory.release_directory = "release"
 # submitted/, autograded/, feedback/ and gradebook.db keep nbgrader's default names (git-ignored).
 # A large class points the gradebook at PostgreSQL instead of SQLite, for example:
 # c.CourseDirectory.db_url = "postgresql+psycopg2://nbgrader@localhost/cnn_cv"
 # (book/instructors.md, section 9: PostgreSQL gradebook and parallel autograding).
+
+# nbgrader's exchange (release_assignment, fetch, submit, collect, feedback): a folder every user
+# of the hub can write to (deploy/hub makes it). nbgrader 0.9's own default is
+# /usr/local/share/nbgrader/exchange; the course names its folder here.
+c.Exchange.root = "/srv/nbgrader/exchange"
 
 # Files next to a notebook that are copied into the release (data, images). Nothing else.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.db"]
@@ -83,6 +92,9 @@ c.FileNameCollectorPlugin.named_regexp = (
     r".*/(?P<student_id>[a-z0-9]+)_[0-9]+_assignsubmission_file_"
     r"(?P<file_id>[a-z0-9_]+?)(?: \(\d+\)|-\d+)?\.ipynb$"
 )
+# A student who uploaded twice has two files that map to one notebook: keep the latest copy
+# (the highest " (n)" or "-n"), where nbgrader's own collector aborts the whole collection.
+c.ZipCollectApp.collector_plugin = "cvlib.tools.lms_collect.LatestUploadCollector"
 
 # --- the verdict, decided outside the student's kernel ---------------------------------------
 # nbgrader's Execute, except that the test cells of the course's assignments run in nbgrader's

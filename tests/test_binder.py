@@ -92,9 +92,17 @@ def test_the_binder_environment_installs_and_runs_a_chapter(tmp_path):
     assert all(c.execution_count for c in nb.cells if c.cell_type == "code")
 
 
-def test_the_instructor_guide_names_the_hub_image_requirements():
+def test_the_instructor_guide_names_the_hub_and_binder_requirements():
     guide = (ROOT / "book" / "instructors.md").read_text()
     hub = guide.split("**Students work on JupyterHub", 1)[1].split("\n**", 1)[0]
-    for path in ("binder/runtime.txt", "binder/requirements.txt", "binder/postBuild"):
+    for path in (
+        "deploy/hub/setup.sh",
+        "deploy/hub/requirements.txt",
+        "deploy/hub/package-lock.json",
+    ):
         assert path in hub and (ROOT / path).exists(), path
-    assert "cnn-course-cvlib" in hub and "nbgitpuller" in hub
+    assert "wheel" in hub and "python -m cvlib.tools.autograde_class" in hub
+    binder = guide.split("**Binder and the site's JupyterHub button.**", 1)[1].split("\n**", 1)[0]
+    for path in ("binder/runtime.txt", "binder/requirements.txt", "binder/postBuild"):
+        assert path in binder and (ROOT / path).exists(), path
+    assert "cnn-course-cvlib" in binder and "nbgitpuller" in binder and "jupyterhub" in binder

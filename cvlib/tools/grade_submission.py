@@ -212,6 +212,14 @@ def tell_student(course, assignment, outcome):
     )
     for path in sorted(submitted.glob("*.ipynb")):
         (feedback / f"{path.stem}.html").write_text(page)
+    # `nbgrader release_feedback` reads these beside every page (as `generate_feedback` leaves
+    # them): the submission's time, and the secret that files the page under this submission in
+    # the exchange. A submission collected from an LMS has no secret, and gets none.
+    # Never through a link: a student's "timestamp.txt" may point at the grader's files.
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        path = submitted / name
+        if path.is_file() and not path.is_symlink():
+            shutil.copyfile(path, feedback / name, follow_symlinks=False)
 
 
 def note_refused(course, assignment, outcome):
