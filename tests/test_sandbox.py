@@ -327,3 +327,13 @@ def test_the_boxs_tmp_is_bounded_by_its_memory(sandbox):
     command = box_command([sys.executable, "-c", probe], box_dir, box_dir, Limits(memory_mb=64))
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert "full 28" in result.stdout, result.stdout + result.stderr  # ENOSPC at 64 MB
+
+
+def test_a_masked_package_keeps_the_boxs_launcher():
+    """Masking all of cvlib (assignments 4 and 5) must leave the file that starts the box."""
+    from cvlib.tools.sandbox import LAUNCHER, mask_paths
+
+    masked = mask_paths(["cvlib", "torchvision"], ())
+    assert not any(LAUNCHER == p or LAUNCHER.startswith(p + os.sep) for p in masked)
+    assert any(p.endswith(os.path.join("cvlib", "conv.py")) for p in masked)
+    assert any(p.endswith(os.path.join("cvlib", "grading")) for p in masked)
