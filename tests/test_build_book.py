@@ -92,7 +92,7 @@ def test_total_budget_judged_on_a_fresh_build_only():
 
 
 def test_defaults_are_the_course_budgets():
-    assert (build_book.CHAPTER_BUDGET, build_book.TOTAL_BUDGET) == (60.0, 360.0)
+    assert (build_book.CHAPTER_BUDGET, build_book.TOTAL_BUDGET) == (60.0, 400.0)
     assert build_book.budgets_enforced(False, {build_book.ENFORCE_ENV: "0"}) is False
 
 
