@@ -179,7 +179,10 @@ def check_library(graded, name, may_also_lose=None):
     for test, call in tests.items():
         assert grades[test] == 0, f"{name}: {test}'s answer handed to {call} keeps its points"
         if assignment is not None and assignment.decides(test):  # the library is not in the box
-            assert "not available to this assignment's answers" in said[test], said[test]
+            # its modules say so; torchvision's C operators (torch.ops.torchvision.nms) are
+            # simply not registered there
+            absent = ("not available to this assignment's answers", "torchvision")
+            assert any(a in said[test] for a in absent), said[test]
             assert any(part in said[test] for part in call.split(".")[:3]), said[test]
         else:  # the trip-wire in the student's kernel caught the call
             assert f"called `{call}" in said[test], said[test]
