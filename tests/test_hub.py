@@ -30,6 +30,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from hub_helpers import BASE_PYTHON, PROXY, ROOT, Hub, notebook_json
+from site_helpers import CHROMIUM_ARGS
 
 from cvlib.tools import demo
 
@@ -39,15 +40,6 @@ ASSIGNMENT = "a1_convolution"
 INSTRUCTOR, ALICE, BOB = "cvt-teacher", "cvt-alice", "cvt-bob"
 NOTEBOOK = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
 SHOTS = ROOT / "_build" / "hub"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def missing():
