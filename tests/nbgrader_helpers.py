@@ -136,6 +136,13 @@ def error_outputs(course, student, name, filename):
     ]
 
 
+def was_stopped(errors):
+    """Whether one of these error outputs says an endless loop was stopped: in the kernel
+    (nbgrader's timeout) or in the answers' box (where trusted test cells call the answers)."""
+    stopped = ("KeyboardInterrupt", "CellTimeoutError")
+    return any(e.ename in stopped or "ran longer than" in e.evalue for e in errors)
+
+
 def test_messages(course, student, name, filename):
     """``{test cell grade_id: its error text}`` of a student's autograded notebook (tests that
     failed only)."""

@@ -238,16 +238,18 @@ def test_fcn_labels_the_pixels_of_held_out_shapes():
 @pytest.mark.slow
 def test_pretrain_recipe_reproduces_the_shipped_weights(tmp_path):
     """The model card's claim: running the recipe again gives the shipped file, to the bit, on
-    the kind of machine and torch version that made it (recorded in the checkpoint)."""
+    the kind of machine, torch version and CPU kernels that made it (recorded in the checkpoint)."""
     shipped = torch.load(pretrain.DEFAULT_OUT, weights_only=True)
     result = pretrain.run(progress=False)
     out = pretrain.save(result, tmp_path / "course_cnn.pt")
     again = torch.load(out, weights_only=True)
     assert "Source accuracy" in (tmp_path / "MODEL_CARD.md").read_text()
     assert result.accuracy >= 0.99
-    same_platform = (shipped["meta"]["machine"], shipped["meta"]["torch"]) == (
+    meta = shipped["meta"]
+    same_platform = (meta["machine"], meta["torch"], meta.get("cpu_capability")) == (
         platform.machine(),
         torch.__version__.split("+")[0],
+        torch.backends.cpu.get_cpu_capability(),
     )
     if same_platform:  # elsewhere float rounding may differ; the accuracy above still holds
         assert shipped["state_dict"].keys() == again["state_dict"].keys()

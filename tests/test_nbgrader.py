@@ -38,6 +38,7 @@ from nbgrader_helpers import (
     fair_grading_submissions,
     grade_assignment,
     print_rows,
+    was_stopped,
 )
 
 from cvlib.tools import release
@@ -220,8 +221,7 @@ def test_endless_loop_costs_only_its_own_points(graded, name):
     assert grades[test_id] == 0
     assert score == full - full_grades[test_id]
     errors = error_outputs(graded[name]["course"], "loop", name, graded[name]["filename"])
-    stopped = ("KeyboardInterrupt", "CellTimeoutError")  # in the kernel, or in the answers' box:
-    assert errors and any(e.ename in stopped or "ran longer than" in e.evalue for e in errors)
+    assert was_stopped(errors), errors
 
 
 @pytest.mark.parametrize("name", sorted(MESSY))

@@ -88,7 +88,8 @@ the file.
   {classes}.
 - **Time**: {seconds:.0f} s on {machine} (CPU, 1 thread; the machine was shared with other
   jobs, so the time is indicative).
-- **Library**: torch {torch_version}.
+- **Library**: torch {torch_version}, CPU kernels {capability} (the bits repeat where both
+  match; elsewhere float rounding differs and only the accuracy does).
 - **Intended use**: teaching transfer learning. The target task of
   `cvlib.experiments.transfer` is digits 5-9, which this network never saw.
 - **Limitations**: 8x8 scans of digits by 43 writers; tiny, clean, centred. The features are
@@ -142,6 +143,9 @@ def save(result, out=DEFAULT_OUT):
         "source_test_accuracy": result.accuracy,
         "machine": platform.machine(),
         "torch": torch.__version__.split("+")[0],
+        # the kernels torch picked (AVX2, AVX512, ...): their float rounding differs, so the
+        # bits repeat only where this matches too
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
     torch.save({"config": config, "state_dict": model.state_dict(), "meta": meta}, out)
     card = CARD.format(
@@ -158,6 +162,7 @@ def save(result, out=DEFAULT_OUT):
         seconds=result.seconds,
         machine=meta["machine"],
         torch_version=meta["torch"],
+        capability=meta["cpu_capability"],
     )
     (out.parent / "MODEL_CARD.md").write_text(card)
     return out
