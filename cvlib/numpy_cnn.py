@@ -32,7 +32,7 @@ Examples
 ([(4, 1, 3, 3), (4,), (4,)], (6, 10))
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -54,10 +54,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Ops:
-    """The numpy functions the network is built from, with cvlib's signatures.
+    """The numpy functions a network is built from, with cvlib's signatures.
 
-    Replace any of them to build the network from other code, e.g. a student's
-    ``Ops(conv2d_backward=conv2d_backward)`` or all of them, ``Ops(**functions)``.
+    Both numpy networks take their layers this way, as their last argument ``ops`` (this one and
+    assignment 2's :mod:`cvlib.tiny_cnn`). Replace any of them to build the network from other
+    code, e.g. a student's ``Ops(conv2d_backward=conv2d_backward)`` or all of them,
+    ``Ops(**functions)``.
     """
 
     conv2d: object = conv.conv2d  # (x, weight, bias, padding=1) -> out
@@ -74,6 +76,24 @@ class Ops:
     linear_backward: object = layers.linear_backward  # (dout, x, weight) -> dx, dw, db
     cross_entropy: object = layers.cross_entropy  # (logits, target) -> loss, dlogits
     sgd: object = optim.sgd  # (params, grads, velocities, lr=, momentum=, weight_decay=)
+
+    def replaced_from(self, *modules):
+        """A copy whose functions are taken from ``modules`` (objects or modules, ``None``
+        skipped) wherever one of them has a function of that name; later ones win.
+
+        Examples
+        --------
+        >>> REFERENCE.replaced_from(pool).max_pool2d is pool.max_pool2d
+        True
+        """
+        found = {
+            field.name: getattr(module, field.name)
+            for module in modules
+            if module is not None
+            for field in fields(self)
+            if hasattr(module, field.name)
+        }
+        return replace(self, **found)
 
 
 REFERENCE = Ops()

@@ -27,12 +27,33 @@ class Params(NamedTuple):
 
 
 class Stats(NamedTuple):
-    """Batch norm's running estimates of each channel's mean and variance."""
+    """Batch norm's running estimates of each channel's mean and variance (PyTorch's
+    ``running_mean`` and ``running_var`` buffers), which normalise in evaluation mode.
 
-    bn1_mean: np.ndarray  # (C1,)
-    bn1_var: np.ndarray  # (C1,)
-    bn2_mean: np.ndarray  # (C2,)
-    bn2_var: np.ndarray  # (C2,)
+    Assignment 6's notebook reads them by their shorter names, ``stats.bn1_mean`` ...
+    ``stats.bn2_var``, which stay as aliases.
+    """
+
+    bn1_running_mean: np.ndarray  # (C1,)
+    bn1_running_var: np.ndarray  # (C1,)
+    bn2_running_mean: np.ndarray  # (C2,)
+    bn2_running_var: np.ndarray  # (C2,)
+
+    @property
+    def bn1_mean(self):
+        return self.bn1_running_mean
+
+    @property
+    def bn1_var(self):
+        return self.bn1_running_var
+
+    @property
+    def bn2_mean(self):
+        return self.bn2_running_mean
+
+    @property
+    def bn2_var(self):
+        return self.bn2_running_var
 
 
 def init_params(in_channels=1, num_classes=10, channels=(16, 32), seed=0):
@@ -64,7 +85,7 @@ def init_params(in_channels=1, num_classes=10, channels=(16, 32), seed=0):
     Examples
     --------
     >>> params, stats = init_params()
-    >>> params.conv2_weight.shape, params.fc_weight.shape, stats.bn2_var.shape
+    >>> params.conv2_weight.shape, params.fc_weight.shape, stats.bn2_running_var.shape
     ((32, 16, 3, 3), (10, 32), (32,))
     """
     c1, c2 = _check_sizes(in_channels, num_classes, channels)

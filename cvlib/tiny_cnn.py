@@ -8,8 +8,9 @@ Architecture (input ``x`` of shape (N, C, H, W) with even H and W, ``F`` filters
 ``params`` is the tuple ``(conv_weight, conv_bias, fc_weight, fc_bias)`` with shapes
 ``(F, C, 3, 3)``, ``(F,)``, ``(K, F*H*W/4)``, ``(K,)`` (PyTorch's layouts).
 
-The layer functions come from :mod:`cvlib.conv`, :mod:`cvlib.pool` and :mod:`cvlib.layers` unless
-other modules with the same functions are passed (the graders pass fresh copies, or a student's).
+The layer functions come from an :class:`~cvlib.numpy_cnn.Ops`, as for the capstone network
+(:mod:`cvlib.numpy_cnn`): by default cvlib's references, or other functions with the same
+signatures (the graders pass fresh copies, or a student's).
 
 Examples
 --------
@@ -22,17 +23,9 @@ Examples
 
 import numpy as np
 
+from cvlib.numpy_cnn import REFERENCE
+
 __all__ = ["init_params", "loss_and_grads", "sgd_step"]
-
-
-def _core(conv, pool, layers):
-    if conv is None or pool is None or layers is None:
-        from cvlib import conv as conv_
-        from cvlib import layers as layers_
-        from cvlib import pool as pool_
-
-        conv, pool, layers = conv or conv_, pool or pool_, layers or layers_
-    return conv, pool, layers
 
 
 def init_params(in_channels, num_classes, size, filters=4, seed=0):
@@ -50,30 +43,40 @@ def init_params(in_channels, num_classes, size, filters=4, seed=0):
     return conv_weight, np.zeros(filters), fc_weight, np.zeros(num_classes)
 
 
-def loss_and_grads(x, target, params, conv=None, pool=None, layers=None):
-    """Loss of the tiny CNN and the gradients of the 4 parameters, with the given core modules.
+def loss_and_grads(x, target, params, ops=REFERENCE, *, conv=None, pool=None, layers=None):
+    """Loss of the tiny CNN and the gradients of the 4 parameters.
 
-    ``conv``, ``pool`` and ``layers`` are the modules to use (default: :mod:`cvlib.conv`,
-    :mod:`cvlib.pool` and :mod:`cvlib.layers`).
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    target : ndarray of int, shape (N,)
+    params : tuple of 4 ndarrays
+        ``(conv_weight, conv_bias, fc_weight, fc_bias)``.
+    ops : cvlib.numpy_cnn.Ops, default cvlib's references
+        The layer functions (this network uses the convolution, pooling, ReLU and cross-entropy).
+    conv, pool, layers : module, optional
+        Modules whose functions replace those of ``ops`` (the spelling assignment 2's grader
+        uses: ``conv=``, ``pool=``, ``layers=``).
     """
-    conv, pool, layers = _core(conv, pool, layers)
+    ops = ops.replaced_from(conv, pool, layers)
     conv_weight, conv_bias, fc_weight, fc_bias = params
-    a = conv.conv2d(x, conv_weight, conv_bias, padding=1)  # (N, F, H, W)
-    r = layers.relu(a)  # (N, F, H, W)
-    p = pool.max_pool2d(r, 2)  # (N, F, H/2, W/2)
+    a = ops.conv2d(x, conv_weight, conv_bias, padding=1)  # (N, F, H, W)
+    r = ops.relu(a)  # (N, F, H, W)
+    p = ops.max_pool2d(r, 2)  # (N, F, H/2, W/2)
     f = p.reshape(len(x), -1)  # (N, F*H*W/4)
     logits = f @ fc_weight.T + fc_bias  # (N, K)
-    loss, dlogits = layers.cross_entropy(logits, target)
+    loss, dlogits = ops.cross_entropy(logits, target)
     dfc_weight = dlogits.T @ f  # (K, F*H*W/4)
     dfc_bias = dlogits.sum(axis=0)  # (K,)
     dp = (dlogits @ fc_weight).reshape(p.shape)  # (N, F, H/2, W/2)
-    dr = pool.max_pool2d_backward(dp, r, 2)  # (N, F, H, W)
-    da = layers.relu_backward(dr, a)  # (N, F, H, W)
-    _, dconv_weight, dconv_bias = conv.conv2d_backward(da, x, conv_weight, padding=1)
+    dr = ops.max_pool2d_backward(dp, r, 2)  # (N, F, H, W)
+    da = ops.relu_backward(dr, a)  # (N, F, H, W)
+    _, dconv_weight, dconv_bias = ops.conv2d_backward(da, x, conv_weight, padding=1)
     return float(loss), (dconv_weight, dconv_bias, dfc_weight, dfc_bias)
 
 
-def sgd_step(x, target, params, lr, conv=None, pool=None, layers=None):
-    """One step of plain gradient descent: ``(loss before the step, new params)``."""
-    loss, grads = loss_and_grads(x, target, params, conv, pool, layers)
+def sgd_step(x, target, params, lr, ops=REFERENCE, *, conv=None, pool=None, layers=None):
+    """One step of plain gradient descent: ``(loss before the step, new params)``; the layers
+    as in :func:`loss_and_grads`."""
+    loss, grads = loss_and_grads(x, target, params, ops, conv=conv, pool=pool, layers=layers)
     return loss, tuple(p - lr * g for p, g in zip(params, grads, strict=True))

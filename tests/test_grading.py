@@ -18,7 +18,7 @@ import cvlib.conv
 import cvlib.gradcheck
 import cvlib.layers
 import cvlib.pool
-from cvlib import grading, tiny_cnn
+from cvlib import grading
 from cvlib.grading.a2_backprop import backward as a2_backward
 
 A1 = namespace("a1_convolution")
@@ -491,24 +491,6 @@ def test_parameter_count_formulas_match_torch():
     for c_in, c_out, k in [(1, 6, 5), (3, 64, 3), (16, 32, 7)]:
         layer = torch.nn.Conv2d(c_in, c_out, k)
         assert sum(p.numel() for p in layer.parameters()) == A1["conv_params"](c_in, c_out, k)
-
-
-def test_tiny_cnn_gradients_match_numerical_gradient():
-    conv, pool_, layers = cvlib.conv, cvlib.pool, cvlib.layers
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(3, 1, 4, 4))
-    target = np.array([0, 1, 2])
-    params = tiny_cnn.init_params(1, 3, 4, filters=2, seed=1)
-    _, grads = tiny_cnn.loss_and_grads(x, target, params, conv, pool_, layers)
-    for index in range(4):
-
-        def loss_of(value, index=index):
-            changed = list(params)
-            changed[index] = value
-            return np.array(tiny_cnn.loss_and_grads(x, target, changed, conv, pool_, layers)[0])
-
-        numerical = cvlib.gradcheck.numerical_gradient(loss_of, params[index])
-        assert cvlib.gradcheck.rel_error(grads[index], numerical) < 1e-6
 
 
 def test_nbgrader_config_hands_the_private_heldout_seed_to_the_kernels(tmp_path, monkeypatch):
