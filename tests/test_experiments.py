@@ -15,7 +15,7 @@ from cvlib.data import shapes as shapes_data
 from cvlib.experiments import (
     augmentation,
     depth,
-    learning_rate,
+    optimizer_rates,
     overfitting,
     pretrain,
     rcnn,
@@ -110,8 +110,8 @@ def test_depth_experiment_pairs_residual_and_plain():
 # --- learning rate and overfitting (the training chapter) ------------------------------------
 
 
-def test_learning_rate_sweep_runs_each_rate_from_the_same_start():
-    sweep = learning_rate.run(sgd_lrs=(1e-3, 0.1), adam_lrs=(1e-3,), epochs=1)
+def test_optimizer_rates_sweep_runs_each_rate_from_the_same_start():
+    sweep = optimizer_rates.run(sgd_lrs=(1e-3, 0.1), adam_lrs=(1e-3,), epochs=1)
     assert [(r.optimizer, r.lr) for r in sweep.runs] == [
         ("sgd", 1e-3),
         ("sgd", 0.1),
@@ -123,11 +123,11 @@ def test_learning_rate_sweep_runs_each_rate_from_the_same_start():
     assert good.train_loss[0] < small.train_loss[0] and sweep.best("sgd") is good
     assert "diverged" not in sweep.table().splitlines()[1]
     with pytest.raises(ValueError, match="sgd_lrs"):
-        learning_rate.run(sgd_lrs=(0.1, -1.0))
+        optimizer_rates.run(sgd_lrs=(0.1, -1.0))
 
 
 def test_diverged_flags_non_finite_and_rising_losses():
-    run = learning_rate.LRRun
+    run = optimizer_rates.LRRun
     assert run("sgd", 1.0, [2.3, float("inf")], [2.3, 2.3], [0.1, 0.1]).diverged
     assert run("sgd", 1.0, [2.3, 2.5], [2.3, 2.3], [0.1, 0.1]).diverged
     assert not run("sgd", 0.1, [2.3, 1.0], [2.3, 1.2], [0.1, 0.6]).diverged
@@ -260,10 +260,10 @@ def test_pretrain_recipe_reproduces_the_shipped_weights(tmp_path):
 # --- normalisation and pre-activation (the deep-training chapter) ----------------------------
 
 
-def test_learning_rates_and_small_batches_on_tiny_grids():
-    from cvlib.experiments import learning_rates, norm_runs, small_batches
+def test_batchnorm_rates_and_small_batches_on_tiny_grids():
+    from cvlib.experiments import batchnorm_rates, norm_runs, small_batches
 
-    r = learning_rates.run(lrs=(0.01, 1.0), epochs=2)  # one epoch of 1,077 digits is too few
+    r = batchnorm_rates.run(lrs=(0.01, 1.0), epochs=2)  # one epoch of 1,077 digits is too few
     assert list(r.accuracy) == [("none", 0.01), ("none", 1.0), ("batch", 0.01), ("batch", 1.0)]
     assert all(0.0 <= a <= 1.0 for a in r.accuracy.values())
     assert r.accuracy[("batch", 1.0)] > r.accuracy[("none", 1.0)] + 0.3  # BN survives lr 1

@@ -3,12 +3,12 @@
 Every module has a frozen ``Settings`` dataclass (the defaults are what the benchmark reports)
 and ``run(settings=None, **overrides)`` returning a result (:mod:`cvlib.experiments.settings`):
 
-- :mod:`~cvlib.experiments.learning_rate`: a learning-rate sweep of SGD and Adam on LeNet-5, and
+- :mod:`~cvlib.experiments.optimizer_rates`: a learning-rate sweep of SGD and Adam on LeNet-5, and
   :mod:`~cvlib.experiments.overfitting`: an overfitting run and three cures (the training chapter);
 - :mod:`~cvlib.experiments.augmentation`: with and without augmentation on 200 digits;
 - :mod:`~cvlib.experiments.transfer`: scratch vs feature extraction vs fine-tuning;
 - :mod:`~cvlib.experiments.depth`: residual vs plain networks at depth 20 and 56;
-- :mod:`~cvlib.experiments.learning_rates`: learning rates with and without batch norm, and
+- :mod:`~cvlib.experiments.batchnorm_rates`: learning rates with and without batch norm, and
   :mod:`~cvlib.experiments.small_batches`: batch, group and layer norm at tiny batch sizes
   (their shared runs are :mod:`~cvlib.experiments.norm_runs`);
 - :mod:`~cvlib.experiments.regressor`, :mod:`~cvlib.experiments.rcnn`,
@@ -25,12 +25,12 @@ Repeated runs (seeds, several experiments) go to worker processes, one per core
 
 from . import (
     augmentation,
+    batchnorm_rates,
     capstone,
     depth,
     families,
-    learning_rate,
-    learning_rates,
     norm_runs,
+    optimizer_rates,
     overfitting,
     pretrain,
     rcnn,
@@ -45,12 +45,12 @@ from .result import SeedResults
 __all__ = [
     "SeedResults",
     "augmentation",
+    "batchnorm_rates",
     "capstone",
     "depth",
     "families",
-    "learning_rate",
-    "learning_rates",
     "norm_runs",
+    "optimizer_rates",
     "overfitting",
     "pretrain",
     "rcnn",

@@ -1,7 +1,7 @@
 """What the deep-training chapter's two normalisation measurements share: one training run of
 :class:`~cvlib.models.NormCNN` on the 8x8 digits, its result, and starting a grid of runs.
 
-:mod:`~cvlib.experiments.learning_rates` and :mod:`~cvlib.experiments.small_batches` each build a
+:mod:`~cvlib.experiments.batchnorm_rates` and :mod:`~cvlib.experiments.small_batches` each build a
 grid of :func:`train_one` calls, keyed ``(norm, lr)`` or ``(norm, batch_size)``; :func:`run_grid`
 runs one in worker processes, :func:`submit_grid` starts it on a :class:`cvlib.train.Workers`
 pool and returns at once (collect it with ``.result()``).

@@ -1,7 +1,7 @@
 """Semantic segmentation: per-pixel metrics, training and prediction.
 
 - :mod:`cvlib.segmentation.metrics`: :func:`pixel_accuracy`, :func:`mean_iou`, ...;
-- :mod:`cvlib.segmentation.train`: :func:`train_segmenter`, :func:`predict_masks`,
+- :mod:`cvlib.segmentation.segmenter`: :func:`train_segmenter`, :func:`predict_masks`,
   :func:`evaluate_segmenter`.
 
 The network is :class:`cvlib.models.FCN`; the chapter's measurement is
@@ -9,7 +9,7 @@ The network is :class:`cvlib.models.FCN`; the chapter's measurement is
 """
 
 from .metrics import confusion_matrix, iou_per_class, mean_iou, pixel_accuracy
-from .train import evaluate_segmenter, predict_masks, train_segmenter
+from .segmenter import evaluate_segmenter, predict_masks, train_segmenter
 
 __all__ = [
     "confusion_matrix",
