@@ -23,8 +23,9 @@ from gradebook_helpers import (
 from nbgrader.api import Gradebook
 
 from cvlib.tools import release
-from cvlib.tools.autograde_class import autograde_class, read_scores, summary
+from cvlib.tools.autograde_class import autograde_class, summary
 from cvlib.tools.sandbox import Limits
+from cvlib.tools.scores import read_scores
 
 pytestmark = pytest.mark.slow
 

@@ -17,6 +17,7 @@ import pytest
 from gradebook_helpers import ASSIGNMENT, FILENAME, FULL, POINTS, make_tiny_course
 
 from cvlib.tools import demo, release
+from cvlib.tools.scores import read_scores, sqlite_url
 
 pytestmark = pytest.mark.slow
 
@@ -102,10 +103,10 @@ def test_roster_lms_collection_extension_late_penalty_export_and_regrade(tmp_pat
     nbformat.write(notebook, source)
     release.nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     release.nbgrader(course, "autograde", ASSIGNMENT, "--student", "carol", "--force")
-    broken = demo.scores(course, ASSIGNMENT)["carol"]
+    broken = read_scores(sqlite_url(course), ASSIGNMENT)["carol"]
     assert broken[2]["test_dense_params"] == 0  # the broken test cost carol a point
     cell.source = cell.source.replace("dense_params(3, 2) == 9", "dense_params(3, 2) == 8")
     nbformat.write(notebook, source)
     release.nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     release.nbgrader(course, "autograde", ASSIGNMENT, "--student", "carol", "--force")
-    assert demo.scores(course, ASSIGNMENT)["carol"][0] == FULL - POINTS["test_zero_pad"]
+    assert read_scores(sqlite_url(course), ASSIGNMENT)["carol"][0] == FULL - POINTS["test_zero_pad"]

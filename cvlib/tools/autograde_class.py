@@ -47,6 +47,7 @@ from cvlib.tools.grading_cluster import check_workers, connect, grade_all
 from cvlib.tools.preflight import PreflightFailed
 from cvlib.tools.preflight import preflight as run_preflight
 from cvlib.tools.sandbox import INSTALL_HINT, Limits, SandboxUnavailable, check
+from cvlib.tools.scores import read_scores
 
 __all__ = ["Outcome", "PreflightFailed", "autograde_class", "grade_one", "read_scores", "summary"]
 
@@ -57,19 +58,6 @@ def students_of(course, assignment):
     if not submitted.is_dir():
         return []
     return sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir())
-
-
-def read_scores(db_url, assignment, course_id=None):
-    """``{student: (score, max_score, {grade_id: score})}`` from a gradebook URL."""
-    from nbgrader.api import Gradebook
-
-    kwargs = {"course_id": course_id} if course_id else {}
-    result = {}
-    with Gradebook(db_url, **kwargs) as gb:
-        for submission in gb.assignment_submissions(assignment):
-            grades = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
-            result[submission.student_id] = (submission.score, submission.max_score, grades)
-    return result
 
 
 def gradebook_url(course, db_url=None):

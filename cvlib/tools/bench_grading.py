@@ -28,11 +28,11 @@ from cvlib.tools.demo import (
     make_course,
     nbgrader,
     notebooks_of,
-    scores,
     student_notebook,
     submit,
 )
 from cvlib.tools.grade_submission import grade_one
+from cvlib.tools.scores import read_scores, sqlite_url
 
 TARGETS = {"a1_convolution": 4, "a2_backprop": 4, "a6_capstone": 60}
 DEFAULT_TARGET = 20
@@ -66,7 +66,7 @@ def time_grading(course, name, repeat=2):
     for _ in range(repeat):
         boxed.append(grading_seconds(course, name, True))
         unboxed.append(grading_seconds(course, name, False))
-    score, max_score, _ = scores(course, name)["solution"]
+    score, max_score, _ = read_scores(sqlite_url(course), name)["solution"]
     return statistics.median(boxed), statistics.median(unboxed), score, max_score
 
 

@@ -10,23 +10,22 @@ from ``solutions/``, then does what an instructor does each week, printing every
 4. ``nbgrader generate_feedback`` (HTML reports in ``feedback/``),
 5. ``nbgrader export`` (``grades.csv``), and the scores.
 
-The functions here (course set-up, filling a student notebook, reading scores) are also what
-``tests/test_nbgrader.py`` uses to build its submissions.
+The functions here (course set-up, filling a student notebook) are also what
+``tests/test_nbgrader.py`` uses to build its submissions; the scores are read by
+:func:`cvlib.tools.scores.read_scores`, as the class grader reads them.
 """
 
 import argparse
-import contextlib
 import copy
-import os
 import re
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import nbformat
 
 from .release import ROOT, assignment_names, nbgrader, write_course_config
+from .scores import read_scores, sqlite_url
 
 _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
@@ -103,29 +102,6 @@ def notebooks_of(course, assignment, kind="release"):
     return {p.name: nbformat.read(p, as_version=4) for p in sorted(folder.glob("*.ipynb"))}
 
 
-@contextlib.contextmanager
-def _alembic_on_path():
-    # The gradebook runs `alembic` from PATH: use this environment's.
-    old = os.environ.get("PATH", "")
-    os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), old])
-    try:
-        yield
-    finally:
-        os.environ["PATH"] = old
-
-
-def scores(course, assignment):
-    """``{student: (score, max_score, {grade_id: score})}`` from the course's gradebook."""
-    from nbgrader.api import Gradebook
-
-    result = {}
-    with _alembic_on_path(), Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gb:
-        for submission in gb.assignment_submissions(assignment):
-            grades = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
-            result[submission.student_id] = (submission.score, submission.max_score, grades)
-    return result
-
-
 def _bob_answers(source_nb):
     ids = answer_ids(source_nb)
     broken = "def {name}(*args, **kwargs):\n    raise ValueError('I am still working on it')"
@@ -165,7 +141,7 @@ def run_demo(course, names=None):
         print(f"[{name}] autograde: 2 submissions in {elapsed:.1f} s")
         nbgrader(course, "generate_feedback", name, "--force")
         print(f"[{name}] generate_feedback -> feedback/<student>/{name}/*.html")
-        results[name] = scores(course, name)
+        results[name] = read_scores(sqlite_url(course), name)
         for student, (score, max_score, _) in sorted(results[name].items()):
             print(f"[{name}] {student}: {score:g} / {max_score:g}")
     nbgrader(course, "export", "--to", str(course / "grades.csv"))

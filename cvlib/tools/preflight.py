@@ -19,6 +19,7 @@ import nbformat
 from .demo import student_notebook
 from .grade_submission import grade_one, nbgrader_api
 from .release import nbgrader
+from .scores import read_scores, sqlite_url
 
 STUDENT = "preflight-solution"
 HINTS = (
@@ -132,9 +133,7 @@ def _problems(scratch, assignment, sources, outcome):
         text = outcome.message
         hint = _hint(text)
         return [f"  grading failed: {text}" + (f"\n  -> {hint}" if hint else "")]
-    from .autograde_class import read_scores
-
-    scores = read_scores(f"sqlite:///{scratch}/gradebook.db", assignment)
+    scores = read_scores(sqlite_url(scratch), assignment)
     _, _, grades = scores.get(STUDENT, (None, None, {}))
     problems = []
     for name, source_nb in sources.items():
