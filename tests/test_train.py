@@ -151,6 +151,27 @@ def test_eval_mode_and_torch_threads_restore_on_error():
             pass
 
 
+def test_deterministic_restores_the_callers_settings_even_on_error():
+    from cvlib.train import deterministic
+
+    before = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(False)
+    try:
+        with pytest.raises(RuntimeError, match="inside"):
+            with deterministic(num_threads=1):
+                assert torch.are_deterministic_algorithms_enabled()
+                assert torch.get_num_threads() == 1
+                raise RuntimeError("inside")
+        assert not torch.are_deterministic_algorithms_enabled()
+        assert torch.get_num_threads() == before[0]
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        with deterministic():
+            assert not torch.is_deterministic_algorithms_warn_only_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        torch.use_deterministic_algorithms(before[1])
+
+
 def test_device_auto_and_bad_arguments(loaders):
     train_loader, _ = loaders
     expected = "cuda" if torch.cuda.is_available() else "cpu"

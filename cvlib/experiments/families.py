@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from cvlib.data import fashion_mnist
 from cvlib.models import FAMILIES, fashion_net
 from cvlib.probes import summary
-from cvlib.train import History, evaluate, fit, set_seed, torch_threads
+from cvlib.train import History, deterministic, evaluate, fit, set_seed
 
 from .settings import resolve
 
@@ -68,13 +68,8 @@ def run(settings=None, progress=True, **overrides):
         raise ValueError(f"`name` must be one of {list(FAMILIES)}, got {s.name!r}")
     if s.epochs < 1:
         raise ValueError(f"`epochs` must be at least 1, got {s.epochs}")
-    deterministic = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True)
-    try:  # leave the caller's process as it was
-        with torch_threads(1):
-            return _train(s, progress)
-    finally:
-        torch.use_deterministic_algorithms(deterministic)
+    with deterministic():  # one thread; the caller's settings come back after
+        return _train(s, progress)
 
 
 def _train(s, progress):

@@ -34,7 +34,7 @@ from torch.utils.data import DataLoader
 from cvlib import augment as A
 from cvlib.data import class_subset, digits
 from cvlib.models import FAMILIES, CourseCNN
-from cvlib.train import evaluate, fit, set_seed, torch_threads
+from cvlib.train import deterministic, evaluate, fit, set_seed
 
 from . import families
 from .common import SIZE
@@ -102,13 +102,10 @@ def run(settings=None, progress=True, **overrides):
     s = resolve(Settings, settings, overrides)
     if s.epochs < 1:
         raise ValueError(f"`epochs` must be at least 1, got {s.epochs}")
-    deterministic = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True)
-    try:  # leave the caller's process as it was (tests run this in-process)
-        with torch_threads(1):  # the model is tiny: one thread is fastest on a busy CPU
-            return _train(s, progress)
-    finally:
-        torch.use_deterministic_algorithms(deterministic)
+    # one thread (the model is tiny: fastest on a busy CPU); the caller's settings come back
+    # after (tests run this in-process)
+    with deterministic():
+        return _train(s, progress)
 
 
 def _train(s, progress):

@@ -25,10 +25,11 @@ from importlib import resources
 import torch
 from torch import nn
 
+from .alexnet import alexnet_classifier, alexnet_features
 from .googlenet import Inception
 from .lenet import LeNet5
 from .resnet import BasicBlock, conv1x1
-from .vgg import make_layers
+from .vgg import make_layers, vgg_classifier
 
 __all__ = [
     "FAMILIES",
@@ -57,28 +58,11 @@ def mini_alexnet(num_classes=10, in_channels=1):
     -----
     x : (N, in_channels, 28, 28) -> logits : (N, num_classes)
     """
+    widths = (32, 64, 96, 96, 64)
     return nn.Sequential(
-        nn.Conv2d(in_channels, 32, kernel_size=5, padding=2),  # (N, 32, 28, 28)
-        nn.ReLU(inplace=True),
-        nn.MaxPool2d(kernel_size=3, stride=2),  # (N, 32, 13, 13): overlapping windows
-        nn.Conv2d(32, 64, kernel_size=5, padding=2),  # (N, 64, 13, 13)
-        nn.ReLU(inplace=True),
-        nn.MaxPool2d(kernel_size=3, stride=2),  # (N, 64, 6, 6)
-        nn.Conv2d(64, 96, kernel_size=3, padding=1),  # (N, 96, 6, 6)
-        nn.ReLU(inplace=True),
-        nn.Conv2d(96, 96, kernel_size=3, padding=1),  # (N, 96, 6, 6)
-        nn.ReLU(inplace=True),
-        nn.Conv2d(96, 64, kernel_size=3, padding=1),  # (N, 64, 6, 6)
-        nn.ReLU(inplace=True),
-        nn.MaxPool2d(kernel_size=3, stride=2),  # (N, 64, 2, 2)
+        *alexnet_features(in_channels, widths, first_kernel=5, first_stride=1),  # (N, 64, 2, 2)
         nn.Flatten(),  # (N, 256)
-        nn.Dropout(0.5),
-        nn.Linear(64 * 2 * 2, 256),
-        nn.ReLU(inplace=True),
-        nn.Dropout(0.5),
-        nn.Linear(256, 256),
-        nn.ReLU(inplace=True),
-        nn.Linear(256, num_classes),  # (N, num_classes)
+        *alexnet_classifier(64 * 2 * 2, 256, num_classes),  # (N, num_classes)
     )
 
 
@@ -95,13 +79,7 @@ def mini_vgg(num_classes=10, in_channels=1):
     return nn.Sequential(
         make_layers(MINI_VGG_CFG, in_channels=in_channels),  # (N, 128, 3, 3)
         nn.Flatten(),  # (N, 1152)
-        nn.Linear(128 * 3 * 3, 128),
-        nn.ReLU(inplace=True),
-        nn.Dropout(0.5),
-        nn.Linear(128, 128),
-        nn.ReLU(inplace=True),
-        nn.Dropout(0.5),
-        nn.Linear(128, num_classes),  # (N, num_classes)
+        *vgg_classifier(128 * 3 * 3, 128, num_classes),  # (N, num_classes)
     )
 
 

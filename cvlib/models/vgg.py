@@ -93,6 +93,24 @@ def make_layers(cfg, batch_norm=False, in_channels=3):
     return nn.Sequential(*layers)
 
 
+def vgg_classifier(in_features, hidden, num_classes, dropout=0.5):
+    """VGG's three dense layers, as a list: ReLU then dropout after each of the two hidden ones.
+
+    Shape
+    -----
+    x : (N, in_features) -> logits : (N, num_classes)
+    """
+    return [
+        nn.Linear(in_features, hidden),  # (N, hidden)
+        nn.ReLU(inplace=True),
+        nn.Dropout(p=dropout),
+        nn.Linear(hidden, hidden),  # (N, hidden)
+        nn.ReLU(inplace=True),
+        nn.Dropout(p=dropout),
+        nn.Linear(hidden, num_classes),  # (N, num_classes)
+    ]
+
+
 class VGG(nn.Module):
     """Convolutional ``features`` from :func:`make_layers`, then three dense layers.
 
@@ -113,15 +131,7 @@ class VGG(nn.Module):
         super().__init__()
         self.features = features
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
-        self.classifier = nn.Sequential(
-            nn.Linear(512 * 7 * 7, 4096),
-            nn.ReLU(inplace=True),
-            nn.Dropout(p=dropout),
-            nn.Linear(4096, 4096),
-            nn.ReLU(inplace=True),
-            nn.Dropout(p=dropout),
-            nn.Linear(4096, num_classes),
-        )
+        self.classifier = nn.Sequential(*vgg_classifier(512 * 7 * 7, 4096, num_classes, dropout))
         self._init_weights()
 
     def _init_weights(self):

@@ -7,7 +7,7 @@ share one loop:
   :class:`History`) and :func:`fit_one_cycle` (Adam under a one-cycle schedule, any batch loss);
 - :mod:`~cvlib.train.evaluation`: :func:`evaluate`, :func:`predict`, :func:`confusion_matrix`;
 - :mod:`~cvlib.train.runtime`: :func:`set_seed`, :func:`resolve_device`, :func:`torch_threads`,
-  :func:`eval_mode`;
+  :func:`eval_mode`, :func:`deterministic`;
 - :mod:`~cvlib.train.parallel`: :func:`run_parallel` and :class:`Workers` spread independent runs
   (seeds, experiments) over the machine's cores, one torch thread each;
 - :mod:`~cvlib.train.transfer`: freeze a pretrained base, swap its head, fine-tune.
@@ -17,13 +17,14 @@ from . import transfer
 from .evaluation import Evaluation, confusion_matrix, evaluate, predict
 from .loop import History, fit, fit_one_cycle, train_one_epoch
 from .parallel import Workers, run_parallel
-from .runtime import eval_mode, resolve_device, set_seed, torch_threads
+from .runtime import deterministic, eval_mode, resolve_device, set_seed, torch_threads
 
 __all__ = [
     "Evaluation",
     "History",
     "Workers",
     "confusion_matrix",
+    "deterministic",
     "eval_mode",
     "evaluate",
     "fit",

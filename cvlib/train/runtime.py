@@ -5,6 +5,8 @@
 - :func:`torch_threads` runs a block of code on a given number of CPU threads and restores the
   previous number (the course's networks are small: on a shared 2-core machine they ran about ten
   times faster on one thread than on two spinning ones);
+- :func:`deterministic` runs a block with torch's deterministic algorithms on one thread (a
+  training run that repeats to the bit on one machine) and restores the caller's settings;
 - :func:`eval_mode` runs a block with a model in evaluation mode and restores its mode, even
   when the block raises;
 - :func:`progress_bar` is a ``tqdm.auto`` bar that stays silent under nbgrader, which gives no
@@ -18,7 +20,14 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-__all__ = ["eval_mode", "progress_bar", "resolve_device", "set_seed", "torch_threads"]
+__all__ = [
+    "deterministic",
+    "eval_mode",
+    "progress_bar",
+    "resolve_device",
+    "set_seed",
+    "torch_threads",
+]
 
 
 def set_seed(seed):
@@ -70,6 +79,32 @@ def torch_threads(num_threads):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+@contextmanager
+def deterministic(num_threads=1):
+    """Within the block torch uses deterministic algorithms only, on ``num_threads`` threads;
+    the caller's settings come back after, even when the block raises.
+
+    With a seed set, a training run inside repeats to the bit on the same machine and library
+    (the shipped weights' recipes, :mod:`cvlib.experiments.pretrain`).
+
+    Examples
+    --------
+    >>> with deterministic():
+    ...     torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
+    (True, 1)
+    """
+    before = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+    )
+    torch.use_deterministic_algorithms(True)
+    try:
+        with torch_threads(num_threads):
+            yield
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
 
 
 @contextmanager
