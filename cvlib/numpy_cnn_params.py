@@ -39,21 +39,11 @@ class Stats(NamedTuple):
     bn2_running_mean: np.ndarray  # (C2,)
     bn2_running_var: np.ndarray  # (C2,)
 
-    @property
-    def bn1_mean(self):
-        return self.bn1_running_mean
-
-    @property
-    def bn1_var(self):
-        return self.bn1_running_var
-
-    @property
-    def bn2_mean(self):
-        return self.bn2_running_mean
-
-    @property
-    def bn2_var(self):
-        return self.bn2_running_var
+    # the shorter names of assignment 6's notebook
+    bn1_mean = property(lambda self: self.bn1_running_mean)
+    bn1_var = property(lambda self: self.bn1_running_var)
+    bn2_mean = property(lambda self: self.bn2_running_mean)
+    bn2_var = property(lambda self: self.bn2_running_var)
 
 
 def init_params(in_channels=1, num_classes=10, channels=(16, 32), seed=0):
