@@ -209,11 +209,3 @@ def test_predict_names_a_bad_batch_size():
     params, stats = init_params(channels=(2, 2))
     with pytest.raises(ValueError, match="`batch_size` must be a positive int"):
         predict(params, stats, np.zeros((2, 1, 8, 8)), batch_size=0)
-
-
-def test_stats_name_the_running_estimates_and_keep_the_notebooks_short_names():
-    stats = Stats(*(np.full(n, float(k)) for k, n in enumerate((2, 2, 3, 3))))
-    assert Stats._fields == tuple(f"bn{i}_running_{s}" for i in (1, 2) for s in ("mean", "var"))
-    short = (stats.bn1_mean, stats.bn1_var, stats.bn2_mean, stats.bn2_var)
-    for alias, field in zip(short, stats, strict=True):
-        assert alias is field
