@@ -56,7 +56,7 @@ class AnswersBox:
     def __init__(self, cells, assignment, boxed, limits, timeout, kernel):
         self.cells, self.assignment, self.boxed = cells, assignment, boxed
         self.limits, self.timeout, self.kernel = limits, timeout, kernel
-        self.km = self.client = self.error = self._trusted = None
+        self.km = self.client = self.box = self.error = self._trusted = None
         self.folder = tempfile.mkdtemp(prefix="cvlib-answers-")
         self._ready, self._closing = threading.Event(), threading.Event()
         # The thread that starts the box lives as long as the box: bubblewrap's
@@ -70,6 +70,8 @@ class AnswersBox:
         finally:
             self._ready.set()
         self._closing.wait()
+        if self.box is not None:
+            self.box.close()
         if self.client is not None:
             self.client.stop_channels()
         if self.km is not None and self.km.has_kernel:
@@ -93,12 +95,13 @@ class AnswersBox:
             self.client = self.km.blocking_client()
             self.client.start_channels()
             self.client.wait_for_ready(timeout=120)
-            box = Box(
+            box = self.box = Box(
                 self.client,
                 self.timeout,
                 self.km.interrupt_kernel,
                 self.km.is_alive,
                 "the answers' box",
+                folder=os.path.dirname(self.km.connection_file),
             )
             if not self.boxed:
                 box.run(_refuse_imports(self.assignment), "<grader>")
