@@ -1,5 +1,7 @@
-"""Each hint of the numpy assignments' checks (1, 2 and 6) is chosen by what the wrong answer looks
-like: for every hint, one wrong answer that earns it and one (also wrong) that must not.
+"""Each hint of the numpy assignments' checks (1, 2 and 6), and of the comparisons every check
+shares (a list, an integer array, no return, nan, an array for a number), is chosen by what the
+wrong answer looks like: for every hint, one wrong answer that earns it and one (also wrong) that
+must not. ``test_grading_hints_torch.py`` does the same for assignments 3 to 5.
 
 The wrong answers are built from the instructor's solutions (``nbgrader_submissions.namespace``)
 the way students get them wrong; ``HINTS`` is the table the issue asks for (issue 24).
@@ -509,6 +511,7 @@ def numerical_own_eps(f, x, eps=1e-6):
     return A6["numerical_gradient"](f, x)  # always the default step
 
 
+SGD_LIST = a6("sgd", ("return type(params)(*new_params)", "return new_params"))
 OVERFIT_NO_UPDATE = a6("overfit_tiny_batch", ("params, velocities = sgd(", "_, velocities = sgd("))
 OVERFIT_NO_MOMENTUM = a6("overfit_tiny_batch", ("momentum=0.9", "momentum=0.0"))
 
@@ -545,8 +548,11 @@ INT_RESULT = with_change(
 )
 
 
-def NO_RETURN(x):
+def relu_without_return(x):
     np.maximum(x, 0.0)
+
+
+NO_RETURN = relu_without_return
 
 
 CE_PER_SAMPLE = cross_entropy_with(lambda loss, d, p, y, n, z, t: (-np.log(p[np.arange(n), t]), d))
@@ -826,6 +832,12 @@ HINTS = {
         a6_capstone.check_sgd,
         "velocity is the gradient itself",
         FIRST_VELOCITY_ZERO,
+        LR_INSIDE,
+    ),
+    "sgd, a list for new_params": (
+        a6_capstone.check_sgd,
+        "return type(params)(*new_arrays)",
+        SGD_LIST,
         LR_INSIDE,
     ),
     "a6 cross_entropy, columns": (

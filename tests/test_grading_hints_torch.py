@@ -186,6 +186,7 @@ PLUS_ONE = a5(  # pixel-index boxes: x2 is the last pixel inside
     ("(bottom_right - top_left).clamp(min=0)", "(bottom_right - top_left + 1).clamp(min=0)"),
 )
 IOU_TRANSPOSED = a5("box_iou", ("return inter / union", "return (inter / union).T"))
+IOU_NUMPY = a5("box_iou", ("return inter / union", "return (inter / union).numpy()"))
 IOU_FLAT = a5("box_iou", ("return inter / union", "return (inter / union).flatten()"))
 KEEP = "return torch.tensor(keep, dtype=torch.int64)"
 BY_INDEX = a5("nms", (KEEP, "return torch.tensor(sorted(keep), dtype=torch.int64)"))
@@ -354,6 +355,12 @@ HINTS = {
     "box_iou, + 1": (G.check_box_iou, "without the + 1", PLUS_ONE, NO_CLAMP),
     "box_iou, transposed": (G.check_box_iou, "Your matrix is transposed", IOU_TRANSPOSED, IOU_FLAT),
     "box_iou, flattened": (G.check_box_iou, "Keep the (N, M) layout", IOU_FLAT, IOU_TRANSPOSED),
+    "box_iou, a numpy array": (
+        G.check_box_iou,
+        "Build the result with torch operations",
+        IOU_NUMPY,
+        IOU_FLAT,
+    ),
     "nms, by index": (G.check_nms, "the right boxes, in the wrong order", BY_INDEX, STRICT),
     "nms, first kept box only": (
         G.check_nms,
