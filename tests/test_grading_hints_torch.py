@@ -131,6 +131,7 @@ def a4(grade_id, *edits):
 VERTICAL = a4("hflip", ("img.flip(-1)", "img.flip(-2)"))
 HALF_TURN = a4("hflip", ("img.flip(-1)", "img.flip(-2, -1)"))
 FIRST_AXIS_TOO = a4("hflip", ("img.flip(-1)", "img.flip(0, -1)"))  # channels, or the batch
+DOUBLE = a4("hflip", ("img.flip(-1)", "img.flip(-1).double()"))
 UNCLAMPED = a4("adjust_brightness", ("(img * factor).clamp(0.0, 1.0)", "img * factor"))
 ADDED = a4("adjust_brightness", ("(img * factor)", "(img + factor)"))
 DRAWS = (
@@ -206,6 +207,7 @@ ANY_BETTER = a5(  # a box dropped by a better box that was itself dropped
 )
 BOXES_BACK = a5("nms", (KEEP, "return boxes[keep]"))
 LIST_BACK = a5("nms", (KEEP, "return keep"))
+FLOAT_INDICES = a5("nms", (KEEP, "return torch.tensor(keep, dtype=torch.float32)"))
 
 
 def box_net(model_fn, seed):
@@ -318,6 +320,7 @@ HINTS = {
         FIRST_AXIS_TOO,
         HALF_TURN,
     ),
+    "hflip, float64": (G.check_hflip, "keep the input's dtype", DOUBLE, VERTICAL),
     "adjust_brightness, unclamped": (G.check_brightness, "Clamp the result", UNCLAMPED, ADDED),
     "adjust_brightness, added": (G.check_brightness, "it does not add it", ADDED, UNCLAMPED),
     "random_crop, left first": (
@@ -381,6 +384,7 @@ HINTS = {
         BOXES_BACK,
         LIST_BACK,
     ),
+    "nms, float indices": (G.check_nms, "indices are integers", FLOAT_INDICES, LIST_BACK),
     "nms, a list": (G.check_nms, "return a tensor of indices", LIST_BACK, BOXES_BACK),
     "BoxNet, no sigmoid": (box_net, "end the network with torch.sigmoid", NO_SIGMOID, BLIND),
 }
