@@ -160,12 +160,19 @@ def check_train_one_epoch(fn, seed=None):
         )
 
 
-def _evaluate_hint(got, expected):
+def _evaluate_hint(got, expected, examples, batch_mean):
+    """The hint for a wrong accuracy, chosen by the value: a percentage, the count of correct
+    predictions, the mean of the batches' accuracies; none for any other value."""
     if abs(got - 100 * expected) < 1e-4:
         return "\nHint: return a fraction in [0, 1], not a percentage."
-    if got > 1:
+    if abs(got - round(expected * examples)) < 1e-6:
         return "\nHint: divide the number of correct predictions by the number of examples."
-    return "\nHint: divide the correct predictions by the number of examples, not batches."
+    if abs(got - batch_mean) < 1e-6:
+        return (
+            "\nHint: you averaged the batches' accuracies, but the last batch is smaller: divide "
+            "the correct predictions by the number of examples, not batches."
+        )
+    return ""
 
 
 def check_evaluate(fn, seed=None):
@@ -210,14 +217,17 @@ def check_evaluate(fn, seed=None):
     if any(not torch.equal(before[k], v) for k, v in model.state_dict().items()):
         run.fail(f"{text} changed the model's weights: evaluating must not train.")
     with torch.no_grad():
-        expected = (model.eval()(x).argmax(1) == y).double().mean().item()
+        right = model.eval()(x).argmax(1) == y  # (70,)
+    expected = right.double().mean().item()
+    batches = right.split(loader.batch_size)  # the loader's batches, in order
+    batch_mean = torch.stack([b.double().mean() for b in batches]).mean().item()
     if isinstance(got, torch.Tensor):
         run.fail(f"{text} returned a tensor; return a Python float (use .item()).")
     got = real_number(run, got, text, "the accuracy")
     if abs(got - expected) > 1e-6:
         run.fail(
             f"{text} returned {got:.6g}, expected the accuracy {expected:.6g}."
-            + _evaluate_hint(got, expected)
+            + _evaluate_hint(got, expected, len(y), batch_mean)
         )
 
 
