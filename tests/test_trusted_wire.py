@@ -11,6 +11,7 @@ import pytest
 import torch
 from jupyter_client.manager import start_new_kernel
 
+from cvlib.grading import _student
 from cvlib.grading.remote import Box, BoxError, RemoteFunction, RemoteObject, student_line
 from cvlib.grading.wire import MAX_DEPTH, Handle, RemoteError, WireError, dumps, loads
 
@@ -171,6 +172,21 @@ def test_references_stand_in_for_earlier_answers_and_may_call_back(box):
     missing = box.call(box.get("outer"), [np.ones(2)])  # without them: the student's NameError
     assert missing["error"].kind == "NameError"
     assert "line 2 in `outer`" in student_line(missing["error"])
+
+
+def test_a_library_out_of_reach_is_named_even_when_the_answer_hides_the_refusal(box):
+    box.run(
+        "masked = __cvlib_box__.unavailable('cvlib.layers', ImportError('masked'))\n"
+        "def hide(logits):\n    try:\n        return masked.cross_entropy(logits)\n"
+        "    except BaseException:\n        return 0.0\n"
+        "def own(logits):\n    return float(logits.sum())\n"
+    )
+    hide, own = box.get("hide"), box.get("own")
+    assert box.call(hide, [np.ones(2)])["refused"] == ["cvlib.layers"]
+    assert box.call(own, [np.ones(2)])["refused"] == []  # forgotten after each call
+    with pytest.raises(AssertionError, match=r"use `cvlib\.layers`, which is not avail"):
+        _student.call(hide, "hide", [("logits", np.ones(2))])
+    assert _student.call(own, "own", [("logits", np.ones(2))]) == 2.0
 
 
 def test_a_box_that_hangs_or_is_tampered_with_gives_no_verdict(box):

@@ -12,7 +12,8 @@ as ``__cvlib_box__.reply`` (base64 text again). A request names what to do:
   the notebook's names (the earlier answers this one may call) are swapped for stubs that ask
   the grader (``input()`` on the kernel's stdin channel) to compute the reference on their
   arguments; the reply carries the result, the arguments as the call left them (in-place
-  changes show), what the call printed (cut at :data:`MAX_PRINT` characters) and its exception;
+  changes show), what the call printed (cut at :data:`MAX_PRINT` characters), its exception
+  and the out-of-reach modules it tried (even where the student's code caught the refusal);
 - ``release``: forget objects kept here;
 - ``ping``: nothing (the grader checks that the channel below works).
 
@@ -45,6 +46,7 @@ _objects = {}  # handle id -> object
 _idents = {}  # id(object) -> handle id, so an object kept twice has one handle
 reply = ""
 _channel = None  # the grader's socket while listen() runs
+_refused = []  # the out-of-reach modules the current call tried to use
 
 
 def _namespace():
@@ -120,6 +122,7 @@ class Unavailable:
         self._name, self._reason = name, reason
 
     def _refuse(self, *_, **__):
+        _refused.append(self._name)  # told to the grader even if the student's code hides it
         raise ImportError(
             f"`{self._name}` is not available to this assignment's answers in the grader's box "
             f"({self._reason})"
@@ -168,6 +171,7 @@ def _call(request):
     args, kwargs = [_object(a) for a in request["args"]], request["kwargs"]
     out = io.StringIO()
     result, error = None, None
+    del _refused[:]
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             with warnings.catch_warnings():
@@ -183,6 +187,7 @@ def _call(request):
         "kwargs": kwargs,
         "out": out.getvalue()[:MAX_PRINT],
         "cut": max(0, len(out.getvalue()) - MAX_PRINT),
+        "refused": sorted(set(_refused)),
     }
 
 

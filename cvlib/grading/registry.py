@@ -57,14 +57,7 @@ ASSIGNMENTS = {
             hidden=(*NUMPY_HELPERS, "cvlib"),
             allowed=("cvlib.kernels",),
         ),
-        # decided in the kernel for now: in the full nbgrader round trip, the submission wrong-*
-        # whose cross_entropy takes log(softmax) got "The loss is 0, expected 2.35" on an
-        # ordinary (4, 5) case from the answers' box; the same seed, answers and test cells give
-        # the right verdict in an AnswersBox alone (boxed or not), so the cause lies in what the
-        # round trip adds (the notebook kernel's box for locked cells?): to be found first
-        Assignment(
-            "a2_backprop", "a2_backprop", hidden=(*NUMPY_HELPERS, "cvlib"), trusted=frozenset()
-        ),
+        Assignment("a2_backprop", "a2_backprop", hidden=(*NUMPY_HELPERS, "cvlib")),
         Assignment("a3_cnn", "a3_cnn", trusted=frozenset()),
         Assignment(
             "a4_transfer",
