@@ -28,7 +28,7 @@ import threading
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from nbgrader.preprocessors import Execute
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
 from cvlib.grading import registry
 from cvlib.grading.remote import Box, BoxError
@@ -146,16 +146,26 @@ class TrustedExecute(Execute):
         config=True
     )
 
+    decide_in_kernel = Bool(
+        False,
+        help="decide every test cell in the student's kernel, as nbgrader's Execute does: for "
+        "measuring what the trusted verdict costs (cvlib.tools.bench_grading), never for a class",
+    ).tag(config=True)
+
     _answers = None
     _kernel_box = None
 
     def preprocess(self, nb, resources=None, km=None):
         name = self.assignment_name or (resources or {}).get("nbgrader", {}).get("assignment", "")
         assignment = registry.find(name) if name else None
-        trusted = assignment is not None and any(
-            cell_kind(c) == "test" and assignment.decides(_grade_id(c))
-            for c in nb.cells
-            if c.cell_type == "code"
+        trusted = (
+            assignment is not None
+            and not self.decide_in_kernel
+            and any(
+                cell_kind(c) == "test" and assignment.decides(_grade_id(c))
+                for c in nb.cells
+                if c.cell_type == "code"
+            )
         )
         self._assignment = assignment if trusted else None
         if self._assignment is not None:
