@@ -36,6 +36,7 @@ from cvlib.grading.trusted import TrustedNotebook, cell_kind
 from cvlib.tools.sandbox import KERNEL_NAME, Limits, kernel_spec, mask_paths
 
 MAX_CELL_OUTPUT = 100_000  # characters of text one cell keeps in the graded notebook
+MAX_CELL_OUTPUTS = 1_000  # outputs (messages) one cell keeps
 
 
 class _OneSpec(KernelSpecManager):
@@ -154,6 +155,7 @@ class TrustedExecute(Execute):
 
     _answers = None
     _kernel_box = None
+    _output_sizes = None
 
     def preprocess(self, nb, resources=None, km=None):
         name = self.assignment_name or (resources or {}).get("nbgrader", {}).get("assignment", "")
@@ -168,6 +170,7 @@ class TrustedExecute(Execute):
             )
         )
         self._assignment = assignment if trusted else None
+        self._output_sizes = {}
         if self._assignment is not None:
             cells = [dict(c) for c in nb.cells]
             self._answers = AnswersBox(
@@ -209,11 +212,15 @@ class TrustedExecute(Execute):
             self._answers = None
 
     def output(self, outs, msg, display_id, cell_index):
-        """Keep a cell's text output only up to :data:`MAX_CELL_OUTPUT` as it arrives (errors
-        always), so that no submission can fill the grader's memory or the graded notebook."""
+        """Keep a cell's text output only up to :data:`MAX_CELL_OUTPUT` characters and
+        :data:`MAX_CELL_OUTPUTS` outputs as it arrives (errors always), so that no submission can
+        fill the grader's memory or the graded notebook. A running count per cell: each message
+        costs the same however much came before."""
         if msg["msg_type"] in ("stream", "display_data", "execute_result"):
-            if _text_size(outs) > MAX_CELL_OUTPUT:
+            count, size = self._output_sizes.get(cell_index, (0, 0))
+            if size > MAX_CELL_OUTPUT or count >= MAX_CELL_OUTPUTS:
                 return None
+            self._output_sizes[cell_index] = (count + 1, size + _message_size(msg))
         return super().output(outs, msg, display_id, cell_index)
 
     def preprocess_cell(self, cell, resources, index):
@@ -253,15 +260,13 @@ def _record(resources, grade_id):
             handle.write(json.dumps({"notebook": notebook, "grade_id": grade_id}) + "\n")
 
 
-def _text_size(outs):
-    size = 0
-    for out in outs:
-        if out.get("output_type") == "stream":
-            size += len(out.get("text", ""))
-        elif out.get("output_type") in ("display_data", "execute_result"):
-            data = out.get("data", {})
-            size += sum(len(str(v)) for k, v in data.items() if k.startswith("text/"))
-    return size
+def _message_size(msg):
+    """Characters of text one output message carries."""
+    content = msg.get("content", {})
+    if msg["msg_type"] == "stream":
+        return len(str(content.get("text", "")))
+    data = content.get("data", {})
+    return sum(len(str(v)) for k, v in data.items() if str(k).startswith("text/"))
 
 
 def _grade_id(cell):
