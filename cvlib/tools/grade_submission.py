@@ -238,6 +238,26 @@ def keep_in_sight(course, assignment, outcome, db_url, staged):
         return None
 
 
+def keep_lost_in_sight(course, assignment, outcome, db_url=None):
+    """The same for a submission whose grading task itself was lost (a worker that died with it
+    every time): stage it again here, record it without running anything of it, tell the
+    student. Never raises; returns ``outcome``."""
+    staged = Path(course) / STAGED / outcome.student
+    try:
+        shutil.rmtree(staged, ignore_errors=True)
+        submission = Path(course) / "submitted" / outcome.student / assignment
+        stage(submission, staged / assignment, assignment)
+        path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+        with _ONE_AT_A_TIME, _environment(PATH=path):
+            notebooks = keep_in_sight(course, assignment, outcome, db_url, staged)
+        tell_student(Path(course), assignment, outcome, notebooks)
+    except Exception as error:
+        outcome.message += f"; not recorded: {type(error).__name__}: {error}"
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+    return outcome
+
+
 def _read_events(report):
     if not report.exists():
         return []
