@@ -5,13 +5,16 @@
   :func:`cvlib.train.train_one_epoch` on an identical copy (same data, same optimizer settings);
 - :func:`check_lenet_training` hands a fresh LeNet-5 and the training split to the student's
   training function (with the reference ``train_one_epoch`` and ``evaluate`` in place of the
-  student's, so that it is graded on its own), counts the images it trains on, and scores the
-  result on the test split;
+  student's, so that it is graded on its own: also when the notebook does not define them, an
+  answer cell with a syntax error), counts the images it trains on, and scores the result on the
+  test split;
 - :func:`check_trained_classifier` scores a trained model on held-out digits
   (:func:`cvlib.grading.heldout.heldout_digits`) against a threshold.
 """
 
+import contextlib
 import copy
+import types
 
 import torch
 from torch import nn
@@ -294,11 +297,35 @@ def _reference_answers():
     return lenet, {"LeNet": LeNet, "train_one_epoch": train_one_epoch, "evaluate": evaluate}
 
 
+@contextlib.contextmanager
+def _stand_ins(fn, references):
+    """While the block runs, the earlier answers that the notebook of ``fn`` does not define
+    (their answer cell failed: a syntax error, an exception before the ``def``) are the
+    references: the run's ``isolate`` swaps in only the names a notebook defines, so without this
+    a later answer that calls a missing one fails with a NameError, and one missing answer costs
+    the points of every test that uses it. Names the block binds meanwhile are left as they are."""
+    space = fn.__globals__ if type(fn) is types.FunctionType else {}
+    added = {name: ref for name, ref in references.items() if name not in space}
+    if added:
+        print(
+            "(Not defined in your notebook, so the reference version stands in for it in this "
+            f"test: {', '.join(f'`{name}`' for name in added)}.)"
+        )
+    space.update(added)
+    try:
+        yield
+    finally:
+        for name, ref in added.items():
+            if space.get(name) is ref:
+                del space[name]
+
+
 def check_lenet_training(fn, threshold=0.92):
     """Train a fresh LeNet-5 with ``fn(model, train_loader)`` and score it on the test split.
 
     The model is cvlib's LeNet-5 and ``fn`` sees the reference ``train_one_epoch`` and
-    ``evaluate`` (graded on its own); the torch seed is 0 before the call, as in the notebook.
+    ``evaluate`` (graded on its own, whether or not the notebook defines them); the torch seed
+    is 0 before the call, as in the notebook.
     Fails if ``fn`` calls cvlib's training code, loads other data, or trains on more images than
     it read from the loader. Returns the trained model (for the hidden test on held-out digits).
     """
@@ -323,6 +350,7 @@ def check_lenet_training(fn, threshold=0.92):
     torch.manual_seed(0)
     model = lenet()
     args = [("model", model), ("train_loader", loader)]
-    train_answer(run, model, args, data, f"{run.name}(LeNet(), train_loader)")
+    with _stand_ins(fn, isolate):
+        train_answer(run, model, args, data, f"{run.name}(LeNet(), train_loader)")
     check_trained_classifier(model, threshold, heldout=False, what="LeNet trained by " + run.name)
     return model
