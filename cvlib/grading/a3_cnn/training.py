@@ -12,9 +12,7 @@
   (:func:`cvlib.grading.heldout.heldout_digits`) against a threshold.
 """
 
-import contextlib
 import copy
-import types
 
 import torch
 from torch import nn
@@ -297,29 +295,6 @@ def _reference_answers():
     return lenet, {"LeNet": LeNet, "train_one_epoch": train_one_epoch, "evaluate": evaluate}
 
 
-@contextlib.contextmanager
-def _stand_ins(fn, references):
-    """While the block runs, the earlier answers that the notebook of ``fn`` does not define
-    (their answer cell failed: a syntax error, an exception before the ``def``) are the
-    references: the run's ``isolate`` swaps in only the names a notebook defines, so without this
-    a later answer that calls a missing one fails with a NameError, and one missing answer costs
-    the points of every test that uses it. Names the block binds meanwhile are left as they are."""
-    space = fn.__globals__ if type(fn) is types.FunctionType else {}
-    added = {name: ref for name, ref in references.items() if name not in space}
-    if added:
-        print(
-            "(Not defined in your notebook, so the reference version stands in for it in this "
-            f"test: {', '.join(f'`{name}`' for name in added)}.)"
-        )
-    space.update(added)
-    try:
-        yield
-    finally:
-        for name, ref in added.items():
-            if space.get(name) is ref:
-                del space[name]
-
-
 def check_lenet_training(fn, threshold=0.92):
     """Train a fresh LeNet-5 with ``fn(model, train_loader)`` and score it on the test split.
 
@@ -350,7 +325,6 @@ def check_lenet_training(fn, threshold=0.92):
     torch.manual_seed(0)
     model = lenet()
     args = [("model", model), ("train_loader", loader)]
-    with _stand_ins(fn, isolate):
-        train_answer(run, model, args, data, f"{run.name}(LeNet(), train_loader)")
+    train_answer(run, model, args, data, f"{run.name}(LeNet(), train_loader)")
     check_trained_classifier(model, threshold, heldout=False, what="LeNet trained by " + run.name)
     return model
