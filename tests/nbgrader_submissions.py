@@ -816,3 +816,30 @@ KNOCKOUTS = {  # student -> (submission as in WRONG, what test_trained_network m
         "depends on the other images of its batch",
     ),
 }
+
+
+# In the first answer cell of `forger`: the student's process serves a cvlib.grading whose checks
+# all pass (module table and import system both), the attack issue 20 found to work in the kernel
+FORGE = (
+    "\nimport builtins as _b, sys as _s, types as _t\n"
+    "_fake = _t.ModuleType('cvlib.grading')\n"
+    "_fake.__getattr__ = lambda name: (lambda *a, **k: None)\n"
+    "_s.modules['cvlib.grading'] = _fake\n"
+    "_real = _b.__import__\n"
+    "_b.__import__ = lambda name, *a, **k: (\n"
+    "    _fake if name.startswith('cvlib.grading') else _real(name, *a, **k)\n"
+    ")\n"
+)
+
+
+def forger(name):
+    """``{grade_id: source}``: every answer left blank (nbgrader's stub), the first one with
+    :data:`FORGE` after its stub. Decided in the grader, its test cells earn nothing."""
+    cells = [
+        c
+        for c in solution_notebook(name).cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    ]
+    out = dict.fromkeys(c.metadata.nbgrader["grade_id"] for c in cells)
+    out[cells[0].metadata.nbgrader["grade_id"]] = stub(cells[0].source) + FORGE
+    return out

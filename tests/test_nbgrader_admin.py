@@ -5,6 +5,7 @@
 - ``zip_collect`` of a Moodle download where a student uploaded twice keeps the later copy, and
   two copies it cannot order stop it with both file names;
 - ``release_feedback`` releases the class grader's "not graded" page through the exchange;
+- a submission whose grading task was lost with its workers is in the gradebook and told;
 - the instructor's outputs (``grades.csv``, the LMS exports, ``downloaded/``) are ignored by git;
 - the exchange folder is the one the guide names, and the guide names only real commands.
 """
@@ -18,7 +19,7 @@ from env_helpers import ROOT
 from gradebook_helpers import ASSIGNMENT, FILENAME, make_tiny_course, submit
 
 from cvlib.tools import demo, release
-from cvlib.tools.grade_submission import Outcome, tell_student
+from cvlib.tools.grade_submission import Outcome, keep_lost_in_sight, tell_student
 
 pytestmark = pytest.mark.slow  # real nbgrader commands
 
@@ -95,6 +96,27 @@ def test_release_feedback_takes_the_not_graded_page(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     released = list((exchange / "cnn-cv" / "feedback").glob("*.html"))
     assert len(released) == 1 and "not graded" in released[0].read_text()
+
+
+def test_a_submission_lost_with_its_workers_is_recorded_and_told(tmp_path):
+    """What the class grader does when Dask gives up on a submission (KilledWorker): nbgrader
+    records it without running it, every test at 0 and flagged, and its student is told."""
+    from nbgrader.api import Gradebook
+
+    course = make_tiny_course(tmp_path / "course", checks="plain")
+    submit(course, "alice")
+    lost = "KilledWorker: all those workers died while running it"
+    outcome = keep_lost_in_sight(course, ASSIGNMENT, Outcome("alice", "failed", 0.0, lost))
+    assert "not recorded" not in outcome.message, outcome.message
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        (notebook,) = gb.find_submission(ASSIGNMENT, "alice").notebooks
+        assert notebook.flagged and notebook.score == 0 and notebook.max_score > 0
+    graded = nbformat.read(course / "autograded" / "alice" / ASSIGNMENT / FILENAME, 4)
+    errors = [o for c in graded.cells if c.cell_type == "code" for o in c.outputs]
+    assert errors and all(o.ename == "NotGraded" and lost in o.evalue for o in errors)
+    page = (course / "feedback" / "alice" / ASSIGNMENT / "tiny.html").read_text()
+    assert "not graded" in page and "KilledWorker" in page
+    assert not (course / ".cvlib_staged" / "alice").exists()
 
 
 def test_instructor_outputs_are_ignored_by_git():

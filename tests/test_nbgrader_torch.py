@@ -25,6 +25,9 @@ from nbgrader_helpers import (
     was_stopped,
 )
 
+from cvlib.tools import demo, release
+from cvlib.tools.scores import read_scores, sqlite_url
+
 pytestmark = pytest.mark.slow
 
 ASSIGNMENTS = ("a3_cnn", "a4_transfer", "a5_detection")
@@ -99,3 +102,37 @@ def test_endless_loop_costs_only_its_own_points(graded, name):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_the_grading_is_fair_to_own_work_and_only_to_own_work(graded, name):
     check_fair_grading(graded[name], name)
+
+
+# assignment 3's train_one_epoch with a syntax error (no colon): the name is never defined
+A3_SYNTAX_ERROR = {
+    "train_one_epoch": "def train_one_epoch(model, loader, optimizer, loss_fn)\n    return 0.0"
+}
+
+
+def test_a3_an_answer_that_does_not_parse_costs_only_its_own_points(tmp_path):
+    """One answer of assignment 3 with a syntax error: its own test scores 0, and the training
+    test, whose ``train_lenet`` calls the undefined ``train_one_epoch``, keeps its points (the
+    reference stands in). Graded alone, by a real ``nbgrader autograde``, outside the module's
+    fixture; the expected points are the source notebook's."""
+    name, course = "a3_cnn", tmp_path / "a3_cnn"
+    demo.make_course(course, [name], **{"Execute.timeout": 60})
+    release.nbgrader(course, "generate_assignment", name, "--force")
+    ((filename, rel),) = demo.notebooks_of(course, name, "release").items()
+    src = demo.notebooks_of(course, name, "source")[filename]
+    notebook = demo.student_notebook(rel, src, A3_SYNTAX_ERROR)
+    demo.submit(course, "syntax-error", name, {filename: notebook})
+    release.nbgrader(course, "autograde", name)
+    points = {  # the autograded test cells: grade_id -> points
+        c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"]
+        for c in src.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
+    }
+    assert set(points) == {"test_lenet", "test_train_one_epoch", "test_evaluate",
+                           "test_trained_model"}  # fmt: skip
+    _, _, grades = read_scores(sqlite_url(course), name)["syntax-error"]
+    expected = {**points, "test_train_one_epoch": 0}
+    assert {g: grades[g] for g in points} == expected, grades
+    autograded = course / "autograded" / "syntax-error" / name / filename
+    assert "the reference version stands in for it" in autograded.read_text()
+    assert "`train_one_epoch`" in autograded.read_text()

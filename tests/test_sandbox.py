@@ -21,7 +21,15 @@ import threading
 
 import nbformat
 import pytest
-from gradebook_helpers import ANSWERS, ASSIGNMENT, FILENAME, FULL, make_tiny_course, submit
+from gradebook_helpers import (
+    ANSWERS,
+    ASSIGNMENT,
+    FILENAME,
+    FULL,
+    POINTS,
+    make_tiny_course,
+    submit,
+)
 from gradebook_helpers import sandbox as sandbox
 
 from cvlib.tools import release
@@ -224,6 +232,76 @@ def test_kernels_killed_by_their_limits_are_reported_and_told(sandbox, tmp_path)
         assert says in outcome.message, outcome
         (page,) = (course / "feedback" / student / ASSIGNMENT).glob("*.html")
         assert f"{limit} limit" in page.read_text()
+
+
+NOT_GRADED = {  # student -> what their feedback must say of why nothing was graded
+    "exits": "the kernel exited with code 3",
+    "killed": "the kernel was killed by signal 9",
+    "not-json": "NotJSONError",
+    "linked": "a symbolic link",
+}
+
+
+def not_graded_class(course):
+    """An honest student, two answers that end the kernel's process, a notebook that is not
+    JSON and one that is a link (nothing of it enters the box)."""
+    submit(course, "honest")
+    submit(course, "exits", {"zero_pad": "import os\nos._exit(3)"})
+    submit(course, "killed", {"zero_pad": "import os\nos.kill(os.getpid(), 9)"})
+    submit(course, "not-json")
+    broken = course / "submitted" / "not-json" / ASSIGNMENT / FILENAME
+    broken.write_text(broken.read_text()[:200])
+    submit(course, "linked")
+    linked = course / "submitted" / "linked" / ASSIGNMENT / FILENAME
+    linked.unlink()
+    linked.symlink_to(course / "release" / ASSIGNMENT / FILENAME)
+
+
+def test_submissions_that_could_not_be_graded_are_told_and_kept_in_the_gradebook(sandbox, tmp_path):
+    """Whatever stopped a submission, its student gets a feedback page that says what, and the
+    instructor finds it in formgrader's lists and in the gradebook: every test at 0, flagged."""
+    from nbgrader.api import Gradebook
+
+    from cvlib.tools.grade_submission import nbgrader_api
+
+    course = make_tiny_course(tmp_path / "course", checks="plain", timeout=30)
+    not_graded_class(course)
+    outcomes = {o.student: o for o in autograde_class(course, ASSIGNMENT, progress=False)}
+    print(summary(list(outcomes.values())))
+    assert outcomes["honest"].status == "graded" and outcomes["honest"].score == FULL
+    for student, says in NOT_GRADED.items():
+        assert outcomes[student].status in ("failed", "refused"), outcomes[student]
+        (page,) = (course / "feedback" / student / ASSIGNMENT).glob("*.html")
+        assert "not graded" in page.read_text() and says in page.read_text(), student
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:  # nbgrader's own API
+        assert {s.student_id for s in gb.assignment_submissions(ASSIGNMENT)} == {
+            "honest",
+            *NOT_GRADED,
+        }
+        for student in ["honest", *NOT_GRADED]:
+            (notebook,) = gb.find_submission(ASSIGNMENT, student).notebooks
+            grades = {g.name: g for g in notebook.grades}
+            assert set(grades) == set(POINTS)
+            if student == "honest":
+                assert not notebook.flagged and notebook.score == FULL
+                continue
+            assert notebook.flagged and notebook.score == 0, student
+            assert all(g.auto_score == 0 and g.needs_manual_grade for g in grades.values())
+    api = nbgrader_api(course, sandbox=False)  # what formgrader's pages list
+    listed = {s["student"]: s for s in api.get_submissions(ASSIGNMENT)}
+    assert set(listed) == {"honest", *NOT_GRADED}
+    assert all(s["autograded"] for s in listed.values()), listed
+    assert all(listed[s]["needs_manual_grade"] for s in NOT_GRADED)
+    readable = {s["student"] for s in api.get_notebook_submissions(ASSIGNMENT, "tiny")}
+    assert readable == {"honest", "exits", "killed"}  # those with a notebook to read
+
+    release.nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+    for student, says in NOT_GRADED.items():  # nbgrader's own page, or the grader's
+        (page,) = (course / "feedback" / student / ASSIGNMENT).glob("*.html")
+        assert says in page.read_text(), student
+    exits = (course / "feedback" / "exits" / ASSIGNMENT / "tiny.html").read_text()
+    assert "Not graded." in exits and "Score: 0.0 / 4.0" in exits
 
 
 def test_box_command_shows_nothing_of_the_course_but_the_working_copy(sandbox, tmp_path):

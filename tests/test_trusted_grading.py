@@ -248,8 +248,9 @@ def test_a_display_hook_gets_no_partial_credit_and_the_library_is_out_of_reach(g
 
 def test_links_and_planted_packages_never_enter_the_box(graded):
     outcomes, text = graded["outcomes"], graded["summary"]
-    linked = outcomes["linked-notebook"]  # nothing of it entered the box: nothing graded
-    assert linked.status == "refused" and "linked-notebook" not in graded["scores"]
+    linked = outcomes["linked-notebook"]  # nothing of it entered the box: nothing graded,
+    assert linked.status == "refused"  # but in the gradebook at 0, for formgrader to list it
+    assert set(_auto(graded["scores"]["linked-notebook"]).values()) == {0}
     assert "symbolic link" in linked.message
     assert any("cvlib: a folder" in r for r in outcomes["planted-cvlib"].refused)
     assert _auto(graded["scores"]["planted-cvlib"]) == {**FULL, "test_zero_pad": 0}

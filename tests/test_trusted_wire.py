@@ -2,15 +2,16 @@
 connection itself (cvlib.grading.remote) with a real kernel: data only, both ways."""
 
 import collections
-import io
 import json
-import zipfile
+import os
+import struct
 
 import numpy as np
 import pytest
 import torch
 from jupyter_client.manager import start_new_kernel
 
+from cvlib.grading import _student
 from cvlib.grading.remote import Box, BoxError, RemoteFunction, RemoteObject, student_line
 from cvlib.grading.wire import MAX_DEPTH, Handle, RemoteError, WireError, dumps, loads
 
@@ -73,38 +74,40 @@ def test_what_is_not_data_does_not_cross_unless_kept_as_a_handle():
     assert isinstance(handle, Handle) and handle.callable and kept == [len]
 
 
-def _archive(meta, **arrays):
-    buffer = io.BytesIO()
-    np.savez(buffer, __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
-    return buffer.getvalue()
+def _message(meta, arrays=None, data=b""):
+    """A message as ``dumps`` frames one, with any header a hostile sender may write."""
+    header = json.dumps({"meta": meta, "arrays": arrays or {}}).encode()
+    return b"CVW1" + struct.pack("<I", len(header)) + header + data
 
 
 def test_the_decoder_refuses_code_bombs_and_malformed_messages():
-    buffer = io.BytesIO()
-    np.save(buffer, np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    pickled = io.BytesIO()
-    with zipfile.ZipFile(pickled, "w") as archive:  # an object array: would unpickle
-        archive.writestr("__meta__.npy", buffer.getvalue())
-    with pytest.raises(WireError):
-        loads(pickled.getvalue())
-    squeezed = io.BytesIO()
-    with zipfile.ZipFile(squeezed, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("__meta__.npy", b"\x00" * 1000)
-    with pytest.raises(WireError, match="uncompressed"):
-        loads(squeezed.getvalue())
+    cell = {"t": "nd", "a": "a0"}
+    for dtype in ("|O8", "|V8", "<M8", "i4,f8", "O", 7):  # objects would unpickle; none is data
+        with pytest.raises(WireError, match="may not cross"):
+            loads(_message(cell, {"a0": [dtype, [1], 0, 8]}, b"\x00" * 8))
+    with pytest.raises(WireError, match="not what its header says"):  # claims more than it has
+        loads(_message(cell, {"a0": ["<f8", [1000, 1000], 0, 8_000_000]}, b"\x00" * 8))
+    with pytest.raises(WireError, match="not what its header says"):  # size and shape disagree
+        loads(_message(cell, {"a0": ["<f8", [2], 0, 8]}, b"\x00" * 16))
+    with pytest.raises(WireError, match="counts"):
+        loads(_message(cell, {"a0": ["<f8", [-1], 0, 8]}, b"\x00" * 8))
+    np.testing.assert_array_equal(  # the same frame, well formed, is read
+        loads(_message(cell, {"a0": ["<f8", [2], 0, 16]}, np.arange(2.0).tobytes())), [0.0, 1.0]
+    )
     deep = {"t": "list", "v": []}
     for _ in range(MAX_DEPTH + 5):
         deep = {"t": "list", "v": [deep]}
     with pytest.raises(WireError, match="deep"):
-        loads(_archive(deep))
+        loads(_message(deep))
     with pytest.raises(WireError, match="does not hold"):
-        loads(_archive({"t": "nd", "a": "missing"}))
+        loads(_message({"t": "nd", "a": "missing"}))
     with pytest.raises(WireError, match="unknown kind"):
-        loads(_archive({"t": "pickle", "v": "..."}))
-    with pytest.raises(WireError):
-        loads(b"not a zip")
+        loads(_message({"t": "pickle", "v": "..."}))
+    for junk in (b"not a message", b"CVW1\xff\xff\xff\x7f{", b"CVW1\x02\x00\x00\x00[]"):
+        with pytest.raises(WireError, match="not a message"):
+            loads(junk)
     with pytest.raises(WireError, match="named tuple"):
-        loads(_archive({"t": "named", "name": "P", "f": ["__class__"], "v": [None]}))
+        loads(_message({"t": "named", "name": "P", "f": ["__class__"], "v": [None]}))
 
 
 def test_exceptions_cross_as_text():
@@ -117,11 +120,19 @@ def test_exceptions_cross_as_text():
 
 
 # --- a real kernel ------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def box():
+@pytest.fixture(scope="module", params=["fast channel", "kernel messages"])
+def box(request):
+    """A box over each way requests travel: the grader's socket, and the kernel's own messages
+    (where the socket cannot be opened)."""
     km, client = start_new_kernel(kernel_name="python3")
+    folder = os.path.dirname(km.connection_file) if request.param == "fast channel" else None
     try:
-        yield Box(client, timeout=20, interrupt=km.interrupt_kernel, alive=km.is_alive)
+        box = Box(
+            client, timeout=20, interrupt=km.interrupt_kernel, alive=km.is_alive, folder=folder
+        )
+        assert (box._channel is not None) == (folder is not None)
+        yield box
+        box.close()
     finally:
         client.stop_channels()
         km.shutdown_kernel(now=True)
@@ -163,6 +174,21 @@ def test_references_stand_in_for_earlier_answers_and_may_call_back(box):
     assert "line 2 in `outer`" in student_line(missing["error"])
 
 
+def test_a_library_out_of_reach_is_named_even_when_the_answer_hides_the_refusal(box):
+    box.run(
+        "masked = __cvlib_box__.unavailable('cvlib.layers', ImportError('masked'))\n"
+        "def hide(logits):\n    try:\n        return masked.cross_entropy(logits)\n"
+        "    except BaseException:\n        return 0.0\n"
+        "def own(logits):\n    return float(logits.sum())\n"
+    )
+    hide, own = box.get("hide"), box.get("own")
+    assert box.call(hide, [np.ones(2)])["refused"] == ["cvlib.layers"]
+    assert box.call(own, [np.ones(2)])["refused"] == []  # forgotten after each call
+    with pytest.raises(AssertionError, match=r"use `cvlib\.layers`, which is not avail"):
+        _student.call(hide, "hide", [("logits", np.ones(2))])
+    assert _student.call(own, "own", [("logits", np.ones(2))]) == 2.0
+
+
 def test_a_box_that_hangs_or_is_tampered_with_gives_no_verdict(box):
     box.run("def spin():\n    while True:\n        pass\n")
     box.timeout = 2
@@ -171,10 +197,20 @@ def test_a_box_that_hangs_or_is_tampered_with_gives_no_verdict(box):
             box.call(box.get("spin"), [])
     finally:
         box.timeout = 20
+    assert isinstance(box.get("double"), RemoteFunction)  # the interrupted box answers again
+    if box._channel is not None:  # the student's code writes garbage on the grader's socket
+        box.run("def forge():\n    __cvlib_box__._channel.send(b'forged')\n    return 1\n")
+        with pytest.raises(BoxError, match="not data"):
+            box.call(box.get("forge"), [])
+        assert box.call(box.get("double"), [np.ones(1)])["value"] == 2  # its late reply: dropped
     box.run(  # the student's code replaces the box's server: it can answer garbage, no verdict
         "import builtins\n"
         "def fake(text):\n    builtins.__cvlib_box__.reply = 'not base64 !'\n"
         "builtins.__cvlib_box__.serve = fake\n"
+        "builtins.__cvlib_box__._handle = lambda request: {'value': 'forged'}\n"
     )
-    with pytest.raises(BoxError, match="did not answer"):
-        box.get("double")
+    if box._channel is None:
+        with pytest.raises(BoxError, match="did not answer"):
+            box.get("double")
+    else:  # the channel's loop now answers anything with forged data: data, never a verdict
+        assert box.get("double") == "forged"

@@ -114,7 +114,9 @@ def call(fn, name, args=(), kwargs=None, recipe=None, text=None, watch=None, iso
         fail(f"`{name}` should be a function, but it is {type(fn).__name__}: {describe(fn)}.")
     text = text or signature(name, args, kwargs)
     if is_remote(fn):
-        result, error, copies, kw_copies, printed = _run_in_box(fn, args, kwargs, isolate, text)
+        result, error, copies, kw_copies, printed, refused = _run_in_box(
+            fn, args, kwargs, isolate, text
+        )
         where = student_line(error) if error is not None else ""
         watch = None
     else:
@@ -126,6 +128,12 @@ def call(fn, name, args=(), kwargs=None, recipe=None, text=None, watch=None, iso
         sys.stdout.write(printed[:2000])
     if watch is not None and watch.calls:
         fail(f"`{name}` called `{watch.calls[0]}`: {watch.reason}.", recipe)
+    if is_remote(fn) and refused:
+        fail(
+            f"`{name}` tried to use `{refused[0]}`, which is not available to this "
+            "assignment's answers: the answer must compute it with its own code.",
+            recipe,
+        )
     kind = getattr(error, "kind", type(error).__name__)
     if error is not None and kind == "NotImplementedError":
         fail(
@@ -161,7 +169,8 @@ def _run_here(fn, copies, kw_copies, watch):
 
 def _run_in_box(fn, args, kwargs, isolate, text):
     """Call the proxy ``fn`` in its box: (result, RemoteError or None, the arguments as the
-    call left them, the keyword arguments likewise, what it printed)."""
+    call left them, the keyword arguments likewise, what it printed, the out-of-reach modules
+    it tried to use)."""
     __tracebackhide__ = True
     try:
         answer = fn.box.call(fn, [v for _, v in args], kwargs, isolate)
@@ -173,7 +182,9 @@ def _run_in_box(fn, args, kwargs, isolate, text):
     used = list(answer.get("args", []))
     if len(used) != len(args):  # the box's server was tampered with: nothing to compare
         fail(f"Calling {text} could not be graded: the box returned the wrong arguments.")
-    return answer.get("value"), answer.get("error"), used, dict(answer.get("kwargs", {})), printed
+    refused = [str(module) for module in answer.get("refused", [])][:5]
+    value, kwargs = answer.get("value"), dict(answer.get("kwargs", {}))
+    return value, answer.get("error"), used, kwargs, printed, refused
 
 
 def _tensor(value):

@@ -49,18 +49,33 @@ def check_hflip(fn, seed=None, hidden=False):
     g = torch.Generator().manual_seed(run.seed)
     ref = reference("cvlib.augment.functional")
     for img in _images(g, hidden):
-        alternatives = [
-            (
-                "That is a vertical flip (rows reversed): a horizontal flip reverses the columns, "
-                "the last axis.",
-                lambda img=img: img.flip(-2).numpy(),
-            ),
-            (
-                "You flipped the channels (or the batch) too: reverse only the last axis.",
-                lambda img=img: img.flip(tuple(range(img.ndim))).numpy(),
-            ),
+        _expect_image(run, [("img", img.clone())], img, ref.hflip(img), _flip_alternatives(img))
+
+
+def _flip_alternatives(img):
+    """What wrong flips return: the rows reversed instead of the columns, both reversed (a half
+    turn), the leading axes (channels, batch) reversed too. Where every leading axis has size 1,
+    reversing it changes nothing: the half turn's hint says it all."""
+    leading = tuple(range(img.ndim - 2))
+    alternatives = [
+        (
+            "That is a vertical flip (rows reversed): a horizontal flip reverses the columns, "
+            "the last axis.",
+            lambda: img.flip(-2).numpy(),
+        ),
+        (
+            "You reversed the rows too (a half turn): a horizontal flip reverses only the "
+            "columns, the last axis.",
+            lambda: img.flip(-2, -1).numpy(),
+        ),
+    ]
+    if any(n > 1 for n in img.shape[:-2]):
+        hint = "You flipped the channels (or the batch) too: reverse only the last axis."
+        alternatives += [
+            (hint, lambda: img.flip(*leading, -1).numpy()),
+            (hint, lambda: img.flip(*leading, -2, -1).numpy()),
         ]
-        _expect_image(run, [("img", img.clone())], img, ref.hflip(img), alternatives)
+    return alternatives
 
 
 def check_brightness(fn, seed=None, hidden=False):

@@ -50,6 +50,11 @@ def _as_tensor(run, got, text, shape, kind="float"):
         hint = ""
         if kind == "index" and got.ndim == 2 and got.shape[-1] == 4:
             hint = " Return the indices of the kept boxes, not the boxes themselves."
+        elif kind == "float" and tuple(got.shape) == tuple(shape)[::-1]:
+            hint = (
+                " Your matrix is transposed: row i holds the IoUs of a[i] (the first argument) "
+                "with every box of b, shape (N, M)."
+            )
         elif kind == "float" and got.numel() == shape[0] * shape[1] and got.ndim != 2:
             hint = " Keep the (N, M) layout: row i holds the IoUs of a[i] with every box of b."
         run.fail(f"{text} returned shape {tuple(got.shape)}, expected {tuple(shape)}.{hint}")
@@ -124,23 +129,45 @@ def _clustered(g, n):
     return boxes
 
 
-def _nms_hint(got, expected, at_threshold):
+def _greedy(iou, scores, keeps):
+    """Greedy NMS by decreasing score (ties: the lower index first); ``keeps(iou_row, kept,
+    before)`` says whether a box stays, from its IoUs with every box, the boxes kept and the
+    boxes visited before it."""
+    order = torch.argsort(scores, descending=True, stable=True).tolist()
+    kept = []
+    for position, i in enumerate(order):
+        if keeps(
+            iou[i],
+            torch.tensor(kept, dtype=torch.int64),
+            torch.tensor(order[:position], dtype=torch.int64),
+        ):
+            kept.append(i)
+    return kept
+
+
+def _nms_hint(got, expected, iou, scores, threshold):
+    """The hint for a wrong NMS, chosen by what it kept: the right boxes in another order; two
+    kept boxes that overlap by more than the threshold; what dropping a box at an IoU equal to
+    the threshold keeps; what dropping a box that overlaps any better box (kept or not) keeps."""
     if sorted(got) == sorted(expected):
         return (
             "\nHint: the right boxes, in the wrong order: return them by decreasing score, the "
             "order in which greedy NMS keeps them."
         )
-    if set(expected) < set(got):
+    valid = [i for i in got if 0 <= i < len(iou)]
+    if any(iou[i, j] > threshold for k, i in enumerate(valid) for j in valid[k + 1 :]):
         return (
-            "\nHint: you kept boxes that overlap a better one by more than the threshold: drop "
+            "\nHint: you kept boxes that overlap a kept box by more than the threshold: drop "
             "every box whose IoU with a kept box is > iou_threshold."
         )
-    if set(got) < set(expected) and at_threshold:
+    if got == _greedy(iou, scores, lambda row, kept, before: bool((row[kept] < threshold).all())):
         return (
             "\nHint: a box whose IoU with a kept box EQUALS the threshold is kept: drop a box only "
             "if its IoU is greater than iou_threshold (as torchvision.ops.nms does)."
         )
-    if set(got) < set(expected):
+    if got == _greedy(
+        iou, scores, lambda row, kept, before: bool((row[before] <= threshold).all())
+    ):
         return (
             "\nHint: you dropped too much: drop a box only if its IoU with a box you KEPT (not "
             "with any higher-scoring box) exceeds the threshold."
@@ -192,11 +219,9 @@ def check_nms(fn, seed=None, hidden=False):
         expected = ref.nms(boxes, scores, threshold).tolist()
         got = _kept_indices(run, got, text, expected)
         if got != expected:
-            iou = ref.box_iou(boxes, boxes)
-            at_threshold = bool((iou == threshold).any())
             run.fail(
                 f"{text} kept the boxes {got}, expected {expected} (in this order)."
-                + _nms_hint(got, expected, at_threshold)
+                + _nms_hint(got, expected, ref.box_iou(boxes, boxes), scores, threshold)
             )
 
 

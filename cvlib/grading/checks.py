@@ -236,23 +236,39 @@ class Run:
         return got
 
 
+_NOWHERE = {}  # the namespace of what is not a function of the notebook: changes go nowhere
+
+
 @contextlib.contextmanager
 def swapped(fn, replacements, keep=()):
     """While the block runs, names of ``fn``'s namespace (the notebook) that ``replacements``
     lists mean the reference versions: an answer that calls the student's earlier answers
     (``zero_pad`` inside ``conv2d_multi``), directly or through a helper, is graded on its own, and
-    a wrong earlier answer costs only its own points. Names in ``keep`` (the answer itself) and
-    names the notebook does not define are left alone; everything is restored afterwards.
+    a wrong earlier answer costs only its own points. That holds also for names the notebook
+    does not define (an answer cell with a syntax error): they are added for the block, so one
+    missing answer costs only its own points, as in the grader's box. Names in ``keep`` (the
+    answer itself) are left alone; everything is restored afterwards.
     """
-    space = fn.__globals__ if type(fn) is types.FunctionType else {}
-    names = [n for n in replacements if n in space and n not in keep and n != fn.__name__]
+    space = fn.__globals__ if type(fn) is types.FunctionType else _NOWHERE
+    names = [n for n in replacements if n not in keep and n != getattr(fn, "__name__", None)]
     names = [n for n in names if not isinstance(replacements[n], dict)]  # served: box only
-    saved = {n: space[n] for n in names}
+    missing = object()
+    saved = {n: space.get(n, missing) for n in names}
+    added = [n for n, value in saved.items() if value is missing and space is not _NOWHERE]
+    if added:
+        print(
+            "(Not defined in your notebook, so the reference version stands in for it in this "
+            f"test: {', '.join(f'`{name}`' for name in added)}.)"
+        )
     try:
         space.update({n: replacements[n] for n in names})
         yield
     finally:
-        space.update(saved)
+        for name, value in saved.items():
+            if value is not missing:
+                space[name] = value
+            elif space.get(name) is replacements[name]:
+                del space[name]
 
 
 def served(package, modules):

@@ -57,11 +57,7 @@ ASSIGNMENTS = {
             hidden=(*NUMPY_HELPERS, "cvlib"),
             allowed=("cvlib.kernels",),
         ),
-        # decided in the kernel for now: one correct alternative cross_entropy scored a loss of 0
-        # in the answers' box in the round trip (not reproduced outside it), to be found first
-        Assignment(
-            "a2_backprop", "a2_backprop", hidden=(*NUMPY_HELPERS, "cvlib"), trusted=frozenset()
-        ),
+        Assignment("a2_backprop", "a2_backprop", hidden=(*NUMPY_HELPERS, "cvlib")),
         Assignment("a3_cnn", "a3_cnn", trusted=frozenset()),
         Assignment(
             "a4_transfer",

@@ -1,8 +1,9 @@
 """What crosses between the grader and the box: plain data, encoded so that decoding runs no code.
 
-A value is written as one ``.npz`` archive (uncompressed): the arrays as ``.npy`` members, read
-back with ``allow_pickle=False``, and the structure as JSON in the member ``__meta__``. What
-can cross:
+A value is written as one message: ``CVW1``, the length of a JSON header (4 bytes), the header
+(the structure, and for each array its dtype, shape and place), then the arrays' raw bytes. The
+decoder parses JSON and copies bytes into arrays of numeric dtypes, so it runs no code. What can
+cross:
 
 - ``None``, ``bool``, ``int``, ``float`` (``nan`` and infinities included), ``str``, ``bytes``;
 - numpy arrays and scalars of numeric or boolean dtype, torch tensors (as arrays, with their
@@ -14,8 +15,9 @@ can cross:
   traceback as text).
 
 Nothing else: a value that is not plain data is the sender's to keep as a handle. The decoder
-refuses archives over :data:`MAX_BYTES`, compressed members, object arrays and structures deeper
-than :data:`MAX_DEPTH`, so a hostile box can send wrong answers, never code or a bomb.
+refuses messages over :data:`MAX_BYTES`, dtypes other than numbers and booleans (so no object
+array), arrays whose bytes are not where and what the header says, and structures deeper than
+:data:`MAX_DEPTH`, so a hostile box can send wrong answers, never code or a bomb.
 
 This module is also the box's copy of the codec: :mod:`cvlib.grading.box_server` executes its
 source in the boxed kernel, where ``cvlib.grading`` itself is out of reach. It imports only the
@@ -23,16 +25,18 @@ standard library and numpy (torch when a tensor crosses).
 """
 
 import base64
-import io
 import json
+import re
+import struct
 import sys
-import zipfile
 
 import numpy as np
 
 MAX_BYTES = 512 * 2**20  # one message, arrays included
 MAX_DEPTH = 64
 _NUMERIC = "biufc"  # numpy dtype kinds that may cross: bool, int, uint, float, complex
+_MAGIC = b"CVW1"
+_DTYPE = re.compile(r"[<>|=][biufc][0-9]{1,2}")  # e.g. '<f8', '|b1'
 
 
 class WireError(ValueError):
@@ -166,11 +170,14 @@ def dumps(value, keep=None):
     side); without it such a value raises :class:`WireError`."""
     encoder = _Encoder(keep)
     meta = encoder.encode(value)
-    buffer = io.BytesIO()
-    arrays = dict(encoder.arrays)
-    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
+    places, chunks, offset = {}, [], 0
+    for key, array in encoder.arrays.items():
+        data = array.tobytes()
+        places[key] = [array.dtype.str, list(array.shape), offset, len(data)]
+        chunks.append(data)
+        offset += len(data)
+    header = json.dumps({"meta": meta, "arrays": places}).encode()
+    return b"".join([_MAGIC, struct.pack("<I", len(header)), header, *chunks])
 
 
 def loads(data, handles=None, callbacks=None, named=None):
@@ -180,20 +187,40 @@ def loads(data, handles=None, callbacks=None, named=None):
     and the same fields comes back as that class (else as a fresh class of the same shape)."""
     if not isinstance(data, (bytes, bytearray)) or len(data) > MAX_BYTES:
         raise WireError("a message must be bytes, at most 512 MB")
+    data = bytes(data)
+    if len(data) < 8 or data[:4] != _MAGIC:
+        raise WireError("not a message: it does not start as one")
+    (size,) = struct.unpack("<I", data[4:8])
+    body = 8 + size
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError) as error:
-        raise WireError(f"not a message: {error}") from None
-    if sum(m.file_size for m in members) > MAX_BYTES or any(m.compress_type for m in members):
-        raise WireError("a message's arrays must be stored uncompressed, at most 512 MB")
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-        meta = json.loads(arrays.pop("__meta__").tobytes().decode())
+        header = json.loads(data[8:body].decode())
+        meta, places = header["meta"], header["arrays"]
+        arrays = {key: _array(data, body, place) for key, place in places.items()}
+    except WireError:
+        raise
     except Exception as error:  # anything malformed is the sender's fault, reported as such
         raise WireError(f"not a message: {type(error).__name__}: {error}") from None
     return _Decoder(arrays, handles, callbacks, named or {}).decode(meta, 0)
+
+
+def _array(data, body, place):
+    """The array the header's ``place`` ([dtype, shape, offset, size]) describes, as a copy."""
+    dtype, shape, offset, size = place
+    if not (isinstance(dtype, str) and _DTYPE.fullmatch(dtype)):
+        raise WireError(f"an array of dtype {str(dtype)[:20]!r} may not cross")
+    dtype = np.dtype(dtype)
+    if dtype.kind not in _NUMERIC:
+        raise WireError(f"an array of dtype {dtype} may not cross")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+        raise WireError("an array's shape must be counts")
+    count = 1
+    for n in shape:
+        count *= n
+    if not isinstance(offset, int) or not isinstance(size, int) or offset < 0:
+        raise WireError("an array's place must be counts")
+    if count * dtype.itemsize != size or body + offset + size > len(data):
+        raise WireError("an array's bytes are not what its header says")
+    return np.frombuffer(data, dtype, count, body + offset).reshape(shape).copy()
 
 
 class _Decoder:

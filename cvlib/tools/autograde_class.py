@@ -29,7 +29,9 @@ network, nothing of the course but its own working copy, with limits on resident
 ``--no-sandbox`` (then the kernels run with the grader's rights, bounded by the per-cell
 timeout alone).
 A submission stopped by a limit is listed with that limit in the summary and told so in its
-feedback.
+feedback. One that could not be graded at all (a limit, a kernel that died, a broken notebook)
+is kept in the gradebook with every test at 0 and flagged, listed by formgrader, and its student
+has a feedback page that says why (:mod:`cvlib.tools.not_graded`).
 
 Progress is a tqdm bar (silent under ``NBGRADER_EXECUTION``); the summary gives one line per
 submission that did not grade cleanly and the class's scores read back from the gradebook.

@@ -5,9 +5,11 @@
 per assignment (the same steps as ``make demo``), submits the instructor's solution as a
 student, and grades it ``N`` times (default 2) each way, alternating, one at a time, as a warm
 grading worker does (:func:`cvlib.tools.grade_submission.grade_one`): in the box of
-:mod:`cvlib.tools.sandbox` and without it. It prints, boxed and unboxed, the median seconds per
-submission and the submissions per minute per core (one grading worker per core), and what the
-box costs.
+:mod:`cvlib.tools.sandbox` and without it, and in the box with every test cell decided in the
+student's kernel as plain nbgrader does (``TrustedExecute.decide_in_kernel``, the way before the
+verdict moved out of the student's process). It prints the median seconds per submission each
+way, the submissions per minute per core (one grading worker per core), what the box costs and
+what deciding outside the student's process costs.
 
 It lives with the tools it measures, not in :mod:`cvlib.bench`: the benchmarks there sit below
 the grading tools in the library's layers and may not import them.
@@ -32,6 +34,7 @@ from cvlib.tools.demo import (
     submit,
 )
 from cvlib.tools.grade_submission import grade_one
+from cvlib.tools.release import write_course_config
 from cvlib.tools.scores import read_scores, sqlite_url
 
 TARGETS = {"a1_convolution": 4, "a2_backprop": 4, "a6_capstone": 60}
@@ -48,8 +51,10 @@ def prepare(course, name):
     submit(course, "solution", name, notebooks)
 
 
-def grading_seconds(course, name, sandbox):
+def grading_seconds(course, name, sandbox, in_kernel=False):
     """Seconds to grade the solution once; raise if it does not grade."""
+    overrides = {"TrustedExecute.decide_in_kernel": True} if in_kernel else {}
+    write_course_config(course, **overrides)
     outcome = grade_one(course, name, "solution", sandbox=sandbox)
     if outcome.status != "graded":
         raise RuntimeError(f"{name} (sandbox={sandbox}): {outcome.status}: {outcome.message}")
@@ -57,17 +62,20 @@ def grading_seconds(course, name, sandbox):
 
 
 def time_grading(course, name, repeat=2):
-    """Median seconds boxed and unboxed over ``repeat`` rounds, and the score.
+    """Median seconds boxed, unboxed and boxed with the verdict in the kernel over ``repeat``
+    rounds, and the score (of the last, trusted, grading).
 
-    Each round grades boxed then unboxed, so that a change in the machine's load between rounds
-    touches both alike.
+    Each round grades each way in turn, so that a change in the machine's load between rounds
+    touches all alike.
     """
-    boxed, unboxed = [], []
+    boxed, unboxed, in_kernel = [], [], []
     for _ in range(repeat):
-        boxed.append(grading_seconds(course, name, True))
+        in_kernel.append(grading_seconds(course, name, True, in_kernel=True))
         unboxed.append(grading_seconds(course, name, False))
+        boxed.append(grading_seconds(course, name, True))
     score, max_score, _ = read_scores(sqlite_url(course), name)["solution"]
-    return statistics.median(boxed), statistics.median(unboxed), score, max_score
+    medians = [statistics.median(t) for t in (boxed, unboxed, in_kernel)]
+    return (*medians, score, max_score)
 
 
 def main(argv=None):
@@ -82,7 +90,8 @@ def main(argv=None):
     names = args.assignment or assignment_names()
     print(
         f"{'assignment':<16} {'boxed s':>8} {'unboxed s':>9} {'boxed/min':>9} "
-        f"{'unboxed/min':>11} {'box cost':>8} {'target s':>8}  score  met"
+        f"{'unboxed/min':>11} {'box cost':>8} {'in kernel s':>11} {'verdict cost':>12} "
+        f"{'target s':>8}  score  met"
     )
     print(f"{'':<16} {'per submission':>18} {'per core':>21}")
     with tempfile.TemporaryDirectory(prefix="cvlib-bench-grading-") as scratch:
@@ -91,13 +100,14 @@ def main(argv=None):
             prepare(course, name)
             if i == 0:  # a worker imports nbgrader once: warm up, untimed
                 grading_seconds(course, name, False)
-            boxed, unboxed, score, max_score = time_grading(course, name, args.repeat)
-            cost = boxed / unboxed - 1
+            boxed, unboxed, in_kernel, score, max_score = time_grading(course, name, args.repeat)
+            cost, verdict = boxed / unboxed - 1, boxed / in_kernel - 1
             target = TARGETS.get(name, DEFAULT_TARGET)
             met = "yes" if boxed < target and cost < BOX_TARGET else "NO"
             print(
                 f"{name:<16} {boxed:>8.1f} {unboxed:>9.1f} {60 / boxed:>9.1f} "
-                f"{60 / unboxed:>11.1f} {cost:>+8.0%} {target:>8}  {score:g}/{max_score:g}  {met}",
+                f"{60 / unboxed:>11.1f} {cost:>+8.0%} {in_kernel:>11.1f} {verdict:>+12.0%} "
+                f"{target:>8}  {score:g}/{max_score:g}  {met}",
                 flush=True,
             )
 

@@ -12,14 +12,19 @@ an :class:`Outcome`. The box dies with the worker that started it (bubblewrap's
 to the gradebook when the engine grades that submission again elsewhere.
 
 When a limit stopped something, the student is told: a note opens the autograded notebook (and
-so the feedback ``nbgrader generate_feedback`` makes from it); when nothing could be graded, a
-page ``feedback/<student>/<assignment>/<notebook>.html`` says which limit stopped it.
+so the feedback ``nbgrader generate_feedback`` makes from it). A submission that could not be
+graded, whatever the reason (a limit, a kernel that died, a notebook that would not run, nothing
+that could enter the box), is kept in sight by :mod:`cvlib.tools.not_graded`: in the gradebook
+and formgrader with every test at 0 and its notebooks flagged, in an autograded notebook that
+says why; and a page ``feedback/<student>/<assignment>/<notebook>.html`` tells the student
+what happened at once.
 """
 
 import contextlib
 import html
 import json
 import os
+import re
 import shutil
 import socket
 import sys
@@ -32,6 +37,7 @@ from pathlib import Path
 
 import nbformat
 
+from cvlib.tools import not_graded
 from cvlib.tools.clean_submission import stage
 from cvlib.tools.sandbox import KERNEL_NAME, Limits, write_kernel_spec
 from cvlib.tools.trusted_execute import FLAGS_ENV
@@ -57,6 +63,7 @@ class Outcome:
     max_score: float | None = None
     grades: dict = field(default_factory=dict)
     limits: list = field(default_factory=list)  # events: {"limit": ..., "detail": ...}
+    deaths: list = field(default_factory=list)  # how the kernel died, when no limit killed it
     refused: list = field(default_factory=list)  # what of the submission was kept out of the box
     flags: list = field(default_factory=list)  # what a person should look at
     worker: str = ""
@@ -67,10 +74,16 @@ class Outcome:
         return sorted({event["limit"] for event in self.limits})
 
 
+_RAISED = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit): ")
+
+
 def _last_error(text):
+    """The exception nbgrader's log ends with (``nbformat.reader.NotJSONError: ...``), else its
+    last line about an error."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    raised = [line for line in lines if _RAISED.match(line) and "NbGraderException" not in line]
     errors = [line for line in lines if "error" in line.lower() and "Please see" not in line]
-    return (errors or lines or [""])[-1][:300]
+    return (raised or errors or lines or [""])[-1][:300]
 
 
 @contextlib.contextmanager
@@ -87,10 +100,12 @@ def _environment(**values):
                 os.environ[key] = value
 
 
-def nbgrader_api(course, db_url=None, sandbox=True, submitted=None):
+def nbgrader_api(course, db_url=None, sandbox=True, submitted=None, not_run=None):
     """An ``NbGraderAPI`` configured as ``nbgrader`` run in ``course`` would be (its
     ``nbgrader_config.py`` and the user's Jupyter config), with the boxed kernel unless told;
-    ``submitted`` replaces the folder nbgrader reads submissions from."""
+    ``submitted`` replaces the folder nbgrader reads submissions from. With ``not_run`` (a
+    reason), autograding runs no kernel: :class:`~cvlib.tools.not_graded.NotRun` scores every
+    test 0 with that reason."""
     from jupyter_core.application import JupyterApp
     from nbgrader.apps import NbGrader, NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
@@ -106,6 +121,8 @@ def nbgrader_api(course, db_url=None, sandbox=True, submitted=None):
         config.Execute.kernel_name = KERNEL_NAME
     if submitted:
         config.CourseDirectory.submitted_directory = submitted
+    if not_run is not None:
+        not_graded.settings(config, not_run)
     return NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(course)), config=config)
 
 
@@ -132,46 +149,112 @@ def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=Tru
     with _ONE_AT_A_TIME:
         start = time.perf_counter()
         staged = Path(course) / STAGED / student
+        refused = []
         try:
-            shutil.rmtree(staged, ignore_errors=True)
-            refused = stage(
-                Path(course) / "submitted" / student / assignment, staged / assignment, assignment
-            )
-            if refused and not any((staged / assignment).glob("*.ipynb")):
-                raise Refused("no notebook of the assignment could be graded")
-            with _environment(**env), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy warnings
-                result = nbgrader_api(course, db_url, sandbox, STAGED).autograde(
-                    assignment, student, force=True, create=True
+            try:
+                shutil.rmtree(staged, ignore_errors=True)
+                refused = stage(
+                    Path(course) / "submitted" / student / assignment,
+                    staged / assignment,
+                    assignment,
                 )
-            status = "graded" if result["success"] else "failed"
-            text = result.get("log", "") + "\n" + (result.get("error") or "")
-            message = "" if status == "graded" else _last_error(text)
-        except Refused as error:  # nothing of it may enter the box: nothing to grade
-            status, message = "refused", str(error)
-        except Exception as error:  # a broken course folder or config: this submission fails
-            status, message = "failed", f"{type(error).__name__}: {error}"[:300]
-            refused = locals().get("refused", [])
+                if refused and not any((staged / assignment).glob("*.ipynb")):
+                    raise Refused("no notebook of the assignment could be graded")
+                with _environment(**env), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy warnings
+                    result = nbgrader_api(course, db_url, sandbox, STAGED).autograde(
+                        assignment, student, force=True, create=True
+                    )
+                status = "graded" if result["success"] else "failed"
+                text = result.get("log", "") + "\n" + (result.get("error") or "")
+                message = "" if status == "graded" else _last_error(text)
+            except Refused as error:  # nothing of it may enter the box: nothing to grade
+                status, message = "refused", str(error)
+            except Exception as error:  # a broken course folder or config: this submission fails
+                status, message = "failed", f"{type(error).__name__}: {error}"[:300]
+            finally:
+                flags = disagreements(staged / assignment, scratch / "flags.jsonl")
+            seconds = time.perf_counter() - start
+            events = _read_events(report)
+            outcome = _outcome(student, status, seconds, message, events, refused)
+            outcome.flags = flags
+            notebooks = None
+            if status != "graded":
+                with _environment(PATH=env["PATH"]):
+                    notebooks = keep_in_sight(course, assignment, outcome, db_url, staged)
         finally:
-            flags = disagreements(staged / assignment, scratch / "flags.jsonl")
             shutil.rmtree(staged, ignore_errors=True)
-        seconds = time.perf_counter() - start
-        events = _read_events(report)
-        shutil.rmtree(scratch, ignore_errors=True)
+            shutil.rmtree(scratch, ignore_errors=True)
+    if refused:
+        note_refused(Path(course), assignment, outcome)
+    if outcome.limits or outcome.deaths or status != "graded":
+        tell_student(Path(course), assignment, outcome, notebooks)
+    return outcome
+
+
+def _outcome(student, status, seconds, message, events, refused):
     deaths = [e["kernel"] for e in events if "kernel" in e]
-    events = [e for e in events if "limit" in e]
+    limits = [e for e in events if "limit" in e]
     if deaths and status != "graded":
         message = f"{deaths[0]}; {message}"
-    if any(e["limit"] == "wall clock" for e in events) and status != "graded":
+    if any(e["limit"] == "wall clock" for e in limits) and status != "graded":
         status = "timeout"
-    outcome = Outcome(student, status, seconds, message, limits=events, worker=socket.gethostname())
-    outcome.refused, outcome.flags = refused, flags
+    outcome = Outcome(student, status, seconds, message, limits=limits, deaths=deaths)
+    outcome.worker, outcome.refused = socket.gethostname(), refused
     if refused:
         outcome.message = "; ".join(filter(None, [message, "refused: " + "; ".join(refused)]))
-        note_refused(Path(course), assignment, outcome)
-    if events:
-        outcome.message = "; ".join(filter(None, [message, *limit_lines(events)]))
-        tell_student(Path(course), assignment, outcome)
+    if limits:
+        outcome.message = "; ".join(filter(None, [outcome.message, *limit_lines(limits)]))
+    return outcome
+
+
+def keep_in_sight(course, assignment, outcome, db_url, staged):
+    """Record a submission that was not graded (:mod:`cvlib.tools.not_graded`): nbgrader's
+    autograding again without a kernel, every test 0 with the reason, or straight into the
+    gradebook when nbgrader cannot read its notebooks; then flagged. Returns the names of the
+    assignment's notebooks (None if even that failed: the summary says why)."""
+    why, course = not_graded.reason(outcome), Path(course)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            api = nbgrader_api(course, db_url, False, STAGED, not_run=why)
+            url, course_id = api.coursedir.db_url, api.coursedir.course_id
+            if any((staged / assignment).glob("*.ipynb")):
+                result = api.autograde(assignment, outcome.student, force=True, create=True)
+                if result["success"]:
+                    return not_graded.flag(url, course_id, assignment, outcome.student)
+        stamp = staged / assignment / "timestamp.txt"  # a regular file: stage() checked it
+        timestamp = api.coursedir.get_existing_timestamp(str(stamp.parent))
+        names = not_graded.record_in_gradebook(
+            url, course_id, assignment, outcome.student, timestamp
+        )
+        folder = course / "autograded" / outcome.student / assignment
+        folder.mkdir(parents=True, exist_ok=True)  # formgrader lists what has this folder
+        if stamp.is_file():
+            shutil.copyfile(stamp, folder / "timestamp.txt")
+        return names
+    except Exception as error:  # the course itself is broken: the summary says so
+        outcome.message += f"; not recorded in the gradebook: {type(error).__name__}: {error}"
+        return None
+
+
+def keep_lost_in_sight(course, assignment, outcome, db_url=None):
+    """The same for a submission whose grading task itself was lost (a worker that died with it
+    every time): stage it again here, record it without running anything of it, tell the
+    student. Never raises; returns ``outcome``."""
+    staged = Path(course) / STAGED / outcome.student
+    try:
+        shutil.rmtree(staged, ignore_errors=True)
+        submission = Path(course) / "submitted" / outcome.student / assignment
+        stage(submission, staged / assignment, assignment)
+        path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+        with _ONE_AT_A_TIME, _environment(PATH=path):
+            notebooks = keep_in_sight(course, assignment, outcome, db_url, staged)
+        tell_student(Path(course), assignment, outcome, notebooks)
+    except Exception as error:
+        outcome.message += f"; not recorded: {type(error).__name__}: {error}"
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
     return outcome
 
 
@@ -186,20 +269,20 @@ def limit_lines(events):
     return [f"{e['limit']} limit: {e['detail']}" for e in events]
 
 
-def tell_student(course, assignment, outcome):
-    """A note in the autograded notebooks, or a feedback page when nothing was graded."""
-    lines = limit_lines(outcome.limits)
-    text = "The grading sandbox stopped part of this submission: " + "; ".join(lines) + "."
+def tell_student(course, assignment, outcome, notebooks=None):
+    """A note in the autograded notebooks of a graded submission that a limit or a dead kernel
+    stopped in part; for a submission that was not graded, a feedback page with the reason
+    (one per notebook: ``notebooks``, the assignment's notebook names, else those submitted)."""
+    text = not_graded.reason(outcome)
     autograded = course / "autograded" / outcome.student / assignment
-    notebooks = sorted(autograded.glob("*.ipynb")) if outcome.status == "graded" else []
-    for path in notebooks:
-        notebook = nbformat.read(path, as_version=4)
-        notebook.cells = [c for c in notebook.cells if not c.metadata.get(NOTE_KEY)]
-        note = nbformat.v4.new_markdown_cell(f"**Grading note.** {text}")
-        note.metadata[NOTE_KEY] = True
-        notebook.cells.insert(0, note)
-        nbformat.write(notebook, path)
-    if notebooks:
+    if outcome.status == "graded":
+        for path in sorted(autograded.glob("*.ipynb")):
+            notebook = nbformat.read(path, as_version=4)
+            notebook.cells = [c for c in notebook.cells if not c.metadata.get(NOTE_KEY)]
+            note = nbformat.v4.new_markdown_cell(f"**Grading note.** {text}")
+            note.metadata[NOTE_KEY] = True
+            notebook.cells.insert(0, note)
+            nbformat.write(notebook, path)
         return
     submitted = course / "submitted" / outcome.student / assignment
     feedback = course / "feedback" / outcome.student / assignment
@@ -210,8 +293,10 @@ def tell_student(course, assignment, outcome):
         + html.escape(text + " Nothing of it could be graded; your instructor has been told.")
         + "</p>\n</body></html>\n"
     )
-    for path in sorted(submitted.glob("*.ipynb")):
-        (feedback / f"{path.stem}.html").write_text(page)
+    if notebooks is None:
+        notebooks = [path.stem for path in sorted(submitted.glob("*.ipynb"))]
+    for name in notebooks:
+        (feedback / f"{name}.html").write_text(page)
     # `nbgrader release_feedback` reads these beside every page (as `generate_feedback` leaves
     # them): the submission's time, and the secret that files the page under this submission in
     # the exchange. A submission collected from an LMS has no secret, and gets none.

@@ -7,14 +7,16 @@ processes with one thread each.
 :func:`grade_all` sends one task per submission (:func:`cvlib.tools.grade_submission.grade_one`)
 and yields the outcomes as they arrive. The scheduler gives the task of a worker that died to
 another worker (up to ``distributed.scheduler.allowed-failures`` times, 3 by default); a task
-that kept killing its workers comes back as a failed outcome.
+that kept killing its workers comes back as a failed outcome, kept in the gradebook and told to
+its student like any submission that could not be graded
+(:func:`~cvlib.tools.grade_submission.keep_lost_in_sight`).
 """
 
 import contextlib
 import logging
 import uuid
 
-from cvlib.tools.grade_submission import Outcome, grade_one
+from cvlib.tools.grade_submission import Outcome, grade_one, keep_lost_in_sight
 from cvlib.tools.sandbox import SandboxUnavailable, check
 
 
@@ -86,6 +88,7 @@ def grade_all(client, course, assignment, students, db_url, limits, sandbox):
             yield future.result()
         except Exception as error:  # KilledWorker: it took its workers down every time
             message = f"{type(error).__name__}: {error}"
-            yield Outcome(futures[future], "failed", 0.0, message[:300])
+            outcome = Outcome(futures[future], "failed", 0.0, message[:300])
+            yield keep_lost_in_sight(course, assignment, outcome, db_url)
         finally:
             future.release()

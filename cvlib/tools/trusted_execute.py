@@ -28,7 +28,7 @@ import threading
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from nbgrader.preprocessors import Execute
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
 from cvlib.grading import registry
 from cvlib.grading.remote import Box, BoxError
@@ -36,6 +36,7 @@ from cvlib.grading.trusted import TrustedNotebook, cell_kind
 from cvlib.tools.sandbox import KERNEL_NAME, Limits, kernel_spec, mask_paths
 
 MAX_CELL_OUTPUT = 100_000  # characters of text one cell keeps in the graded notebook
+MAX_CELL_OUTPUTS = 1_000  # outputs (messages) one cell keeps
 
 
 class _OneSpec(KernelSpecManager):
@@ -56,7 +57,7 @@ class AnswersBox:
     def __init__(self, cells, assignment, boxed, limits, timeout, kernel):
         self.cells, self.assignment, self.boxed = cells, assignment, boxed
         self.limits, self.timeout, self.kernel = limits, timeout, kernel
-        self.km = self.client = self.error = self._trusted = None
+        self.km = self.client = self.box = self.error = self._trusted = None
         self.folder = tempfile.mkdtemp(prefix="cvlib-answers-")
         self._ready, self._closing = threading.Event(), threading.Event()
         # The thread that starts the box lives as long as the box: bubblewrap's
@@ -70,6 +71,8 @@ class AnswersBox:
         finally:
             self._ready.set()
         self._closing.wait()
+        if self.box is not None:
+            self.box.close()
         if self.client is not None:
             self.client.stop_channels()
         if self.km is not None and self.km.has_kernel:
@@ -93,12 +96,13 @@ class AnswersBox:
             self.client = self.km.blocking_client()
             self.client.start_channels()
             self.client.wait_for_ready(timeout=120)
-            box = Box(
+            box = self.box = Box(
                 self.client,
                 self.timeout,
                 self.km.interrupt_kernel,
                 self.km.is_alive,
                 "the answers' box",
+                folder=os.path.dirname(self.km.connection_file),
             )
             if not self.boxed:
                 box.run(_refuse_imports(self.assignment), "<grader>")
@@ -143,18 +147,30 @@ class TrustedExecute(Execute):
         config=True
     )
 
+    decide_in_kernel = Bool(
+        False,
+        help="decide every test cell in the student's kernel, as nbgrader's Execute does: for "
+        "measuring what the trusted verdict costs (cvlib.tools.bench_grading), never for a class",
+    ).tag(config=True)
+
     _answers = None
     _kernel_box = None
+    _output_sizes = None
 
     def preprocess(self, nb, resources=None, km=None):
         name = self.assignment_name or (resources or {}).get("nbgrader", {}).get("assignment", "")
         assignment = registry.find(name) if name else None
-        trusted = assignment is not None and any(
-            cell_kind(c) == "test" and assignment.decides(_grade_id(c))
-            for c in nb.cells
-            if c.cell_type == "code"
+        trusted = (
+            assignment is not None
+            and not self.decide_in_kernel
+            and any(
+                cell_kind(c) == "test" and assignment.decides(_grade_id(c))
+                for c in nb.cells
+                if c.cell_type == "code"
+            )
         )
         self._assignment = assignment if trusted else None
+        self._output_sizes = {}
         if self._assignment is not None:
             cells = [dict(c) for c in nb.cells]
             self._answers = AnswersBox(
@@ -196,11 +212,15 @@ class TrustedExecute(Execute):
             self._answers = None
 
     def output(self, outs, msg, display_id, cell_index):
-        """Keep a cell's text output only up to :data:`MAX_CELL_OUTPUT` as it arrives (errors
-        always), so that no submission can fill the grader's memory or the graded notebook."""
+        """Keep a cell's text output only up to :data:`MAX_CELL_OUTPUT` characters and
+        :data:`MAX_CELL_OUTPUTS` outputs as it arrives (errors always), so that no submission can
+        fill the grader's memory or the graded notebook. A running count per cell: each message
+        costs the same however much came before."""
         if msg["msg_type"] in ("stream", "display_data", "execute_result"):
-            if _text_size(outs) > MAX_CELL_OUTPUT:
+            count, size = self._output_sizes.get(cell_index, (0, 0))
+            if size > MAX_CELL_OUTPUT or count >= MAX_CELL_OUTPUTS:
                 return None
+            self._output_sizes[cell_index] = (count + 1, size + _message_size(msg))
         return super().output(outs, msg, display_id, cell_index)
 
     def preprocess_cell(self, cell, resources, index):
@@ -240,15 +260,13 @@ def _record(resources, grade_id):
             handle.write(json.dumps({"notebook": notebook, "grade_id": grade_id}) + "\n")
 
 
-def _text_size(outs):
-    size = 0
-    for out in outs:
-        if out.get("output_type") == "stream":
-            size += len(out.get("text", ""))
-        elif out.get("output_type") in ("display_data", "execute_result"):
-            data = out.get("data", {})
-            size += sum(len(str(v)) for k, v in data.items() if k.startswith("text/"))
-    return size
+def _message_size(msg):
+    """Characters of text one output message carries."""
+    content = msg.get("content", {})
+    if msg["msg_type"] == "stream":
+        return len(str(content.get("text", "")))
+    data = content.get("data", {})
+    return sum(len(str(v)) for k, v in data.items() if str(k).startswith("text/"))
 
 
 def _grade_id(cell):

@@ -101,21 +101,23 @@ def conv_backward_cases(rng, hidden, shapes=()):
         yield rng.normal(size=(n, c, h, w)), rng.normal(size=(f, c, k, k)), s, p
 
 
-def crop_alternatives(x_shape, p):
-    """Hints for a gradient of a padded input that keeps its padding (or crops ``[p:-p]``)."""
+def crop_alternatives(x_shape, p, what="dx", padded="dx_padded"):
+    """Hints for a result of a padded input's shape that keeps its padding (or crops
+    ``[p:-p]``): ``what`` is the result (a gradient, or col2im's image), ``padded`` the array
+    before the crop."""
     n, c, h, w = x_shape
     crop = [
         (
-            "dx must have the shape of x: if you padded x, crop the padding off the gradient "
-            "(dx_padded[..., p:p + H, p:p + W]).",
+            f"{what} must have the shape of x: if you padded x, crop the padding off "
+            f"({padded}[..., p:p + H, p:p + W]).",
             Shape.exactly((n, c, h + 2 * p, w + 2 * p)),
         )
     ]
     if p == 0:
         crop.append(
             (
-                "With padding=0, dx_padded[..., p:-p, p:-p] is EMPTY ([0:-0] is [0:0]): crop with "
-                "dx_padded[..., p:p + H, p:p + W], which works for every padding.",
+                f"With padding=0, {padded}[..., p:-p, p:-p] is EMPTY ([0:-0] is [0:0]): crop with "
+                f"{padded}[..., p:p + H, p:p + W], which works for every padding.",
                 Shape.exactly((n, c, 0, 0)),
             )
         )

@@ -165,7 +165,10 @@ def _check_computation(run, model, text, k):
     if w is None:  # weights laid out in some other way: check the activations only
         zero = forward(model, torch.zeros_like(x), text, run.recipe)
         if torch.allclose(forward(model, 2 * x, text, run.recipe), 2 * got - zero, 1e-3, 1e-4):
-            run.fail(f"{text}: {_WRONG[4][1]}")
+            run.fail(
+                f"{text} computes a linear function of the image: out(2 * x) equals "
+                f"2 * out(x) - out(black image) for every x.\nHint: {_WRONG[4][1]}"
+            )
         return
     with torch.no_grad():
         if any(

@@ -5,8 +5,9 @@
   :func:`cvlib.train.train_one_epoch` on an identical copy (same data, same optimizer settings);
 - :func:`check_lenet_training` hands a fresh LeNet-5 and the training split to the student's
   training function (with the reference ``train_one_epoch`` and ``evaluate`` in place of the
-  student's, so that it is graded on its own), counts the images it trains on, and scores the
-  result on the test split;
+  student's, so that it is graded on its own: also when the notebook does not define them, an
+  answer cell with a syntax error), counts the images it trains on, and scores the result on the
+  test split;
 - :func:`check_trained_classifier` scores a trained model on held-out digits
   (:func:`cvlib.grading.heldout.heldout_digits`) against a threshold.
 """
@@ -160,12 +161,19 @@ def check_train_one_epoch(fn, seed=None):
         )
 
 
-def _evaluate_hint(got, expected):
+def _evaluate_hint(got, expected, examples, batch_mean):
+    """The hint for a wrong accuracy, chosen by the value: a percentage, the count of correct
+    predictions, the mean of the batches' accuracies; none for any other value."""
     if abs(got - 100 * expected) < 1e-4:
         return "\nHint: return a fraction in [0, 1], not a percentage."
-    if got > 1:
+    if abs(got - round(expected * examples)) < 1e-6:
         return "\nHint: divide the number of correct predictions by the number of examples."
-    return "\nHint: divide the correct predictions by the number of examples, not batches."
+    if abs(got - batch_mean) < 1e-6:
+        return (
+            "\nHint: you averaged the batches' accuracies, but the last batch is smaller: divide "
+            "the correct predictions by the number of examples, not batches."
+        )
+    return ""
 
 
 def check_evaluate(fn, seed=None):
@@ -210,14 +218,17 @@ def check_evaluate(fn, seed=None):
     if any(not torch.equal(before[k], v) for k, v in model.state_dict().items()):
         run.fail(f"{text} changed the model's weights: evaluating must not train.")
     with torch.no_grad():
-        expected = (model.eval()(x).argmax(1) == y).double().mean().item()
+        right = model.eval()(x).argmax(1) == y  # (70,)
+    expected = right.double().mean().item()
+    batches = right.split(loader.batch_size)  # the loader's batches, in order
+    batch_mean = torch.stack([b.double().mean() for b in batches]).mean().item()
     if isinstance(got, torch.Tensor):
         run.fail(f"{text} returned a tensor; return a Python float (use .item()).")
     got = real_number(run, got, text, "the accuracy")
     if abs(got - expected) > 1e-6:
         run.fail(
             f"{text} returned {got:.6g}, expected the accuracy {expected:.6g}."
-            + _evaluate_hint(got, expected)
+            + _evaluate_hint(got, expected, len(y), batch_mean)
         )
 
 
@@ -288,7 +299,8 @@ def check_lenet_training(fn, threshold=0.92):
     """Train a fresh LeNet-5 with ``fn(model, train_loader)`` and score it on the test split.
 
     The model is cvlib's LeNet-5 and ``fn`` sees the reference ``train_one_epoch`` and
-    ``evaluate`` (graded on its own); the torch seed is 0 before the call, as in the notebook.
+    ``evaluate`` (graded on its own, whether or not the notebook defines them); the torch seed
+    is 0 before the call, as in the notebook.
     Fails if ``fn`` calls cvlib's training code, loads other data, or trains on more images than
     it read from the loader. Returns the trained model (for the hidden test on held-out digits).
     """

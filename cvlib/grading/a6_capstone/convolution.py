@@ -105,7 +105,7 @@ def check_col2im(fn, seed=None, hidden=False):
     for x, k, s, p in window_cases(run.rng, hidden):
         cols = run.rng.normal(size=conv.im2col(x, k, s, p).shape)  # (N, C*k*k, L)
         expected = col2im(cols, x.shape, k, s, p)  # (N, C, H, W)
-        hints = [*crop_alternatives(x.shape, p)]
+        hints = [*crop_alternatives(x.shape, p, "The result", "x_padded")]
         if s < k:
             hints.append(
                 (

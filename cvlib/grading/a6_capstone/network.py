@@ -143,6 +143,13 @@ def _compare_grads(run, got, expected, size, text):
     scaled = arrays[k].shape == expected[k].shape and pixels > 1
     scaled = scaled and not mismatch(arrays[k], expected[k] * pixels, 1e-5, 1e-8).any()
     hint = _gradient_hints(names, wrong, f"yours is {pixels} times too large" * scaled)
+    other = [j for j in range(len(names)) if j != k and arrays[k].shape == expected[j].shape]
+    other = [j for j in other if not mismatch(arrays[k], expected[j], 1e-6, 1e-9).any()]
+    if other:  # a right gradient in the wrong place: the order of the Params, not the backward
+        hint = (
+            f"grads.{names[k]} holds the gradient of {names[other[0]]}: build grads in the "
+            f"order of params' fields, Params({', '.join(names)})."
+        )
     # the hint's "alternative" is the result itself: it is said whenever this gradient is wrong
     run.compare(
         arrays[k], expected[k], text, f"grads.{names[k]}", [(hint, arrays[k])], rtol=1e-6, atol=1e-9
