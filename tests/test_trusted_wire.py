@@ -190,7 +190,7 @@ def test_a_library_out_of_reach_is_named_even_when_the_answer_hides_the_refusal(
 
 
 def test_a_box_that_hangs_or_is_tampered_with_gives_no_verdict(box):
-    box.run("def spin():\n    while True:\n        pass\n")
+    box.run("def spin():\n    while True:\n        pass\ndef double(x):\n    return 2 * x\n")
     box.timeout = 2
     try:
         with pytest.raises(BoxError, match="longer than 2 s"):

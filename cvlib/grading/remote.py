@@ -15,7 +15,6 @@ left them, so in-place changes are caught. The references, the hidden inputs, th
 the verdict stay here, in the grader's process, which the student's code cannot reach.
 """
 
-import builtins
 import os
 import re
 import secrets
@@ -23,7 +22,18 @@ import time
 
 import zmq
 
+from .proxies import RemoteFunction, RemoteObject, as_exception, is_data, is_remote, student_line
 from .wire import Callback, Handle, RemoteError, WireError, dumps, from_text, loads, to_text
+
+__all__ = [
+    "Box",
+    "BoxError",
+    "RemoteFunction",
+    "RemoteObject",
+    "is_remote",
+    "source",
+    "student_line",
+]
 
 _REPLY = re.compile(r"'([A-Za-z0-9+/=]*)'")
 
@@ -328,7 +338,7 @@ class Box:
             return type(value)(self._outgoing(v, callbacks) for v in value)
         if isinstance(value, dict):
             return {k: self._outgoing(v, callbacks) for k, v in value.items()}
-        if callable(value) and not isinstance(value, type) and not _is_data(value):
+        if callable(value) and not isinstance(value, type) and not is_data(value):
             return self._callbacks_of(value, callbacks, getattr(value, "__name__", "function"))
         return value
 
@@ -354,7 +364,7 @@ class Box:
             request["attr" if attr is not None else "item"] = attr if attr is not None else item
         answer = self.request(request)
         if "error" in answer:
-            raise _as_exception(answer["error"])
+            raise as_exception(answer["error"])
         return answer["value"]
 
     def call(self, target, args=(), kwargs=None, isolate=None):
@@ -377,75 +387,3 @@ class Box:
         if answer.get("failed"):
             raise BoxError(f"{self.label} could not make the call: {answer['error'].message}")
         return answer
-
-
-def _is_data(value):
-    import numpy as np
-
-    return isinstance(value, (np.ndarray, np.generic)) or type(value).__module__.startswith("torch")
-
-
-def _as_exception(error):
-    if isinstance(error, RemoteError) and error.kind in (
-        "NameError",
-        "AttributeError",
-        "KeyError",
-        "IndexError",
-        "TypeError",
-        "LookupError",
-    ):
-        return getattr(builtins, error.kind)(error.message)
-    return error if isinstance(error, BaseException) else RemoteError("Error", str(error))
-
-
-class RemoteObject:
-    """An object of the student's that stays in the box (a network, a data set)."""
-
-    __slots__ = ("box", "handle")
-
-    def __init__(self, box, handle):
-        object.__setattr__(self, "box", box)
-        object.__setattr__(self, "handle", handle)
-
-    def __getattr__(self, name):
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
-        return self.box.get(target=self, attr=name)
-
-    def __getitem__(self, item):
-        return self.box.get(target=self, item=item)
-
-    def __repr__(self):
-        return repr(self.handle)
-
-
-class RemoteFunction(RemoteObject):
-    """A function or class of the student's, called in the box."""
-
-    __slots__ = ()
-
-    @property
-    def __name__(self):
-        return self.handle.name or self.handle.kind
-
-    def __call__(self, *args, **kwargs):
-        answer = self.box.call(self, args, kwargs)
-        if answer.get("error") is not None:
-            raise answer["error"]
-        return answer["value"]
-
-
-def is_remote(value):
-    """True for a proxy of an object in a box."""
-    return isinstance(value, RemoteObject)
-
-
-def student_line(error):
-    """`` (raised at line 4 in `zero_pad`: `x[0] = 1`)`` from a box's traceback text."""
-    frames = re.findall(r'File "([^"]*)", line (\d+), in (\S+)\n(?:    (.*)\n)?', error.text)
-    frames = [f for f in frames if "cvlib box server" not in f[0]]
-    if not frames:
-        return ""
-    _, line, function, code = frames[-1]
-    code = f": `{code.strip()}`" if code.strip() else ""
-    return f" (raised at line {line} in `{function}`{code})"
