@@ -420,26 +420,29 @@ def test_library_calls_are_caught_however_they_are_reached():
     grading.check_conv2d_single(A1["conv2d_single"])  # nothing leaks into the next check
 
 
+# assignment 2's training step written with cvlib's layers and the notebook's own relu
+TRAIN_STEP = (
+    "def train_step(params, x, target, lr):\n"
+    "    w1, b1, w2, b2 = params\n"
+    "    a = cvlib.conv.conv2d(x, w1, b1, padding=1)\n"
+    "    r = relu(a)\n"
+    "    pooled = cvlib.pool.max_pool2d(r, 2)\n"
+    "    flat = pooled.reshape(len(x), -1)\n"
+    "    loss, dz = cvlib.layers.cross_entropy(flat @ w2.T + b2, target)\n"
+    "    dr = cvlib.pool.max_pool2d_backward((dz @ w2).reshape(pooled.shape), r, 2)\n"
+    "    _, dw1, db1 = cvlib.conv.conv2d_backward(dr * (a > 0), x, w1, padding=1)\n"
+    "    grads = (dw1, db1, dz.T @ flat, dz.sum(axis=0))\n"
+    "    return loss, tuple(p - lr * g for p, g in zip(params, grads))\n"
+)
+
+
 def test_an_earlier_answer_the_notebook_never_defined_is_the_reference_for_one_check(capsys):
     """An answer cell with a syntax error defines nothing: a later answer that calls it is graded
     with the reference in its place (one missing answer costs only its own points), and the name
     is gone again afterwards."""
     notebook = namespace("a2_backprop")
     del notebook["relu"]  # its answer cell did not parse
-    exec(
-        "def train_step(params, x, target, lr):\n"
-        "    w1, b1, w2, b2 = params\n"
-        "    a = cvlib.conv.conv2d(x, w1, b1, padding=1)\n"
-        "    r = relu(a)\n"
-        "    pooled = cvlib.pool.max_pool2d(r, 2)\n"
-        "    flat = pooled.reshape(len(x), -1)\n"
-        "    loss, dz = cvlib.layers.cross_entropy(flat @ w2.T + b2, target)\n"
-        "    dr = cvlib.pool.max_pool2d_backward((dz @ w2).reshape(pooled.shape), r, 2)\n"
-        "    _, dw1, db1 = cvlib.conv.conv2d_backward(dr * (a > 0), x, w1, padding=1)\n"
-        "    grads = (dw1, db1, dz.T @ flat, dz.sum(axis=0))\n"
-        "    return loss, tuple(p - lr * g for p, g in zip(params, grads))\n",
-        notebook,
-    )
+    exec(TRAIN_STEP, notebook)
     grading.check_training_step(notebook["train_step"])
     assert "`relu`" in capsys.readouterr().out  # the feedback says the reference stood in
     assert "relu" not in notebook
@@ -450,20 +453,7 @@ def test_the_training_step_may_use_cvlib_layers_and_its_own_answers_isolated():
     earlier answers are swapped for references (a broken relu costs relu's points only)."""
     A2_broken = namespace("a2_backprop")
     exec("def relu(x):\n    return x", A2_broken)  # broken, and used by the step below
-    source = (
-        "def train_step(params, x, target, lr):\n"
-        "    w1, b1, w2, b2 = params\n"
-        "    a = cvlib.conv.conv2d(x, w1, b1, padding=1)\n"
-        "    r = relu(a)\n"
-        "    pooled = cvlib.pool.max_pool2d(r, 2)\n"
-        "    flat = pooled.reshape(len(x), -1)\n"
-        "    loss, dz = cvlib.layers.cross_entropy(flat @ w2.T + b2, target)\n"
-        "    dr = cvlib.pool.max_pool2d_backward((dz @ w2).reshape(pooled.shape), r, 2)\n"
-        "    _, dw1, db1 = cvlib.conv.conv2d_backward(dr * (a > 0), x, w1, padding=1)\n"
-        "    grads = (dw1, db1, dz.T @ flat, dz.sum(axis=0))\n"
-        "    return loss, tuple(p - lr * g for p, g in zip(params, grads))\n"
-    )
-    exec(source, A2_broken)
+    exec(TRAIN_STEP, A2_broken)
     grading.check_training_step(A2_broken["train_step"], hidden=True)
     fails_with(grading.check_relu, A2_broken["relu"], "wrong values")
     exec("def train_step(params, x, target, lr):\n"
