@@ -8,16 +8,17 @@ Architecture (input ``x`` of shape (N, C, H, W) with even H and W, ``F`` filters
 ``params`` is the tuple ``(conv_weight, conv_bias, fc_weight, fc_bias)`` with shapes
 ``(F, C, 3, 3)``, ``(F,)``, ``(K, F*H*W/4)``, ``(K,)`` (PyTorch's layouts).
 
-The layer functions come from an :class:`~cvlib.numpy_cnn.Ops`, as for the capstone network
-(:mod:`cvlib.numpy_cnn`): by default cvlib's references, or other functions with the same
-signatures (the graders pass fresh copies, or a student's).
+The arguments come in the order of the capstone network (:mod:`cvlib.numpy_cnn`) and of the
+student's ``train_step(params, x, target, lr)``: parameters first, the layer functions last, as
+an :class:`~cvlib.numpy_cnn.Ops` (by default cvlib's references; the graders pass fresh copies,
+or ones with a function replaced: ``REFERENCE.replaced_from(module)``).
 
 Examples
 --------
 >>> x, target = np.random.default_rng(0).random((2, 1, 4, 4)), np.array([0, 2])
 >>> params = init_params(1, 3, 4)
->>> loss, new = sgd_step(x, target, params, lr=0.1)
->>> round(loss, 3) == round(loss_and_grads(x, target, params)[0], 3), len(new)
+>>> loss, new = sgd_step(params, x, target, lr=0.1)
+>>> round(loss, 3) == round(loss_and_grads(params, x, target)[0], 3), len(new)
 (True, 4)
 """
 
@@ -43,22 +44,18 @@ def init_params(in_channels, num_classes, size, filters=4, seed=0):
     return conv_weight, np.zeros(filters), fc_weight, np.zeros(num_classes)
 
 
-def loss_and_grads(x, target, params, ops=REFERENCE, *, conv=None, pool=None, layers=None):
+def loss_and_grads(params, x, target, ops=REFERENCE):
     """Loss of the tiny CNN and the gradients of the 4 parameters.
 
     Parameters
     ----------
-    x : ndarray, shape (N, C, H, W)
-    target : ndarray of int, shape (N,)
     params : tuple of 4 ndarrays
         ``(conv_weight, conv_bias, fc_weight, fc_bias)``.
+    x : ndarray, shape (N, C, H, W)
+    target : ndarray of int, shape (N,)
     ops : cvlib.numpy_cnn.Ops, default cvlib's references
         The layer functions (this network uses the convolution, pooling, ReLU and cross-entropy).
-    conv, pool, layers : module, optional
-        Modules whose functions replace those of ``ops`` (the spelling assignment 2's grader
-        uses: ``conv=``, ``pool=``, ``layers=``).
     """
-    ops = ops.replaced_from(conv, pool, layers)
     conv_weight, conv_bias, fc_weight, fc_bias = params
     a = ops.conv2d(x, conv_weight, conv_bias, padding=1)  # (N, F, H, W)
     r = ops.relu(a)  # (N, F, H, W)
@@ -75,8 +72,8 @@ def loss_and_grads(x, target, params, ops=REFERENCE, *, conv=None, pool=None, la
     return float(loss), (dconv_weight, dconv_bias, dfc_weight, dfc_bias)
 
 
-def sgd_step(x, target, params, lr, ops=REFERENCE, *, conv=None, pool=None, layers=None):
+def sgd_step(params, x, target, lr, ops=REFERENCE):
     """One step of plain gradient descent: ``(loss before the step, new params)``; the layers
     as in :func:`loss_and_grads`."""
-    loss, grads = loss_and_grads(x, target, params, ops, conv=conv, pool=pool, layers=layers)
+    loss, grads = loss_and_grads(params, x, target, ops)
     return loss, tuple(p - lr * g for p, g in zip(params, grads, strict=True))

@@ -284,7 +284,7 @@ LIBRARY["a2_backprop"] = {
     "train_step": (
         "import cvlib.tiny_cnn\n"
         "def train_step(params, x, target, lr):\n"
-        "    return cvlib.tiny_cnn.sgd_step(x, target, params, lr)",
+        "    return cvlib.tiny_cnn.sgd_step(params, x, target, lr)",
         "cvlib.tiny_cnn.sgd_step",
     ),
 }

@@ -457,7 +457,7 @@ def test_the_training_step_may_use_cvlib_layers_and_its_own_answers_isolated():
     grading.check_training_step(A2_broken["train_step"], hidden=True)
     fails_with(grading.check_relu, A2_broken["relu"], "wrong values")
     exec("def train_step(params, x, target, lr):\n"
-         "    return cvlib.tiny_cnn.sgd_step(x, target, params, lr)", A2_broken)  # fmt: skip
+         "    return cvlib.tiny_cnn.sgd_step(params, x, target, lr)", A2_broken)  # fmt: skip
     import cvlib.tiny_cnn  # noqa: F401  (the answer reaches it through the cvlib package)
 
     fails_with(grading.check_training_step, A2_broken["train_step"], "cvlib.tiny_cnn.sgd_step")

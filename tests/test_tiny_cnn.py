@@ -1,5 +1,5 @@
 """cvlib.tiny_cnn (assignment 2's network) against numerical gradients, and its layers given as
-an Ops or, in the grader's spelling, as modules."""
+an Ops, with functions replaced from modules as the grader does."""
 
 import numpy as np
 
@@ -16,13 +16,13 @@ def small_problem(seed=0):
 
 def test_gradients_match_numerical_gradient():
     x, target, params = small_problem()
-    _, grads = tiny_cnn.loss_and_grads(x, target, params)
+    _, grads = tiny_cnn.loss_and_grads(params, x, target)
     for index in range(4):
 
         def loss_of(value, index=index):
             changed = list(params)
             changed[index] = value
-            return np.array(tiny_cnn.loss_and_grads(x, target, changed)[0])
+            return np.array(tiny_cnn.loss_and_grads(changed, x, target)[0])
 
         numerical = numerical_gradient(loss_of, params[index])
         assert rel_error(grads[index], numerical) < 1e-6
@@ -30,8 +30,8 @@ def test_gradients_match_numerical_gradient():
 
 def test_sgd_step_moves_each_parameter_against_its_gradient():
     x, target, params = small_problem(1)
-    loss, grads = tiny_cnn.loss_and_grads(x, target, params)
-    step_loss, new = tiny_cnn.sgd_step(x, target, params, 0.1)
+    loss, grads = tiny_cnn.loss_and_grads(params, x, target)
+    step_loss, new = tiny_cnn.sgd_step(params, x, target, 0.1)
     assert step_loss == loss
     for p, g, n in zip(params, grads, new, strict=True):
         np.testing.assert_allclose(n, p - 0.1 * g)
@@ -46,9 +46,10 @@ def test_layers_come_from_the_ops_and_modules_replace_them():
     class Forgetful:  # an object with some of the functions, as the grader's knock-outs
         relu_backward = staticmethod(no_relu_backward)
 
-    expected = tiny_cnn.loss_and_grads(x, target, params, Ops(relu_backward=no_relu_backward))
-    by_module = tiny_cnn.loss_and_grads(x, target, params, conv=conv, pool=pool, layers=Forgetful)
-    right = tiny_cnn.loss_and_grads(x, target, params, conv=conv, pool=pool, layers=layers)
+    expected = tiny_cnn.loss_and_grads(params, x, target, Ops(relu_backward=no_relu_backward))
+    replaced = REFERENCE.replaced_from(conv, pool, Forgetful)
+    by_module = tiny_cnn.loss_and_grads(params, x, target, replaced)
+    right = tiny_cnn.loss_and_grads(params, x, target, REFERENCE.replaced_from(conv, pool, layers))
     for got, want in zip(by_module[1], expected[1], strict=True):
         np.testing.assert_array_equal(got, want)
     assert not np.allclose(right[1][0], expected[1][0])  # the knock-out changes the gradient
