@@ -8,7 +8,6 @@
 """
 
 import torch
-from torchvision.ops import roi_align
 
 from .boxes import box_iou
 
@@ -59,6 +58,8 @@ def crop_and_warp(images, boxes, crop_size=16):
     """
     if len(boxes) != len(images):
         raise ValueError(f"`boxes` has {len(boxes)} entries for {len(images)} images")
+    from torchvision.ops import roi_align  # here: importing torchvision costs 2-5 s
+
     return roi_align(
         images.float(),
         [b.float() for b in boxes],

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.stats import spearmanr
 from skimage.metrics import structural_similarity
 from torch import nn
 
@@ -41,6 +40,8 @@ def map_similarity(a, b):
     b = np.abs(np.asarray(b, dtype=np.float64))
     if a.shape != b.shape or a.ndim != 2:
         raise ValueError(f"the maps must be 2-D and of one shape, got {a.shape} and {b.shape}")
+    from scipy.stats import spearmanr  # here: importing scipy.stats costs about a second
+
     rho = spearmanr(a.ravel(), b.ravel()).statistic if a.std() and b.std() else 0.0
 
     def unit(m):
