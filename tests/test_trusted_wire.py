@@ -182,7 +182,7 @@ def test_a_library_out_of_reach_is_named_even_when_the_answer_hides_the_refusal(
         "def own(logits):\n    return float(logits.sum())\n"
     )
     hide, own = box.get("hide"), box.get("own")
-    assert box.call(hide, [np.ones(2)])["refused"] == ["cvlib.layers"]
+    assert box.call(hide, [np.ones(2)])["refused"] == [["cvlib.layers", "masked"]]
     assert box.call(own, [np.ones(2)])["refused"] == []  # forgotten after each call
     with pytest.raises(AssertionError, match=r"use `cvlib\.layers`, which is not avail"):
         _student.call(hide, "hide", [("logits", np.ones(2))])

@@ -129,9 +129,10 @@ def call(fn, name, args=(), kwargs=None, recipe=None, text=None, watch=None, iso
     if watch is not None and watch.calls:
         fail(f"`{name}` called `{watch.calls[0]}`: {watch.reason}.", recipe)
     if is_remote(fn) and refused:
+        module, why = refused[0]
         fail(
-            f"`{name}` tried to use `{refused[0]}`, which is not available to this "
-            "assignment's answers: the answer must compute it with its own code.",
+            f"`{name}` tried to use `{module}`, which is not available to this assignment's "
+            f"answers ({why}): the answer must compute it with its own code.",
             recipe,
         )
     kind = getattr(error, "kind", type(error).__name__)
@@ -182,7 +183,11 @@ def _run_in_box(fn, args, kwargs, isolate, text):
     used = list(answer.get("args", []))
     if len(used) != len(args):  # the box's server was tampered with: nothing to compare
         fail(f"Calling {text} could not be graded: the box returned the wrong arguments.")
-    refused = [str(module) for module in answer.get("refused", [])][:5]
+    refused = [
+        (str(pair[0]), str(pair[1]))
+        for pair in answer.get("refused", [])
+        if isinstance(pair, (list, tuple)) and len(pair) == 2
+    ][:5]
     value, kwargs = answer.get("value"), dict(answer.get("kwargs", {}))
     return value, answer.get("error"), used, kwargs, printed, refused
 

@@ -122,7 +122,7 @@ class Unavailable:
         self._name, self._reason = name, reason
 
     def _refuse(self, *_, **__):
-        _refused.append(self._name)  # told to the grader even if the student's code hides it
+        _refused.append((self._name, self._reason))  # told even if the student's code hides it
         raise ImportError(
             f"`{self._name}` is not available to this assignment's answers in the grader's box "
             f"({self._reason})"
@@ -187,7 +187,7 @@ def _call(request):
         "kwargs": kwargs,
         "out": out.getvalue()[:MAX_PRINT],
         "cut": max(0, len(out.getvalue()) - MAX_PRINT),
-        "refused": sorted(set(_refused)),
+        "refused": [list(pair) for pair in sorted(set(_refused))],
     }
 
 
