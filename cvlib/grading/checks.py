@@ -236,9 +236,6 @@ class Run:
         return got
 
 
-_NOWHERE = {}  # the namespace of what is not a function of the notebook: changes go nowhere
-
-
 @contextlib.contextmanager
 def swapped(fn, replacements, keep=()):
     """While the block runs, names of ``fn``'s namespace (the notebook) that ``replacements``
@@ -249,12 +246,15 @@ def swapped(fn, replacements, keep=()):
     missing answer costs only its own points, as in the grader's box. Names in ``keep`` (the
     answer itself) are left alone; everything is restored afterwards.
     """
-    space = fn.__globals__ if type(fn) is types.FunctionType else _NOWHERE
+    if type(fn) is not types.FunctionType:  # no namespace of the notebook's to change
+        yield
+        return
+    space = fn.__globals__
     names = [n for n in replacements if n not in keep and n != getattr(fn, "__name__", None)]
     names = [n for n in names if not isinstance(replacements[n], dict)]  # served: box only
     missing = object()
     saved = {n: space.get(n, missing) for n in names}
-    added = [n for n, value in saved.items() if value is missing and space is not _NOWHERE]
+    added = [n for n, value in saved.items() if value is missing]
     if added:
         print(
             "(Not defined in your notebook, so the reference version stands in for it in this "
