@@ -48,9 +48,13 @@ def fake_build(tmp_path, monkeypatch):
     monkeypatch.setattr(build_book.subprocess, "run", run)
     monkeypatch.delenv(build_book.ENFORCE_ENV, raising=False)
 
-    def main(*args, runtimes, cached=False):
+    def main(*args, runtimes, cached=False, paces=(1.0, 1.0)):
+        probe_results[0] = iter(paces)
         state.update(runtimes=runtimes, cached=cached)
         return build_book.main(["--root", str(tmp_path), *args])
+
+    probe_results = [iter(())]  # the probe's results, before then after the chapters ran
+    monkeypatch.setattr(build_book, "machine_pace", lambda root: next(probe_results[0]))
 
     return main
 
@@ -74,6 +78,34 @@ def test_enforced_budgets_fail_a_fresh_slow_chapter(fake_build, capsys, monkeypa
     assert fake_build(runtimes=FAST) == 0
 
 
+def test_a_busy_machine_stretches_the_budgets_and_a_quiet_one_never_shrinks_them(
+    fake_build, capsys, monkeypatch
+):
+    monkeypatch.setenv(build_book.ENFORCE_ENV, "1")
+    ran_long = {"book/intro": 2.0, "book/11-beyond-classification": 80.0}
+    assert fake_build(runtimes=ran_long) == 1  # 80 s > 60 s on the reference machine's pace
+    capsys.readouterr()
+    # the probe ran 1.4x and 1.6x slower than on the reference machine: 60 s x 1.5 = 90 s
+    assert fake_build(runtimes=ran_long, paces=(1.4, 1.6)) == 0
+    out = capsys.readouterr().out
+    assert "machine pace before and after the chapters ran: 1.40, 1.60" in out
+    assert "budget 90 s each, 540 s in total" in out
+    assert fake_build(runtimes=SLOW, paces=(1.4, 1.6)) == 1  # 96 s is over even 90 s
+    # a faster machine keeps the quiet budgets, and a probe that failed stretches nothing
+    assert fake_build(runtimes=ran_long, paces=(0.7, 0.8)) == 1
+    assert fake_build(runtimes=ran_long, paces=(None, None)) == 1
+    assert "budget 60 s each, 360 s in total" in capsys.readouterr().out
+
+
+def test_the_pace_probe_runs_and_measures_against_the_reference():
+    from cvlib.bench import pace
+
+    pace_now = build_book.machine_pace(build_book.ROOT)  # the real probe, in a subprocess
+    assert pace_now is not None and 0.2 < pace_now < 20, pace_now
+    with pytest.raises(ValueError, match="`repeats`"):
+        pace.pace(repeats=0)
+
+
 def test_a_slow_run_in_the_cache_does_not_stick(fake_build, monkeypatch, capsys):
     monkeypatch.setenv(build_book.ENFORCE_ENV, "1")
     assert fake_build(runtimes=SLOW) == 1  # the slow run itself fails under enforcement
@@ -92,7 +124,7 @@ def test_total_budget_judged_on_a_fresh_build_only():
 
 
 def test_defaults_are_the_course_budgets():
-    assert (build_book.CHAPTER_BUDGET, build_book.TOTAL_BUDGET) == (60.0, 400.0)
+    assert (build_book.CHAPTER_BUDGET, build_book.TOTAL_BUDGET) == (60.0, 360.0)
     assert build_book.budgets_enforced(False, {build_book.ENFORCE_ENV: "0"}) is False
 
 

@@ -1,0 +1,96 @@
+"""How fast this machine runs the book's kind of work right now: ``python -m cvlib.bench pace``.
+
+The site's time budgets (``cvlib.tools.build_book``) are set for a quiet machine. A build on a
+busy or slower machine runs longer for reasons no chapter controls, and the build should not fail
+for them; nor should a busy machine hide a chapter that became slower. So the build measures the
+machine's *pace* before and after it executes the chapters: :func:`probe` times a fixed sample of
+what the chapters do (a small CNN trained on one thread, a numpy matrix product, a matplotlib
+figure drawn and encoded) and :func:`pace` divides the fastest of a few repeats by the time
+the same sample took on the quiet reference machine (:data:`REFERENCE_SECONDS`). A pace of 1.3
+means the machine is running this work 30 % slower than the reference; the budgets stretch by
+that factor, never shrink.
+
+Examples
+--------
+>>> 0.1 < probe(scale=0.05) < 60
+True
+"""
+
+import io
+import sys
+import time
+
+__all__ = ["REFERENCE_SECONDS", "pace", "probe"]
+
+# probe() on the reference machine (2 cores, Debian 12, torch 2.14.1, AVX512), quiet (load < 0.2):
+# fastest of 5. Re-measure it when the probe changes.
+REFERENCE_SECONDS = 1.0
+
+
+def probe(scale=1.0):
+    """Seconds to run the sample workload once (``scale`` shortens it, for tests)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import numpy as np
+    import torch
+    from matplotlib.figure import Figure
+    from torch import nn
+
+    steps = max(1, round(40 * scale))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        gen = torch.Generator().manual_seed(0)
+        x = torch.rand(32, 1, 28, 28, generator=gen)
+        y = torch.randint(0, 10, (32,), generator=gen)
+        torch.manual_seed(0)
+        model = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(32 * 7 * 7, 10),
+        )  # fmt: skip
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        a = np.random.default_rng(0).standard_normal((256, 576))
+        start = time.perf_counter()
+        for _ in range(steps):
+            loss = nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            a @ a.T  # (256, 256): a numpy product, as the numpy chapters compute
+        for _ in range(max(1, round(3 * scale))):
+            fig = Figure(figsize=(6, 3))
+            ax = fig.subplots()
+            ax.plot(np.arange(200), np.sin(np.arange(200) / 10))
+            for i in range(30):
+                ax.text(i * 6, 0, str(i))
+            fig.savefig(io.BytesIO(), format="png")
+        return time.perf_counter() - start
+    finally:
+        torch.set_num_threads(threads)
+
+
+def pace(repeats=3):
+    """This machine's pace now: the fastest of ``repeats`` probes over :data:`REFERENCE_SECONDS`."""
+    if not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"`repeats` must be a positive int, got {repeats!r}")
+    probe(scale=0.1)  # warm up: imports, first allocations
+    return min(probe() for _ in range(repeats)) / REFERENCE_SECONDS
+
+
+def main(argv=None):
+    import os
+
+    seconds = sorted(probe() for _ in range(5))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    ratio = seconds[0] / REFERENCE_SECONDS
+    print(
+        f"probe: fastest {seconds[0]:.3f} s, median {seconds[2]:.3f} s of 5 (load average "
+        f"{load:.2f}); reference {REFERENCE_SECONDS:.3f} s: pace {ratio:.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
