@@ -177,7 +177,7 @@ class Box:
                 f"{self.label} did not answer the grader "
                 f"({content.get('ename', 'no reply')}: {content.get('evalue', '')})"
             )
-        return self._decode(match.group(1))
+        return self._decode_text(match.group(1))
 
     def _on_channel(self, request):
         """One request on the fast channel (nested, inside a callback, when ``_depth``)."""
@@ -205,7 +205,7 @@ class Box:
                 self._timed_out(None)
             events = dict(self._poller.poll(min(left, 1.0) * 1000))
             if self._channel in events:
-                return self._decode(self._channel.recv(), text_form=False)
+                return self._decode(self._channel.recv())
             if self.client.shell_channel.socket in events:
                 reply = self.client.get_shell_msg(timeout=0)
                 if reply["parent_header"].get("msg_id") == self._listening:
@@ -216,9 +216,18 @@ class Box:
             elif not events and self.alive is not None and not self.alive():
                 raise BoxError(f"{self.label} died while running the student's code")
 
-    def _decode(self, text, text_form=True):
+    def _decode_text(self, text):
+        """:meth:`_decode` of a message that came as text (the kernel's own messages)."""
         try:
-            data = from_text(text) if text_form else text
+            data = from_text(text)
+        except WireError as error:
+            message = f"{self.label} answered with something that is not data: {error}"
+            raise BoxError(message) from None
+        return self._decode(data)
+
+    def _decode(self, data):
+        """The box's message (wire bytes) as a dict, or a :class:`BoxError`."""
+        try:
             answer = loads(data, self._proxy, named=self._named)
         except WireError as error:
             message = f"{self.label} answered with something that is not data: {error}"
@@ -235,7 +244,7 @@ class Box:
                 continue
             if message["msg_type"] != "input_request":
                 continue
-            asked = self._decode(message["content"]["prompt"])
+            asked = self._decode_text(message["content"]["prompt"])
             if "reply" in asked:
                 if not isinstance(asked["reply"], dict):
                     raise BoxError(f"{self.label} answered with something that is not a reply")
@@ -265,7 +274,7 @@ class Box:
             if message is None:
                 continue
             if message["msg_type"] == "input_request":
-                self._answer(self._decode(message["content"]["prompt"]))
+                self._answer(self._decode_text(message["content"]["prompt"]))
             elif message["parent_header"].get("msg_id") == msg_id:
                 self._drain()
                 return message
