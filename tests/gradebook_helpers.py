@@ -12,9 +12,9 @@ import os
 import nbformat
 import pytest
 
-from cvlib.tools import demo, release
-from cvlib.tools.pgserver import PostgresServer, PostgresUnavailable
-from cvlib.tools.sandbox import SandboxUnavailable, check
+from cvlib.tools.grading import demo, release
+from cvlib.tools.grading.pgserver import PostgresServer, PostgresUnavailable
+from cvlib.tools.grading.sandbox import SandboxUnavailable, check
 
 ASSIGNMENT = "tiny"
 FILENAME = "tiny.ipynb"

@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 
 from cvlib.grading import registry
-from cvlib.tools import demo, release
-from cvlib.tools.scores import read_scores, sqlite_url
+from cvlib.tools.grading import demo, release
+from cvlib.tools.grading.scores import read_scores, sqlite_url
 
 LOOPING = "def {name}(*args, **kwargs):\n    while True:\n        pass"
 

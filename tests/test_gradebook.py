@@ -22,10 +22,10 @@ from gradebook_helpers import (
 )
 from nbgrader.api import Gradebook
 
-from cvlib.tools import release
-from cvlib.tools.autograde_class import autograde_class, summary
-from cvlib.tools.sandbox import Limits
-from cvlib.tools.scores import read_scores
+from cvlib.tools.grading import release
+from cvlib.tools.grading.autograde_class import autograde_class, summary
+from cvlib.tools.grading.sandbox import Limits
+from cvlib.tools.grading.scores import read_scores
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""``cvlib.tools.lms_export``: the CSVs Canvas and Moodle import, from nbgrader's gradebook.
+"""``cvlib.tools.grading.lms_export``: the CSVs Canvas and Moodle import, from nbgrader's gradebook.
 
 The headers are the ones the LMSs document for their own gradebook exports, which their imports
 read back: Canvas's "Student, ID, SIS User ID, SIS Login ID, Section" then one column per
@@ -12,7 +12,7 @@ import csv
 import pytest
 from gradebook_helpers import ASSIGNMENT, FULL, POINTS, make_tiny_course, submit
 
-from cvlib.tools import lms_export, release
+from cvlib.tools.grading import lms_export, release
 
 pytestmark = pytest.mark.slow  # a course autograded by nbgrader
 

@@ -41,7 +41,7 @@ from nbgrader_helpers import (
     was_stopped,
 )
 
-from cvlib.tools import release
+from cvlib.tools.grading import release
 
 pytestmark = pytest.mark.slow
 

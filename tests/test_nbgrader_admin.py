@@ -18,8 +18,8 @@ import pytest
 from env_helpers import ROOT
 from gradebook_helpers import ASSIGNMENT, FILENAME, make_tiny_course, submit
 
-from cvlib.tools import demo, release
-from cvlib.tools.grade_submission import Outcome, keep_lost_in_sight, tell_student
+from cvlib.tools.grading import demo, release
+from cvlib.tools.grading.grade_submission import Outcome, keep_lost_in_sight, tell_student
 
 pytestmark = pytest.mark.slow  # real nbgrader commands
 

@@ -16,8 +16,8 @@ import nbformat
 import pytest
 from gradebook_helpers import ASSIGNMENT, FILENAME, FULL, POINTS, make_tiny_course
 
-from cvlib.tools import demo, release
-from cvlib.tools.scores import read_scores, sqlite_url
+from cvlib.tools.grading import demo, release
+from cvlib.tools.grading.scores import read_scores, sqlite_url
 
 pytestmark = pytest.mark.slow
 

@@ -1,11 +1,12 @@
 """Students see every word of a test's message where they check their work (issue 24).
 
 - ``nbgrader validate``: nbgrader's own validator cuts each printed line at 87 characters; the
-  course's configuration installs :class:`cvlib.tools.nbgrader_validate.FullMessageValidator`,
-  which does not. The test runs the real command on a release notebook with a wrong answer and
-  looks for the whole hint and the whole line that repeats the test.
+  course's configuration installs
+  :class:`cvlib.tools.grading.nbgrader_validate.FullMessageValidator`, which does not. The test
+  runs the real command on a release notebook with a wrong answer and looks for the whole hint
+  and the whole line that repeats the test.
 - the feedback page (``nbgrader generate_feedback``) wraps long lines instead of hiding them
-  behind a scroll bar (:mod:`cvlib.tools.nbgrader_feedback`).
+  behind a scroll bar (:mod:`cvlib.tools.grading.nbgrader_feedback`).
 """
 
 import re
@@ -15,9 +16,9 @@ import sys
 import nbformat
 import pytest
 
-from cvlib.tools import demo, release
-from cvlib.tools.nbgrader_feedback import WRAP_CSS, WrapLongLines, preprocessors
-from cvlib.tools.nbgrader_validate import FullMessageValidator
+from cvlib.tools.grading import demo, release
+from cvlib.tools.grading.nbgrader_feedback import WRAP_CSS, WrapLongLines, preprocessors
+from cvlib.tools.grading.nbgrader_validate import FullMessageValidator
 
 # zero_pad with the pair read the wrong way round: (pad_W, pad_H)
 SWAPPED_PAIR = """\

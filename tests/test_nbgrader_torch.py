@@ -25,8 +25,8 @@ from nbgrader_helpers import (
     was_stopped,
 )
 
-from cvlib.tools import demo, release
-from cvlib.tools.scores import read_scores, sqlite_url
+from cvlib.tools.grading import demo, release
+from cvlib.tools.grading.scores import read_scores, sqlite_url
 
 pytestmark = pytest.mark.slow
 

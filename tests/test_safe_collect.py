@@ -1,11 +1,11 @@
 """``nbgrader collect`` with the course's configuration copies a submission's links as links
-(cvlib.tools.safe_collect), and the class grader's staging refuses them: a notebook linked to
-the instructor's solution never becomes a graded copy of it."""
+(cvlib.tools.grading.safe_collect), and the class grader's staging refuses them: a notebook
+linked to the instructor's solution never becomes a graded copy of it."""
 
 import pytest
 
-from cvlib.tools import demo, release
-from cvlib.tools.clean_submission import stage
+from cvlib.tools.grading import demo, release
+from cvlib.tools.grading.clean_submission import stage
 
 pytestmark = pytest.mark.slow
 

@@ -3,16 +3,16 @@
 The submission ``forger`` (:func:`nbgrader_submissions.forger`) answers nothing and makes its own
 process serve a ``cvlib.grading`` whose checks all pass. Decided in the kernel, as plain nbgrader
 decides, that earns most of assignment 2's points (the control); decided by
-:class:`cvlib.tools.trusted_execute.TrustedExecute`, every test cell the registry lists earns
-nothing, in every assignment that has such cells.
+:class:`cvlib.tools.grading.trusted_execute.TrustedExecute`, every test cell the registry lists
+earns nothing, in every assignment that has such cells.
 """
 
 import pytest
 from nbgrader_submissions import forger
 
 from cvlib.grading import registry
-from cvlib.tools import demo, release
-from cvlib.tools.scores import read_scores, sqlite_url
+from cvlib.tools.grading import demo, release
+from cvlib.tools.grading.scores import read_scores, sqlite_url
 
 pytestmark = pytest.mark.slow
 

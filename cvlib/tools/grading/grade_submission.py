@@ -3,7 +3,7 @@
 :func:`grade_one` runs nbgrader's autograder on one student (``NbGraderAPI.autograde``, what
 ``nbgrader autograde ASSIGNMENT --student S --force`` does) inside the worker process, so that a
 worker pays nbgrader's start-up once, not once per submission; the kernel is boxed by
-:mod:`cvlib.tools.sandbox` (a private kernel spec put on ``JUPYTER_PATH`` for the call), whose
+:mod:`.sandbox` (a private kernel spec put on ``JUPYTER_PATH`` for the call), whose
 wall-clock limit bounds the whole submission. A process grades one submission at a time (a
 lock: the call sets environment variables), so give workers one thread each and several
 processes (``dask worker --nthreads 1 --nworkers N``). It never raises: whatever happens becomes
@@ -14,7 +14,7 @@ to the gradebook when the engine grades that submission again elsewhere.
 When a limit stopped something, the student is told: a note opens the autograded notebook (and
 so the feedback ``nbgrader generate_feedback`` makes from it). A submission that could not be
 graded, whatever the reason (a limit, a kernel that died, a notebook that would not run, nothing
-that could enter the box), is kept in sight by :mod:`cvlib.tools.not_graded`: in the gradebook
+that could enter the box), is kept in sight by :mod:`.not_graded`: in the gradebook
 and formgrader with every test at 0 and its notebooks flagged, in an autograded notebook that
 says why; and a page ``feedback/<student>/<assignment>/<notebook>.html`` tells the student
 what happened at once.
@@ -37,10 +37,10 @@ from pathlib import Path
 
 import nbformat
 
-from cvlib.tools import not_graded
-from cvlib.tools.clean_submission import stage
-from cvlib.tools.sandbox import KERNEL_NAME, Limits, write_kernel_spec
-from cvlib.tools.trusted_execute import FLAGS_ENV
+from cvlib.tools.grading import not_graded
+from cvlib.tools.grading.clean_submission import stage
+from cvlib.tools.grading.sandbox import KERNEL_NAME, Limits, write_kernel_spec
+from cvlib.tools.grading.trusted_execute import FLAGS_ENV
 
 NOTE_KEY = "cvlib_sandbox_note"
 STAGED = ".cvlib_staged"  # the clean copies of submissions nbgrader grades (clean_submission)
@@ -104,7 +104,7 @@ def nbgrader_api(course, db_url=None, sandbox=True, submitted=None, not_run=None
     """An ``NbGraderAPI`` configured as ``nbgrader`` run in ``course`` would be (its
     ``nbgrader_config.py`` and the user's Jupyter config), with the boxed kernel unless told;
     ``submitted`` replaces the folder nbgrader reads submissions from. With ``not_run`` (a
-    reason), autograding runs no kernel: :class:`~cvlib.tools.not_graded.NotRun` scores every
+    reason), autograding runs no kernel: :class:`~.not_graded.NotRun` scores every
     test 0 with that reason."""
     from jupyter_core.application import JupyterApp
     from nbgrader.apps import NbGrader, NbGraderAPI
@@ -129,7 +129,7 @@ def nbgrader_api(course, db_url=None, sandbox=True, submitted=None, not_run=None
 def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=True):
     """Autograde one student in this process; return an :class:`Outcome` (never raises).
 
-    ``limits`` (:class:`~cvlib.tools.sandbox.Limits`) box the kernel; its ``wall_seconds``
+    ``limits`` (:class:`~cvlib.tools.grading.sandbox.Limits`) box the kernel; its ``wall_seconds``
     bound the submission. Unboxed (``sandbox=False``) only nbgrader's per-cell timeout holds.
     """
     limits = limits or Limits()
@@ -209,7 +209,7 @@ def _outcome(student, status, seconds, message, events, refused):
 
 
 def keep_in_sight(course, assignment, outcome, db_url, staged):
-    """Record a submission that was not graded (:mod:`cvlib.tools.not_graded`): nbgrader's
+    """Record a submission that was not graded (:mod:`cvlib.tools.grading.not_graded`): nbgrader's
     autograding again without a kernel, every test 0 with the reason, or straight into the
     gradebook when nbgrader cannot read its notebooks; then flagged. Returns the names of the
     assignment's notebooks (None if even that failed: the summary says why)."""

@@ -1,6 +1,6 @@
 """Regenerate the student versions ``assignments/<name>/`` from ``solutions/<name>/``.
 
-Run ``python -m cvlib.tools.release`` (``make assignments``) from the repository root after
+Run ``python -m cvlib.tools.grading.release`` (``make assignments``) from the repository root after
 editing a solution notebook, and commit the result. Each assignment goes through the real
 ``nbgrader generate_assignment`` in a scratch course directory (so no gradebook or other nbgrader
 state lands in the repository), configured by the repository's ``nbgrader_config.py``; the
@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def assignment_names(root=ROOT):
@@ -87,7 +87,7 @@ def release(names=None, root=ROOT, out=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m cvlib.tools.release",
+        prog="python -m cvlib.tools.grading.release",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
