@@ -8,8 +8,9 @@ written by ``make assignments`` (``python -m cvlib.tools.grading.release``) alon
 nbgrader.
 
 Other tools (``cvlib.tools.grading.release``, ``cvlib.tools.grading.demo``, the tests) run
-nbgrader in a scratch course directory whose own ``nbgrader_config.py`` loads this file and then
-moves ``root``. See ``book/instructors.md`` for the whole workflow.
+nbgrader (through ``cvlib.tools.grading.nbgrader_driver``) in a scratch course directory whose own
+``nbgrader_config.py`` loads this file and then moves ``root``. See ``book/instructors.md`` for
+the whole workflow.
 """
 
 import os

@@ -21,8 +21,9 @@ import pytest
 from gradebook_helpers import sandbox as sandbox
 from nbgrader.api import Gradebook
 
-from cvlib.tools.grading import demo, release, sandbox_kernel
+from cvlib.tools.grading import demo, sandbox_kernel
 from cvlib.tools.grading.autograde_class import autograde_class, summary
+from cvlib.tools.grading.nbgrader_driver import nbgrader
 from cvlib.tools.grading.preflight import PreflightFailed
 
 pytestmark = pytest.mark.slow
@@ -148,7 +149,7 @@ def _digest(folder):
 def graded(tmp_path_factory, sandbox):
     course = tmp_path_factory.mktemp("hostile")
     demo.make_course(course, [NAME])
-    release.nbgrader(course, "generate_assignment", NAME, "--force")
+    nbgrader(course, "generate_assignment", NAME, "--force")
     (filename,) = demo.notebooks_of(course, NAME, "release")
     rel = demo.notebooks_of(course, NAME, "release")[filename]
     src = demo.notebooks_of(course, NAME, "source")[filename]
@@ -282,7 +283,7 @@ def test_the_preflight_stops_a_run_whose_box_cannot_import_the_library(
 ):
     course = tmp_path / "course"
     demo.make_course(course, [NAME])
-    release.nbgrader(course, "generate_assignment", NAME, "--force")
+    nbgrader(course, "generate_assignment", NAME, "--force")
     (filename,) = demo.notebooks_of(course, NAME, "release")
     rel = demo.notebooks_of(course, NAME, "release")[filename]
     src = demo.notebooks_of(course, NAME, "source")[filename]

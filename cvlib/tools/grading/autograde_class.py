@@ -44,8 +44,9 @@ import sys
 import time
 from pathlib import Path
 
-from cvlib.tools.grading.grade_submission import Outcome, grade_one, nbgrader_api
+from cvlib.tools.grading.grade_submission import Outcome, grade_one
 from cvlib.tools.grading.grading_cluster import check_workers, connect, grade_all
+from cvlib.tools.grading.nbgrader_driver import nbgrader_api
 from cvlib.tools.grading.preflight import PreflightFailed
 from cvlib.tools.grading.preflight import preflight as run_preflight
 from cvlib.tools.grading.sandbox import INSTALL_HINT, Limits, SandboxUnavailable, check

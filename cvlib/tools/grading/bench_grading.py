@@ -28,12 +28,12 @@ from pathlib import Path
 from cvlib.tools.grading.demo import (
     assignment_names,
     make_course,
-    nbgrader,
     notebooks_of,
     student_notebook,
     submit,
 )
 from cvlib.tools.grading.grade_submission import grade_one
+from cvlib.tools.grading.nbgrader_driver import nbgrader
 from cvlib.tools.grading.release import write_course_config
 from cvlib.tools.grading.scores import read_scores, sqlite_url
 

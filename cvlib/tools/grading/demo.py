@@ -24,7 +24,8 @@ from pathlib import Path
 
 import nbformat
 
-from .release import ROOT, assignment_names, nbgrader, write_course_config
+from .nbgrader_driver import nbgrader
+from .release import ROOT, assignment_names, write_course_config
 from .scores import read_scores, sqlite_url
 
 _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")

@@ -113,7 +113,7 @@ def rows(assignments, students, fmt="canvas", match="id", total=True, course_id=
 
 def export(course, to, fmt="canvas", match="id", total=True, db_url=None):
     """Write the CSV for the course at ``course`` to ``to``; the number of students."""
-    from cvlib.tools.grading.grade_submission import nbgrader_api
+    from cvlib.tools.grading.nbgrader_driver import nbgrader_api
 
     coursedir = nbgrader_api(Path(course).resolve(), sandbox=False).coursedir
     assignments, students = read_grades(db_url or coursedir.db_url, coursedir.course_id)

@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 
 from .demo import student_notebook
-from .grade_submission import grade_one, nbgrader_api
-from .release import nbgrader
+from .grade_submission import grade_one
+from .nbgrader_driver import nbgrader, nbgrader_api
 from .scores import read_scores, sqlite_url
 
 STUDENT = "preflight-solution"

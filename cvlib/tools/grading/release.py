@@ -11,12 +11,11 @@ The output is deterministic: regenerating unchanged solutions gives byte-identic
 """
 
 import argparse
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
+
+from cvlib.tools.grading.nbgrader_driver import nbgrader
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -42,18 +41,6 @@ def write_course_config(course, root=ROOT, **overrides):
     ]
     lines += [f"c.{key} = {value!r}" for key, value in overrides.items()]
     (course / "nbgrader_config.py").write_text("\n".join(lines) + "\n")
-
-
-def nbgrader(course, *args, check=True):
-    """Run ``nbgrader *args`` in ``course`` (with this interpreter); return the finished process."""
-    # nbgrader runs `alembic` (the gradebook's migrations) from PATH: use this environment's.
-    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-    env = dict(os.environ, PYTHONWARNINGS="ignore", PATH=path)
-    command = [sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"]
-    result = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise RuntimeError(f"`nbgrader {' '.join(args)}` failed:\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 def generate(name, course, root=ROOT):
