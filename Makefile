@@ -62,7 +62,7 @@ data:
 	    fi; }
 
 book: $(STAMP) data
-	$(BIN)/python -m cvlib.tools.build_book
+	$(BIN)/python -m cvlib.tools.book.build_book
 
 test: book $(AXE)
 	$(PYTEST)
@@ -76,13 +76,13 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m cvlib.bench all
-	$(BIN)/python -m cvlib.tools.bench_grading
+	$(BIN)/python -m cvlib.tools.grading.bench_grading
 
 assignments: $(STAMP)
-	$(BIN)/python -m cvlib.tools.release
+	$(BIN)/python -m cvlib.tools.grading.release
 
 demo: $(STAMP)
-	$(BIN)/python -m cvlib.tools.demo nbgrader_demo
+	$(BIN)/python -m cvlib.tools.grading.demo nbgrader_demo
 
 # JupyterHub's proxy (configurable-http-proxy, Node.js), at the versions of deploy/hub's
 # package-lock.json; tests/test_hub.py runs the course's hub with it (.ci/run makes it).

@@ -4,11 +4,13 @@ Layout: the instructor notebooks (with solutions and hidden tests) live in
 ``solutions/<assignment>/``; ``nbgrader generate_assignment <assignment>`` writes the student
 version to ``release/<assignment>/`` (nbgrader's own folder, git-ignored: nbgrader deletes and
 rewrites it). The committed, published student versions in ``assignments/<assignment>/`` are
-written by ``make assignments`` (``python -m cvlib.tools.release``) alone, never by nbgrader.
+written by ``make assignments`` (``python -m cvlib.tools.grading.release``) alone, never by
+nbgrader.
 
-Other tools (``cvlib.tools.release``, ``cvlib.tools.demo``, the tests) run nbgrader in a scratch
-course directory whose own ``nbgrader_config.py`` loads this file and then moves ``root``.
-See ``book/instructors.md`` for the whole workflow.
+Other tools (``cvlib.tools.grading.release``, ``cvlib.tools.grading.demo``, the tests) run
+nbgrader (through ``cvlib.tools.grading.nbgrader_driver``) in a scratch course directory whose own
+``nbgrader_config.py`` loads this file and then moves ``root``. See ``book/instructors.md`` for
+the whole workflow.
 """
 
 import os
@@ -64,7 +66,7 @@ c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 60
 # A cell's last output may be large (a submission that prints 100 MB) and a grading machine
 # busy: wait up to 30 s for it (nbclient's 4 s failed the whole notebook under load). What is kept
-# of it is cut at 100,000 characters (cvlib.tools.trusted_execute).
+# of it is cut at 100,000 characters (cvlib.tools.grading.trusted_execute).
 c.Execute.iopub_timeout = 30
 # Never re-run a notebook: a second run would hide flaky or stateful answers.
 c.Execute.execute_retries = 0
@@ -74,13 +76,13 @@ c.Execute.shutdown_kernel = "immediate"
 # --- every word of a message: nbgrader validate, the feedback page ---------------------------
 # nbgrader's validator cuts every printed line at Validator.width - 3 characters (87): the hint and
 # the line that repeats a failing test would be lost. The course's validator prints every line
-# whole and keeps the width for the ===== rules (cvlib/tools/nbgrader_validate.py says why).
-from cvlib.tools.nbgrader_validate import install as _full_messages  # noqa: E402
+# whole and keeps the width for the ===== rules (cvlib/tools/grading/nbgrader_validate.py says why).
+from cvlib.tools.grading.nbgrader_validate import install as _full_messages  # noqa: E402
 
 _full_messages()
 # The feedback page wraps long lines of the outputs instead of hiding them behind a scroll bar
-# (cvlib/tools/nbgrader_feedback.py).
-from cvlib.tools.nbgrader_feedback import preprocessors as _feedback  # noqa: E402
+# (cvlib/tools/grading/nbgrader_feedback.py).
+from cvlib.tools.grading.nbgrader_feedback import preprocessors as _feedback  # noqa: E402
 
 c.GenerateFeedback.preprocessors = _feedback()
 
@@ -94,15 +96,15 @@ c.FileNameCollectorPlugin.named_regexp = (
 )
 # A student who uploaded twice has two files that map to one notebook: keep the latest copy
 # (the highest " (n)" or "-n"), where nbgrader's own collector aborts the whole collection.
-c.ZipCollectApp.collector_plugin = "cvlib.tools.lms_collect.LatestUploadCollector"
+c.ZipCollectApp.collector_plugin = "cvlib.tools.grading.lms_collect.LatestUploadCollector"
 
 # --- the verdict, decided outside the student's kernel ---------------------------------------
 # nbgrader's Execute, except that the test cells of the course's assignments run in nbgrader's
 # own process against the student's answers in a second kernel where only the answers ran and
-# the libraries they may not use do not exist (cvlib.tools.trusted_execute,
+# the libraries they may not use do not exist (cvlib.tools.grading.trusted_execute,
 # cvlib.grading.registry). The student's code can then give wrong answers, never a verdict.
 c.Autograde.autograde_preprocessors = [
-    "cvlib.tools.trusted_execute.TrustedExecute",
+    "cvlib.tools.grading.trusted_execute.TrustedExecute",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
@@ -111,8 +113,9 @@ c.Autograde.autograde_preprocessors = [
 ]
 
 # `nbgrader collect` copies links as links (nbgrader's follows them: a notebook linked to the
-# solution arrived as the solution); the class grader then refuses them (cvlib.tools.safe_collect).
-c.ExchangeFactory.collect = "cvlib.tools.safe_collect.SafeCollect"
+# solution arrived as the solution); the class grader then refuses them
+# (cvlib.tools.grading.safe_collect).
+c.ExchangeFactory.collect = "cvlib.tools.grading.safe_collect.SafeCollect"
 
 # --- grading --------------------------------------------------------------------------------
 # The notebooks' own metadata is the truth; a student who edits grade ids or points is caught.
@@ -125,7 +128,7 @@ c.Validator.validate_all = False
 # self-learners' runs reproducible). Grading for credit, write a private number into
 # `.heldout_seed` next to this file (git-ignored) or export the variable before
 # `nbgrader autograde`, and change it every term. The hidden tests read it in nbgrader's own
-# process; the boxed kernels never see it (cvlib.tools.sandbox.WITHHELD_ENV).
+# process; the boxed kernels never see it (cvlib.tools.grading.sandbox.WITHHELD_ENV).
 _seed_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".heldout_seed")
 if "CVLIB_HELDOUT_SEED" not in os.environ and os.path.exists(_seed_file):
     with open(_seed_file) as _f:

@@ -15,7 +15,8 @@ the folder tree, and a module imports only its own layer or lower ones
    :func:`cvlib.summary`, gradient statistics, feature maps, saliency, Grad-CAM);
 3. :mod:`cvlib.experiments` (one module per measurement the book reports) and :mod:`cvlib.bench`;
 4. :mod:`cvlib.viz` (pictures), :mod:`cvlib.grading` (the assignments' checks),
-   :mod:`cvlib.tools` (repository tooling).
+   :mod:`cvlib.tools` (repository tooling: :mod:`cvlib.tools.grading` for grading a class,
+   :mod:`cvlib.tools.book` for the site and its notebooks).
 
 Submodules are imported on first use, so ``import cvlib`` stays light (no torch) and
 ``cvlib.conv.conv2d`` works without an explicit ``import cvlib.conv``.

@@ -12,9 +12,10 @@ import os
 import nbformat
 import pytest
 
-from cvlib.tools import demo, release
-from cvlib.tools.pgserver import PostgresServer, PostgresUnavailable
-from cvlib.tools.sandbox import SandboxUnavailable, check
+from cvlib.tools.grading import demo, release
+from cvlib.tools.grading.nbgrader_driver import nbgrader
+from cvlib.tools.grading.pgserver import PostgresServer, PostgresUnavailable
+from cvlib.tools.grading.sandbox import SandboxUnavailable, check
 
 ASSIGNMENT = "tiny"
 FILENAME = "tiny.ipynb"
@@ -115,7 +116,7 @@ def make_tiny_course(course, checks="cvlib", db_url=None, timeout=10, **config):
     folder = course / "source" / ASSIGNMENT
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(source_notebook(checks), folder / FILENAME)
-    release.nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     return course
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import nbformat
 
 from cvlib.grading import registry
-from cvlib.tools import demo, release
-from cvlib.tools.scores import read_scores, sqlite_url
+from cvlib.tools.grading import demo, release
+from cvlib.tools.grading.nbgrader_driver import nbgrader
+from cvlib.tools.grading.scores import read_scores, sqlite_url
 
 LOOPING = "def {name}(*args, **kwargs):\n    while True:\n        pass"
 
@@ -31,7 +32,7 @@ def grade_assignment(name, course, extra=None, feedback_for=None, revert=None, *
     ``**{"Execute.timeout": 20}``).
     """
     demo.make_course(course, [name], **overrides)
-    release.nbgrader(course, "generate_assignment", name, "--force")
+    nbgrader(course, "generate_assignment", name, "--force")
     releases = demo.notebooks_of(course, name, "release")
     sources = demo.notebooks_of(course, name, "source")
     (filename,) = releases
@@ -42,7 +43,7 @@ def grade_assignment(name, course, extra=None, feedback_for=None, revert=None, *
 
     submit("solution")
     start = time.perf_counter()
-    release.nbgrader(course, "autograde", name, "--student", "solution")
+    nbgrader(course, "autograde", name, "--student", "solution")
     seconds = time.perf_counter() - start
     demo.submit(course, "blank", name, {filename: rel})
     answers = demo.answer_ids(src)
@@ -54,11 +55,11 @@ def grade_assignment(name, course, extra=None, feedback_for=None, revert=None, *
     for student, student_answers in (extra or {}).items():
         submit(student, student_answers)
     start = time.perf_counter()
-    release.nbgrader(course, "autograde", name)
+    nbgrader(course, "autograde", name)
     batch_seconds = time.perf_counter() - start
     feedback = None
     if feedback_for:
-        feedback = release.nbgrader(course, "generate_feedback", name, "--student", feedback_for)
+        feedback = nbgrader(course, "generate_feedback", name, "--student", feedback_for)
     manual = {  # the written answers, graded by hand: grade_id -> points
         c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"]
         for c in src.cells

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from cvlib.tools import demo
+from cvlib.tools.grading import demo
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = {"train_model": "test_trained_model"}  # answer -> its test cell, where the names differ

@@ -55,9 +55,9 @@ def find_chromium() -> str | None:
 
 
 def built_site() -> Path:
-    """``_build/html``, built here through ``cvlib.tools.build_book`` when it is missing."""
+    """``_build/html``, built here through ``cvlib.tools.book.build_book`` when it is missing."""
     if not (SITE / "index.html").exists():
-        from cvlib.tools import build_book
+        from cvlib.tools.book import build_book
 
         assert build_book.main([]) == 0, "building the site failed (see the output above)"
     return SITE

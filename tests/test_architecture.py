@@ -9,7 +9,9 @@ lower ones only, lazily imported modules included:
 2. ``cvlib/train``, ``cvlib/augment``, ``cvlib/detection``, ``cvlib/segmentation``,
    ``cvlib/probes``;
 3. ``cvlib/experiments``, ``cvlib/bench``;
-4. ``cvlib/viz``, ``cvlib/grading``, ``cvlib/tools``.
+4. ``cvlib/viz``, ``cvlib/grading``, ``cvlib/tools``; the tools in two packages of that layer by
+   what they serve, ``cvlib/tools/grading`` (grading a class) and ``cvlib/tools/book`` (the site
+   and its notebooks), neither of which imports the other.
 
 ``cvlib/__init__.py`` is the facade: it imports nothing of cvlib when loaded, and hands out the
 submodules on first use (``cvlib.conv``, ``cvlib.summary``).
@@ -41,6 +43,9 @@ LAYERS = {
     "grading": 4,
     "tools": 4,
 }
+# packages split into subpackages of their layer: each subpackage is a package of its own
+SUBPACKAGES = {"tools": {"grading", "book"}}
+SPLIT_PACKAGES = {f"cvlib.{p}.{s}" for p, subs in SUBPACKAGES.items() for s in subs}
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60  # the body, docstring excluded: one screen
 
@@ -55,9 +60,13 @@ def modules():
 
 
 def package_of(name):
-    """``"cvlib"`` for the core, else ``cvlib.<package>``."""
+    """``"cvlib"`` for the core, else ``cvlib.<package>`` (``cvlib.tools.<subpackage>``)."""
     parts = name.split(".")
-    return "cvlib" if len(parts) < 2 or parts[1] not in LAYERS else ".".join(parts[:2])
+    if len(parts) < 2 or parts[1] not in LAYERS:
+        return "cvlib"
+    if len(parts) > 2 and parts[2] in SUBPACKAGES.get(parts[1], ()):
+        return ".".join(parts[:3])
+    return ".".join(parts[:2])
 
 
 def layer_of(name):
@@ -285,3 +294,46 @@ def test_modules_are_small_and_functions_fit_on_a_screen():
 def test_the_layer_table_names_every_package():
     packages = {p.name for p in CVLIB.iterdir() if (p / "__init__.py").exists()}
     assert packages == set(LAYERS)
+    for package, subpackages in SUBPACKAGES.items():
+        found = {p.name for p in (CVLIB / package).iterdir() if (p / "__init__.py").exists()}
+        assert found == subpackages, f"cvlib/{package}: {sorted(found)}"
+
+
+@pytest.mark.parametrize("package", sorted(SUBPACKAGES))
+def test_a_split_package_keeps_its_modules_in_its_subpackages(package):
+    """``cvlib/tools`` holds the grading tools and the book's tools, and nothing beside them: its
+    ``__init__`` only maps the old paths of moved modules (``MOVED``) to their new homes."""
+    folder = CVLIB / package
+    loose = sorted(p.name for p in folder.glob("*.py") if p.name != "__init__.py")
+    assert not loose, f"cvlib/{package}/ holds modules outside its subpackages: {loose}"
+    tree = ast.parse((folder / "__init__.py").read_text())
+    moved = next(
+        (
+            ast.literal_eval(n.value)
+            for n in tree.body
+            if isinstance(n, ast.Assign)
+            and [t.id for t in n.targets if isinstance(t, ast.Name)] == ["MOVED"]
+        ),
+        {},
+    )
+    missing = [
+        f"cvlib.{package}.{old} -> cvlib.{package}.{sub}.{old}"
+        for old, sub in moved.items()
+        if not (folder / sub / f"{old}.py").exists()
+    ]
+    assert not missing, "aliases to modules that do not exist: " + ", ".join(missing)
+
+
+def test_the_split_packages_do_not_import_each_other():
+    """The book builds without the grading tools (nbgrader, bubblewrap) and grading never needs
+    the site's: ``cvlib.tools.book`` and ``cvlib.tools.grading`` are siblings, not layers."""
+    found = []
+    for name, path in modules():
+        for module, names, line in imports(name, path):
+            if not module.startswith("cvlib"):
+                continue
+            for target in cvlib_targets(module, names):
+                here, there = package_of(name), package_of(target)
+                if here != there and {here, there} <= SPLIT_PACKAGES:
+                    found.append(f"{name}:{line} imports {target}")
+    assert not found, "\n".join(found)

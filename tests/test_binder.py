@@ -101,7 +101,7 @@ def test_the_instructor_guide_names_the_hub_and_binder_requirements():
         "deploy/hub/package-lock.json",
     ):
         assert path in hub and (ROOT / path).exists(), path
-    assert "wheel" in hub and "python -m cvlib.tools.autograde_class" in hub
+    assert "wheel" in hub and "python -m cvlib.tools.grading.autograde_class" in hub
     binder = guide.split("**Binder and the site's JupyterHub button.**", 1)[1].split("\n**", 1)[0]
     for path in ("binder/runtime.txt", "binder/requirements.txt", "binder/postBuild"):
         assert path in binder and (ROOT / path).exists(), path

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from cvlib.tools import build_book
+from cvlib.tools.book import build_book
 
 
 def write_environment(root, runtimes, mtime):

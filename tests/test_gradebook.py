@@ -22,10 +22,10 @@ from gradebook_helpers import (
 )
 from nbgrader.api import Gradebook
 
-from cvlib.tools import release
-from cvlib.tools.autograde_class import autograde_class, summary
-from cvlib.tools.sandbox import Limits
-from cvlib.tools.scores import read_scores
+from cvlib.tools.grading.autograde_class import autograde_class, summary
+from cvlib.tools.grading.nbgrader_driver import nbgrader
+from cvlib.tools.grading.sandbox import Limits
+from cvlib.tools.grading.scores import read_scores
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ def test_gradebook_autograde_manual_grades_survive_and_export(db_url, tmp_path):
     course = make_tiny_course(tmp_path / "course", checks="plain", db_url=db_url)
     for kind in ("full", "partial"):
         submit(course, kind, KINDS[kind][0])
-    release.nbgrader(course, "autograde", ASSIGNMENT)
+    nbgrader(course, "autograde", ASSIGNMENT)
     scores = read_scores(db_url, ASSIGNMENT)
     assert {s: v[0] for s, v in scores.items()} == {"full": FULL, "partial": KINDS["partial"][1]}
     assert scores["full"][2] == {k: float(v) for k, v in POINTS.items()}
@@ -55,7 +55,7 @@ def test_gradebook_autograde_manual_grades_survive_and_export(db_url, tmp_path):
         grade.extra_credit = 1.0
         gb.db.commit()
     submit(course, "partial", KINDS["partial"][0])  # handed in again, same answers
-    release.nbgrader(course, "autograde", ASSIGNMENT, "--student", "partial", "--force")
+    nbgrader(course, "autograde", ASSIGNMENT, "--student", "partial", "--force")
     with Gradebook(db_url) as gb:
         grade = gb.find_grade("test_zero_pad", "tiny", ASSIGNMENT, "partial")
         assert (grade.auto_score, grade.manual_score, grade.extra_credit) == (0, 1.5, 1.0)
@@ -64,7 +64,7 @@ def test_gradebook_autograde_manual_grades_survive_and_export(db_url, tmp_path):
         expected_partial = KINDS["partial"][1] + 1.5 + 1.0
         assert submission.score == expected_partial
 
-    release.nbgrader(course, "export", "--to", str(tmp_path / "grades.csv"))
+    nbgrader(course, "export", "--to", str(tmp_path / "grades.csv"))
     with open(tmp_path / "grades.csv", newline="") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert sorted(rows) == ["full", "partial"]

@@ -513,7 +513,7 @@ def test_nbgrader_config_hands_the_private_heldout_seed_to_the_kernels(tmp_path,
     an exported variable wins."""
     from traitlets.config import Config
 
-    from cvlib.tools.release import ROOT
+    from cvlib.tools.grading.release import ROOT
 
     config = tmp_path / "nbgrader_config.py"
     config.write_text((ROOT / "nbgrader_config.py").read_text())

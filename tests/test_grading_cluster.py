@@ -19,8 +19,8 @@ from gradebook_helpers import postgres as postgres
 from gradebook_helpers import sandbox as sandbox
 from nbgrader.api import Gradebook
 
-from cvlib.tools.autograde_class import autograde_class, summary
-from cvlib.tools.pgserver import free_port
+from cvlib.tools.grading.autograde_class import autograde_class, summary
+from cvlib.tools.grading.pgserver import free_port
 
 pytestmark = pytest.mark.slow
 

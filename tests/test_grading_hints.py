@@ -20,7 +20,7 @@ from cvlib.grading.a2_backprop.backward import max_pool_backward_alternatives
 from cvlib.grading.a6_capstone.layers import LR_IN_VELOCITY
 from cvlib.grading.a6_capstone.network import LOGITS_SHAPE
 from cvlib.grading.a6_capstone.references import digits
-from cvlib.tools import demo
+from cvlib.tools.grading import demo
 
 A1 = namespace("a1_convolution")
 A2 = namespace("a2_backprop")

@@ -7,10 +7,10 @@ goes through the hub's REST API with each user's own token, as the JupyterLab pa
 instructor's formgrader API (generate, release, collect, a manual grade, feedback), the students'
 *Assignments* API (fetch, validate, submit, fetch feedback) and Jupyter's contents API (the
 answers). Two steps are what the instructor types in a terminal of their server: the class
-grader (``python -m cvlib.tools.autograde_class``, every kernel boxed) and the exports
-(``nbgrader export``, ``python -m cvlib.tools.lms_export``). Then headless Chromium logs each
-user in with their password and checks what each one reaches; it saves screenshots of the
-instructor's formgrader and of a student's feedback in ``_build/hub/``.
+grader (``python -m cvlib.tools.grading.autograde_class``, every kernel boxed) and the
+exports (``nbgrader export``, ``python -m cvlib.tools.grading.lms_export``). Then headless
+Chromium logs each user in with their password and checks what each one reaches; it saves
+screenshots of the instructor's formgrader and of a student's feedback in ``_build/hub/``.
 
 Needs root (users, the hub), bubblewrap, chromium and the proxy: without one of them the module
 is skipped with a message, except under ``CVLIB_REQUIRE_HUB=1`` (CI), where that is a failure.
@@ -32,7 +32,7 @@ import pytest
 from hub_helpers import BASE_PYTHON, PROXY, ROOT, Hub, notebook_json
 from site_helpers import CHROMIUM_ARGS
 
-from cvlib.tools import demo
+from cvlib.tools.grading import demo
 
 pytestmark = pytest.mark.slow
 
@@ -139,7 +139,12 @@ def graded(hub):
         ok(formgrader(hub, "post", f"assignment/{ASSIGNMENT}/collect"))
     with timed(hub, "class grading (boxed)"):
         grading = hub.as_user(
-            INSTRUCTOR, "python", "-m", "cvlib.tools.autograde_class", ASSIGNMENT, cwd=hub.course
+            INSTRUCTOR,
+            "python",
+            "-m",
+            "cvlib.tools.grading.autograde_class",
+            ASSIGNMENT,
+            cwd=hub.course,
         )
     with timed(hub, "manual grade, feedback"):
         submissions = ok(formgrader(hub, "get", f"submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}"))
@@ -167,7 +172,7 @@ def graded(hub):
             INSTRUCTOR,
             "python",
             "-m",
-            "cvlib.tools.lms_export",
+            "cvlib.tools.grading.lms_export",
             "--to",
             "grades-canvas.csv",
             "--format",

@@ -1,4 +1,4 @@
-"""``cvlib.tools.lms_export``: the CSVs Canvas and Moodle import, from nbgrader's gradebook.
+"""``cvlib.tools.grading.lms_export``: the CSVs Canvas and Moodle import, from nbgrader's gradebook.
 
 The headers are the ones the LMSs document for their own gradebook exports, which their imports
 read back: Canvas's "Student, ID, SIS User ID, SIS Login ID, Section" then one column per
@@ -12,7 +12,8 @@ import csv
 import pytest
 from gradebook_helpers import ASSIGNMENT, FULL, POINTS, make_tiny_course, submit
 
-from cvlib.tools import lms_export, release
+from cvlib.tools.grading import lms_export
+from cvlib.tools.grading.nbgrader_driver import nbgrader
 
 pytestmark = pytest.mark.slow  # a course autograded by nbgrader
 
@@ -25,14 +26,14 @@ STUDENTS = {"ada": ("Ada", "Lovelace", "ada@example.edu"), "bo": ("Bo", "Ng", "b
 def course(tmp_path_factory):
     course = make_tiny_course(tmp_path_factory.mktemp("lms") / "course", checks="plain")
     for student, (first, last, email) in STUDENTS.items():
-        release.nbgrader(
+        nbgrader(
             course, "db", "student", "add", student,
             f"--first-name={first}", f"--last-name={last}", f"--email={email}",
         )  # fmt: skip
-    release.nbgrader(course, "db", "student", "add", "cy")  # on the roster, submitted nothing
+    nbgrader(course, "db", "student", "add", "cy")  # on the roster, submitted nothing
     submit(course, "ada")
     submit(course, "bo", {"zero_pad": None})
-    release.nbgrader(course, "autograde", ASSIGNMENT)
+    nbgrader(course, "autograde", ASSIGNMENT)
     return course
 
 
@@ -59,7 +60,7 @@ def test_moodle_by_email(course):
     args = ["--course", str(course), "--format", "moodle", "--match", "email", "--to", str(to)]
     # cy has no e-mail: matching by e-mail cannot place that row, and says whose it is
     assert lms_export.main(args) == 2
-    release.nbgrader(course, "db", "student", "add", "cy", "--email=cy@example.edu")
+    nbgrader(course, "db", "student", "add", "cy", "--email=cy@example.edu")
     assert lms_export.main(args) == 0
     header, *students = read(to)
     assert header == [*MOODLE, f"Assignment: {ASSIGNMENT} (Real)", "Course total (Real)"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cvlib.tools.myst_markdown import find_myst_syntax, to_jupyter_markdown
+from cvlib.tools.book.myst_markdown import find_myst_syntax, to_jupyter_markdown
 
 
 def shown(role, content):

@@ -41,7 +41,7 @@ from nbgrader_helpers import (
     was_stopped,
 )
 
-from cvlib.tools import release
+from cvlib.tools.grading.nbgrader_driver import nbgrader
 
 pytestmark = pytest.mark.slow
 
@@ -291,12 +291,12 @@ def test_written_answers_graded_by_hand_reach_the_export_and_survive_regrading(g
 
     def exported():
         export = course / "grades.csv"
-        release.nbgrader(course, "export", "--to", str(export))
+        nbgrader(course, "export", "--to", str(export))
         rows = [r for r in csv.DictReader(export.open()) if r["assignment"] == name]
         return {r["student_id"]: (float(r["score"]), float(r["max_score"])) for r in rows}
 
     assert exported()["solution"] == (auto_score + 3.5, max_score)
-    release.nbgrader(course, "autograde", name, "--student", "solution", "--force")
+    nbgrader(course, "autograde", name, "--student", "solution", "--force")
     assert exported()["solution"] == (auto_score + 3.5, max_score)
     with Gradebook(url) as gb:
         for grade_id, points in given.items():

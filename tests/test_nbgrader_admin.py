@@ -18,8 +18,9 @@ import pytest
 from env_helpers import ROOT
 from gradebook_helpers import ASSIGNMENT, FILENAME, make_tiny_course, submit
 
-from cvlib.tools import demo, release
-from cvlib.tools.grade_submission import Outcome, keep_lost_in_sight, tell_student
+from cvlib.tools.grading import demo
+from cvlib.tools.grading.grade_submission import Outcome, keep_lost_in_sight, tell_student
+from cvlib.tools.grading.nbgrader_driver import nbgrader
 
 pytestmark = pytest.mark.slow  # real nbgrader commands
 
@@ -32,13 +33,13 @@ def test_generate_assignment_force_keeps_the_committed_notebooks(tmp_path):
     for folder in ("solutions", "assignments"):
         shutil.copytree(ROOT / folder / A1, repo / folder / A1)
     committed = (repo / "assignments" / A1 / f"{A1}.ipynb").read_bytes()
-    release.nbgrader(repo, "db", "assignment", "add", A1)
+    nbgrader(repo, "db", "assignment", "add", A1)
     demo.submit(repo, "alice", A1, {f"{A1}.ipynb": nbformat.reads(committed.decode(), 4)})
-    release.nbgrader(repo, "autograde", A1, check=False)  # the submission in the gradebook
+    nbgrader(repo, "autograde", A1, check=False)  # the submission in the gradebook
 
-    result = release.nbgrader(repo, "generate_assignment", A1, "--force", check=False)
+    result = nbgrader(repo, "generate_assignment", A1, "--force", check=False)
     assert (repo / "assignments" / A1 / f"{A1}.ipynb").read_bytes() == committed, result.stderr
-    result = release.nbgrader(repo, "generate_assignment", A1, "--force", check=False)
+    result = nbgrader(repo, "generate_assignment", A1, "--force", check=False)
     assert (repo / "assignments" / A1 / f"{A1}.ipynb").read_bytes() == committed
     assert not (repo / "release").exists() or (repo / "release" / A1).is_dir()
 
@@ -60,7 +61,7 @@ def test_zip_collect_keeps_the_latest_of_two_uploads(tmp_path):
         "alice_1001_assignsubmission_file_tiny (1).ipynb",
     )
     _download(course, {first: {"zero_pad": None}, again: {}})  # the re-upload is complete
-    result = release.nbgrader(course, "zip_collect", ASSIGNMENT, "--force", check=False)
+    result = nbgrader(course, "zip_collect", ASSIGNMENT, "--force", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     collected = nbformat.read(course / "submitted" / "alice" / ASSIGNMENT / FILENAME, 4)
     (pad,) = [
@@ -71,7 +72,7 @@ def test_zip_collect_keeps_the_latest_of_two_uploads(tmp_path):
 
     tied = "alice_1001_assignsubmission_file_tiny-1.ipynb"  # " (1)" and "-1": which came last?
     _download(course, {again: {}, tied: {}})
-    result = release.nbgrader(course, "zip_collect", ASSIGNMENT, "--force", check=False)
+    result = nbgrader(course, "zip_collect", ASSIGNMENT, "--force", check=False)
     assert result.returncode != 0
     assert again in result.stdout + result.stderr and tied in result.stdout + result.stderr
 
@@ -92,7 +93,7 @@ def test_release_feedback_takes_the_not_graded_page(tmp_path):
     page = course / "feedback" / "alice" / ASSIGNMENT / "tiny.html"
     assert "not graded" in page.read_text()
 
-    result = release.nbgrader(course, "release_feedback", ASSIGNMENT, check=False)
+    result = nbgrader(course, "release_feedback", ASSIGNMENT, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     released = list((exchange / "cnn-cv" / "feedback").glob("*.html"))
     assert len(released) == 1 and "not graded" in released[0].read_text()

@@ -16,8 +16,9 @@ import nbformat
 import pytest
 from gradebook_helpers import ASSIGNMENT, FILENAME, FULL, POINTS, make_tiny_course
 
-from cvlib.tools import demo, release
-from cvlib.tools.scores import read_scores, sqlite_url
+from cvlib.tools.grading import demo
+from cvlib.tools.grading.nbgrader_driver import nbgrader
+from cvlib.tools.grading.scores import read_scores, sqlite_url
 
 pytestmark = pytest.mark.slow
 
@@ -62,8 +63,8 @@ def test_roster_lms_collection_extension_late_penalty_export_and_regrade(tmp_pat
         "alice,Alice,Ada,alice@example.org\nbob,Bob,Boole,bob@example.org\n"
         "carol,Carol,Cray,carol@example.org\n"
     )
-    release.nbgrader(course, "db", "student", "import", str(roster))
-    release.nbgrader(course, "db", "assignment", "add", ASSIGNMENT, f"--duedate={DUE}")
+    nbgrader(course, "db", "student", "import", str(roster))
+    nbgrader(course, "db", "assignment", "add", ASSIGNMENT, f"--duedate={DUE}")
 
     # the files as an LMS hands them out, some renamed by the LMS
     rel = demo.notebooks_of(course, ASSIGNMENT, "release")[FILENAME]
@@ -72,18 +73,18 @@ def test_roster_lms_collection_extension_late_penalty_export_and_regrade(tmp_pat
     archive.mkdir(parents=True)
     for filename, (_, answers) in DOWNLOADS.items():
         nbformat.write(demo.student_notebook(rel, src, answers), archive / filename)
-    release.nbgrader(course, "zip_collect", ASSIGNMENT, "--force")
+    nbgrader(course, "zip_collect", ASSIGNMENT, "--force")
     for student, when in SUBMITTED.items():
         folder = course / "submitted" / student / ASSIGNMENT
         assert sorted(p.name for p in folder.glob("*.ipynb")) == [FILENAME]  # renamed back
         (folder / "timestamp.txt").write_text(when + "\n")
 
-    release.nbgrader(course, "autograde", ASSIGNMENT)
+    nbgrader(course, "autograde", ASSIGNMENT)
     _grant_extension(course, "bob", days=2)  # granted after the first grading: grade again
-    release.nbgrader(course, "autograde", ASSIGNMENT, "--student", "bob", "--force")
+    nbgrader(course, "autograde", ASSIGNMENT, "--student", "bob", "--force")
 
     export = course / "grades.csv"
-    release.nbgrader(course, "export", "--to", str(export))
+    nbgrader(course, "export", "--to", str(export))
     rows = {r["student_id"]: r for r in csv.DictReader(export.open())}
     assert set(rows) == {"alice", "bob", "carol"}
     assert rows["alice"]["last_name"] == "Ada"  # from the roster
@@ -101,12 +102,12 @@ def test_roster_lms_collection_extension_late_penalty_export_and_regrade(tmp_pat
                == "test_dense_params"]  # fmt: skip
     cell.source = cell.source.replace("dense_params(3, 2) == 8", "dense_params(3, 2) == 9")
     nbformat.write(notebook, source)
-    release.nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
-    release.nbgrader(course, "autograde", ASSIGNMENT, "--student", "carol", "--force")
+    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    nbgrader(course, "autograde", ASSIGNMENT, "--student", "carol", "--force")
     broken = read_scores(sqlite_url(course), ASSIGNMENT)["carol"]
     assert broken[2]["test_dense_params"] == 0  # the broken test cost carol a point
     cell.source = cell.source.replace("dense_params(3, 2) == 9", "dense_params(3, 2) == 8")
     nbformat.write(notebook, source)
-    release.nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
-    release.nbgrader(course, "autograde", ASSIGNMENT, "--student", "carol", "--force")
+    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    nbgrader(course, "autograde", ASSIGNMENT, "--student", "carol", "--force")
     assert read_scores(sqlite_url(course), ASSIGNMENT)["carol"][0] == FULL - POINTS["test_zero_pad"]

@@ -1,11 +1,12 @@
 """Students see every word of a test's message where they check their work (issue 24).
 
 - ``nbgrader validate``: nbgrader's own validator cuts each printed line at 87 characters; the
-  course's configuration installs :class:`cvlib.tools.nbgrader_validate.FullMessageValidator`,
-  which does not. The test runs the real command on a release notebook with a wrong answer and
-  looks for the whole hint and the whole line that repeats the test.
+  course's configuration installs
+  :class:`cvlib.tools.grading.nbgrader_validate.FullMessageValidator`, which does not. The test
+  runs the real command on a release notebook with a wrong answer and looks for the whole hint
+  and the whole line that repeats the test.
 - the feedback page (``nbgrader generate_feedback``) wraps long lines instead of hiding them
-  behind a scroll bar (:mod:`cvlib.tools.nbgrader_feedback`).
+  behind a scroll bar (:mod:`cvlib.tools.grading.nbgrader_feedback`).
 """
 
 import re
@@ -15,9 +16,10 @@ import sys
 import nbformat
 import pytest
 
-from cvlib.tools import demo, release
-from cvlib.tools.nbgrader_feedback import WRAP_CSS, WrapLongLines, preprocessors
-from cvlib.tools.nbgrader_validate import FullMessageValidator
+from cvlib.tools.grading import demo
+from cvlib.tools.grading.nbgrader_driver import nbgrader
+from cvlib.tools.grading.nbgrader_feedback import WRAP_CSS, WrapLongLines, preprocessors
+from cvlib.tools.grading.nbgrader_validate import FullMessageValidator
 
 # zero_pad with the pair read the wrong way round: (pad_W, pad_H)
 SWAPPED_PAIR = """\
@@ -39,7 +41,7 @@ def test_indent_never_cuts_a_line():
 def wrong_zero_pad(course):
     """A course with assignment 1 released and a student notebook whose zero_pad swaps the
     pair: ``(course, filename, notebook)``."""
-    release.nbgrader(course, "generate_assignment", "a1_convolution", "--force")
+    nbgrader(course, "generate_assignment", "a1_convolution", "--force")
     releases = demo.notebooks_of(course, "a1_convolution", "release")
     sources = demo.notebooks_of(course, "a1_convolution", "source")
     (filename,) = releases
@@ -56,7 +58,7 @@ def test_validate_prints_the_whole_hint_and_recipe(tmp_path):
     path = tmp_path / filename
     nbformat.write(student, path)
 
-    # as a student runs it, in the course's folder (release.nbgrader adds options validate lacks)
+    # as a student runs it, in the course's folder (the driver adds options validate lacks)
     command = [sys.executable, "-m", "nbgrader", "validate", str(path)]
     result = subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=240)
 
@@ -80,8 +82,8 @@ def test_feedback_page_shows_the_whole_message_wrapped(tmp_path):
     course = demo.make_course(tmp_path / "course", ["a1_convolution"])
     filename, student = wrong_zero_pad(course)
     demo.submit(course, "alice", "a1_convolution", {filename: student})
-    release.nbgrader(course, "autograde", "a1_convolution")
-    release.nbgrader(course, "generate_feedback", "a1_convolution")
+    nbgrader(course, "autograde", "a1_convolution")
+    nbgrader(course, "generate_feedback", "a1_convolution")
 
     (page,) = (course / "feedback" / "alice" / "a1_convolution").glob("*.html")
     text = page.read_text()

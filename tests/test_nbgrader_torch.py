@@ -25,8 +25,9 @@ from nbgrader_helpers import (
     was_stopped,
 )
 
-from cvlib.tools import demo, release
-from cvlib.tools.scores import read_scores, sqlite_url
+from cvlib.tools.grading import demo
+from cvlib.tools.grading.nbgrader_driver import nbgrader
+from cvlib.tools.grading.scores import read_scores, sqlite_url
 
 pytestmark = pytest.mark.slow
 
@@ -117,12 +118,12 @@ def test_a3_an_answer_that_does_not_parse_costs_only_its_own_points(tmp_path):
     fixture; the expected points are the source notebook's."""
     name, course = "a3_cnn", tmp_path / "a3_cnn"
     demo.make_course(course, [name], **{"Execute.timeout": 60})
-    release.nbgrader(course, "generate_assignment", name, "--force")
+    nbgrader(course, "generate_assignment", name, "--force")
     ((filename, rel),) = demo.notebooks_of(course, name, "release").items()
     src = demo.notebooks_of(course, name, "source")[filename]
     notebook = demo.student_notebook(rel, src, A3_SYNTAX_ERROR)
     demo.submit(course, "syntax-error", name, {filename: notebook})
-    release.nbgrader(course, "autograde", name)
+    nbgrader(course, "autograde", name)
     points = {  # the autograded test cells: grade_id -> points
         c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"]
         for c in src.cells

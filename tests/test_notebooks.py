@@ -14,8 +14,8 @@ import jupytext
 import nbformat
 import pytest
 
-from cvlib.tools import myst_nb_stand_in, notebooks
-from cvlib.tools.myst_markdown import find_myst_syntax
+from cvlib.tools.book import myst_nb_stand_in, notebooks
+from cvlib.tools.book.myst_markdown import find_myst_syntax
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENT = "cnn-course-cvlib @ https://github.com/o/r/archive/abc123.tar.gz"

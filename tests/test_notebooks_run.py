@@ -31,7 +31,7 @@ from env_helpers import (
 )
 from test_site import site_dir  # noqa: F401  (the built site, reused)
 
-from cvlib.tools.notebooks import is_setup_cell
+from cvlib.tools.book.notebooks import is_setup_cell
 
 pytestmark = pytest.mark.slow
 

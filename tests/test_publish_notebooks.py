@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from cvlib.tools import publish_notebooks
+from cvlib.tools.book import publish_notebooks
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "ci",
@@ -93,5 +93,7 @@ def test_the_workflow_publishes_the_branch_after_building_the_site():
     build = yaml.safe_load(workflow.read_text())["jobs"]["build"]
     runs = [step.get("run", "") for step in build["steps"]]
     book = next(i for i, run in enumerate(runs) if run.startswith("make book"))
-    publish = next(i for i, run in enumerate(runs) if "-m cvlib.tools.publish_notebooks" in run)
+    publish = next(
+        i for i, run in enumerate(runs) if "-m cvlib.tools.book.publish_notebooks" in run
+    )
     assert book < publish and build["permissions"]["contents"] == "write"

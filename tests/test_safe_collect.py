@@ -1,11 +1,12 @@
 """``nbgrader collect`` with the course's configuration copies a submission's links as links
-(cvlib.tools.safe_collect), and the class grader's staging refuses them: a notebook linked to
-the instructor's solution never becomes a graded copy of it."""
+(cvlib.tools.grading.safe_collect), and the class grader's staging refuses them: a notebook
+linked to the instructor's solution never becomes a graded copy of it."""
 
 import pytest
 
-from cvlib.tools import demo, release
-from cvlib.tools.clean_submission import stage
+from cvlib.tools.grading import demo
+from cvlib.tools.grading.clean_submission import stage
+from cvlib.tools.grading.nbgrader_driver import nbgrader
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +22,7 @@ def test_collect_keeps_links_as_links_and_grading_refuses_them(tmp_path):
     (inbound / f"{NAME}.ipynb").symlink_to(solution)
     (inbound / "secret").symlink_to(course / "nbgrader_config.py")
     (inbound / "timestamp.txt").write_text("2025-01-01 12:00:00.000000 UTC\n")
-    release.nbgrader(course, "collect", NAME)
+    nbgrader(course, "collect", NAME)
     submitted = course / "submitted" / "alice" / NAME
     assert (submitted / f"{NAME}.ipynb").is_symlink()  # not a copy of the solution
     assert (submitted / "secret").is_symlink()

@@ -32,11 +32,11 @@ from gradebook_helpers import (
 )
 from gradebook_helpers import sandbox as sandbox
 
-from cvlib.tools import release
-from cvlib.tools.autograde_class import autograde_class, summary
-from cvlib.tools.autograde_class import main as autograde_main
-from cvlib.tools.sandbox import KERNEL_NAME, Limits, box_command, kernel_env
-from cvlib.tools.sandbox import main as sandbox_main
+from cvlib.tools.grading.autograde_class import autograde_class, summary
+from cvlib.tools.grading.autograde_class import main as autograde_main
+from cvlib.tools.grading.nbgrader_driver import nbgrader
+from cvlib.tools.grading.sandbox import KERNEL_NAME, Limits, box_command, kernel_env
+from cvlib.tools.grading.sandbox import main as sandbox_main
 
 pytestmark = pytest.mark.slow
 
@@ -172,7 +172,7 @@ def test_every_intrusion_fails_and_the_victims_are_graded_in_full(sandbox, tmp_p
     assert by["fork-bomb"].stopped_by == ["processes"], by["fork-bomb"]
     feedback = course / "autograded" / "fork-bomb" / ASSIGNMENT / FILENAME
     assert "processes limit" in feedback.read_text()
-    release.nbgrader(course, "export", "--to", str(tmp_path / "grades.csv"))
+    nbgrader(course, "export", "--to", str(tmp_path / "grades.csv"))
     with open(tmp_path / "grades.csv", newline="") as handle:
         rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
     assert rows == {student: by[student].score for student in by}
@@ -203,7 +203,7 @@ def test_nbgrader_autograde_by_hand_uses_the_same_box(sandbox, tmp_path, monkeyp
         config.write(f"c.Execute.kernel_name = {KERNEL_NAME!r}\n")
     attacks = hostile(course, tmp_path / "secret.txt", 9)
     submit(course, "read-solutions", {"output_size": attacks["read-solutions"]})
-    release.nbgrader(course, "autograde", ASSIGNMENT)
+    nbgrader(course, "autograde", ASSIGNMENT)
     text = outputs(course, "read-solutions")
     assert "blocked read-solutions" in text and "INTRUSION" not in text, text
 
@@ -262,7 +262,7 @@ def test_submissions_that_could_not_be_graded_are_told_and_kept_in_the_gradebook
     instructor finds it in formgrader's lists and in the gradebook: every test at 0, flagged."""
     from nbgrader.api import Gradebook
 
-    from cvlib.tools.grade_submission import nbgrader_api
+    from cvlib.tools.grading.nbgrader_driver import nbgrader_api
 
     course = make_tiny_course(tmp_path / "course", checks="plain", timeout=30)
     not_graded_class(course)
@@ -296,7 +296,7 @@ def test_submissions_that_could_not_be_graded_are_told_and_kept_in_the_gradebook
     readable = {s["student"] for s in api.get_notebook_submissions(ASSIGNMENT, "tiny")}
     assert readable == {"honest", "exits", "killed"}  # those with a notebook to read
 
-    release.nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+    nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
     for student, says in NOT_GRADED.items():  # nbgrader's own page, or the grader's
         (page,) = (course / "feedback" / student / ASSIGNMENT).glob("*.html")
         assert says in page.read_text(), student
@@ -355,7 +355,7 @@ def test_masked_modules_are_absent_from_the_box_by_every_route(sandbox):
     import subprocess
     import sys
 
-    from cvlib.tools.sandbox import make_box_dir, mask_paths, write_masks
+    from cvlib.tools.grading.sandbox import make_box_dir, mask_paths, write_masks
 
     probe = (
         "import importlib, importlib.util, os, threading, sys, glob\n"
@@ -395,7 +395,7 @@ def test_the_boxs_tmp_is_bounded_by_its_memory(sandbox):
     import subprocess
     import sys
 
-    from cvlib.tools.sandbox import make_box_dir
+    from cvlib.tools.grading.sandbox import make_box_dir
 
     probe = (
         "try:\n    open('/tmp/fill', 'wb').write(b'\\0' * 200 * 2**20)\n    print('WROTE')\n"
@@ -409,7 +409,7 @@ def test_the_boxs_tmp_is_bounded_by_its_memory(sandbox):
 
 def test_a_masked_package_keeps_the_boxs_launcher():
     """Masking all of cvlib (assignments 4 and 5) must leave the file that starts the box."""
-    from cvlib.tools.sandbox import LAUNCHER, mask_paths
+    from cvlib.tools.grading.sandbox import LAUNCHER, mask_paths
 
     masked = mask_paths(["cvlib", "torchvision"], ())
     assert not any(LAUNCHER == p or LAUNCHER.startswith(p + os.sep) for p in masked)

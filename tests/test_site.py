@@ -1,8 +1,8 @@
 """The built website, opened page by page in a real browser (headless Chromium through Playwright).
 
 ``make test`` runs ``make book`` first; if ``_build/html`` is missing the site is built here through
-``cvlib.tools.build_book``. The site is served on 127.0.0.1 and every ``.html`` page is opened once;
-the tests then check what the browser saw:
+``cvlib.tools.book.build_book``. The site is served on 127.0.0.1 and every ``.html`` page is opened
+once; the tests then check what the browser saw:
 
 - no notebook cell shows a traceback or an error output;
 - math is typeset: on every page with math, each formula became a MathJax ``mjx-container`` with no

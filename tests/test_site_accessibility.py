@@ -1,10 +1,11 @@
-"""cvlib.tools.site_accessibility: myst-nb's hidden-code toggle, named by the words it shows."""
+"""cvlib.tools.book.site_accessibility: myst-nb's hidden-code toggle, named by the words it
+shows."""
 
 from types import SimpleNamespace
 
 from myst_nb.sphinx_ import HideCodeCellNode, visit_HideCellInput
 
-from cvlib.tools.site_accessibility import visit_hide_cell_input
+from cvlib.tools.book.site_accessibility import visit_hide_cell_input
 
 
 def rendered(visit):

@@ -2,7 +2,7 @@
 
 Two levels:
 
-- a tiny Sphinx project with the extension (``cvlib.tools.site_notebooks``), built here: glued
+- a tiny Sphinx project with the extension (``cvlib.tools.book.site_notebooks``), built here: glued
   numbers, links, figure numbers and notes reach the notebook as text, the links are right, and
   MyST the notebooks cannot show fails the strict build;
 - the course's own site, as ``make book`` built it (``_build/html``, built here if missing): a
@@ -22,8 +22,8 @@ import pytest
 import yaml
 from test_site import site_dir  # noqa: F401  (the built site, reused)
 
-from cvlib.tools.myst_markdown import find_myst_syntax
-from cvlib.tools.notebooks import DISTRIBUTION, is_setup_cell
+from cvlib.tools.book.myst_markdown import find_myst_syntax
+from cvlib.tools.book.notebooks import DISTRIBUTION, is_setup_cell
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 
 CONF_PY = """
-extensions = ["myst_nb", "cvlib.tools.site_notebooks"]
+extensions = ["myst_nb", "cvlib.tools.book.site_notebooks"]
 html_theme = "sphinx_book_theme"
 html_theme_options = {
     "repository_url": "https://github.com/example-org/example-course",

@@ -4,7 +4,7 @@ outputs, and each message costs the same however many came before."""
 
 import time
 
-from cvlib.tools.trusted_execute import MAX_CELL_OUTPUT, MAX_CELL_OUTPUTS, TrustedExecute
+from cvlib.tools.grading.trusted_execute import MAX_CELL_OUTPUT, MAX_CELL_OUTPUTS, TrustedExecute
 
 
 def _executor():

@@ -1,9 +1,9 @@
 """Hostile submissions against the class grader, graded as an instructor runs it (issue 20).
 
 One course of assignment 1 (real nbgrader, every kernel boxed, the trusted verdict of
-cvlib.tools.trusted_execute). Beside an honest student, each submission attacks the grading in
-one way and, in the same answer, gets the answer wrong: it must earn nothing from the cells it
-attacks, every other cell keeps its points, nothing of the grader's or of the course's (the
+cvlib.tools.grading.trusted_execute). Beside an honest student, each submission attacks the
+grading in one way and, in the same answer, gets the answer wrong: it must earn nothing from the
+cells it attacks, every other cell keeps its points, nothing of the grader's or of the course's (the
 solutions, the gradebook, the held-out seed) reaches its feedback, the honest student's grade
 and files are untouched, and the summary names what was refused or stopped.
 
@@ -21,9 +21,10 @@ import pytest
 from gradebook_helpers import sandbox as sandbox
 from nbgrader.api import Gradebook
 
-from cvlib.tools import demo, release, sandbox_kernel
-from cvlib.tools.autograde_class import autograde_class, summary
-from cvlib.tools.preflight import PreflightFailed
+from cvlib.tools.grading import demo, sandbox_kernel
+from cvlib.tools.grading.autograde_class import autograde_class, summary
+from cvlib.tools.grading.nbgrader_driver import nbgrader
+from cvlib.tools.grading.preflight import PreflightFailed
 
 pytestmark = pytest.mark.slow
 
@@ -148,7 +149,7 @@ def _digest(folder):
 def graded(tmp_path_factory, sandbox):
     course = tmp_path_factory.mktemp("hostile")
     demo.make_course(course, [NAME])
-    release.nbgrader(course, "generate_assignment", NAME, "--force")
+    nbgrader(course, "generate_assignment", NAME, "--force")
     (filename,) = demo.notebooks_of(course, NAME, "release")
     rel = demo.notebooks_of(course, NAME, "release")[filename]
     src = demo.notebooks_of(course, NAME, "source")[filename]
@@ -282,7 +283,7 @@ def test_the_preflight_stops_a_run_whose_box_cannot_import_the_library(
 ):
     course = tmp_path / "course"
     demo.make_course(course, [NAME])
-    release.nbgrader(course, "generate_assignment", NAME, "--force")
+    nbgrader(course, "generate_assignment", NAME, "--force")
     (filename,) = demo.notebooks_of(course, NAME, "release")
     rel = demo.notebooks_of(course, NAME, "release")[filename]
     src = demo.notebooks_of(course, NAME, "source")[filename]

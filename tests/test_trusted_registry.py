@@ -3,16 +3,17 @@
 The submission ``forger`` (:func:`nbgrader_submissions.forger`) answers nothing and makes its own
 process serve a ``cvlib.grading`` whose checks all pass. Decided in the kernel, as plain nbgrader
 decides, that earns most of assignment 2's points (the control); decided by
-:class:`cvlib.tools.trusted_execute.TrustedExecute`, every test cell the registry lists earns
-nothing, in every assignment that has such cells.
+:class:`cvlib.tools.grading.trusted_execute.TrustedExecute`, every test cell the registry lists
+earns nothing, in every assignment that has such cells.
 """
 
 import pytest
 from nbgrader_submissions import forger
 
 from cvlib.grading import registry
-from cvlib.tools import demo, release
-from cvlib.tools.scores import read_scores, sqlite_url
+from cvlib.tools.grading import demo
+from cvlib.tools.grading.nbgrader_driver import nbgrader
+from cvlib.tools.grading.scores import read_scores, sqlite_url
 
 pytestmark = pytest.mark.slow
 
@@ -21,14 +22,14 @@ TRUSTED = [a.name for a in registry.ASSIGNMENTS.values() if a.trusted is None or
 
 def _forger_grades(course, name, **overrides):
     demo.make_course(course, [name], **overrides)
-    release.nbgrader(course, "generate_assignment", name, "--force")
+    nbgrader(course, "generate_assignment", name, "--force")
     releases = demo.notebooks_of(course, name, "release")
     sources = demo.notebooks_of(course, name, "source")
     notebooks = {
         f: demo.student_notebook(nb, sources[f], forger(name)) for f, nb in releases.items()
     }
     demo.submit(course, "forger", name, notebooks)
-    release.nbgrader(course, "autograde", name, "--student", "forger")
+    nbgrader(course, "autograde", name, "--student", "forger")
     return read_scores(sqlite_url(course), name)["forger"][2]
 
 

@@ -1,7 +1,7 @@
 """Run one benchmark (``python -m cvlib.bench conv``) or all of them (``... all``).
 
 The grading benchmark measures the grading tools, a layer above this package, so it lives with
-them: ``python -m cvlib.tools.bench_grading`` (``make bench`` runs both).
+them: ``python -m cvlib.tools.grading.bench_grading`` (``make bench`` runs both).
 """
 
 import importlib

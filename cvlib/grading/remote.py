@@ -1,7 +1,7 @@
 """The grader's end of a trusted check: the student's functions, called across a process boundary.
 
 A :class:`Box` is a connection to one kernel that holds the student's code (a boxed kernel of
-:mod:`cvlib.tools.sandbox`, or any Jupyter kernel). :meth:`Box.get` looks a name up in the
+:mod:`cvlib.tools.grading.sandbox`, or any Jupyter kernel). :meth:`Box.get` looks a name up in the
 student's notebook and returns plain data, or a proxy: :class:`RemoteFunction` for something
 callable, :class:`RemoteObject` otherwise. Calling a proxy sends the arguments (plain data,
 :mod:`cvlib.grading.wire`) into the box, runs the student's code there and brings back the

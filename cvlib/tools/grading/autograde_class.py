@@ -2,16 +2,16 @@
 
 Run it in the course directory (the folder with ``nbgrader_config.py`` and ``submitted/``)::
 
-    python -m cvlib.tools.autograde_class a1_convolution           # this machine, boxed
-    python -m cvlib.tools.autograde_class a1_convolution --jobs 4 \\
+    python -m cvlib.tools.grading.autograde_class a1_convolution           # this machine, boxed
+    python -m cvlib.tools.grading.autograde_class a1_convolution --jobs 4 \\
         --db postgresql+psycopg2://nbgrader@dbhost/cnn_cv --memory 3072
-    python -m cvlib.tools.autograde_class a3_cnn --scheduler tcp://head:8786 --db "$DB_URL"
+    python -m cvlib.tools.grading.autograde_class a3_cnn --scheduler tcp://head:8786 --db "$DB_URL"
 
 Every submission in ``submitted/<student>/<assignment>/`` is one task of a Dask cluster: a
 local one by default (``--jobs`` worker processes on this machine), or the cluster whose scheduler
 ``--scheduler`` names (``dask scheduler`` and ``dask worker --nthreads 1`` on each machine, or a
 Slurm/Kubernetes cluster from dask-jobqueue/dask-kubernetes). Each task runs ``nbgrader
-autograde --student S --force`` in the worker process (:mod:`cvlib.tools.grade_submission`),
+autograde --student S --force`` in the worker process (:mod:`cvlib.tools.grading.grade_submission`),
 one at a time per process; the workers need this environment, the course folder at the same
 path (a shared file system) and a gradebook they all reach. A worker that dies mid-submission
 loses nothing: the scheduler grades that submission again on another worker, and nbgrader
@@ -21,7 +21,7 @@ The gradebook: with the course's SQLite file (the default), one writer at a time
 submission at a time on this machine; ``--jobs`` above 1 and ``--scheduler`` need PostgreSQL
 (``--db`` or ``c.CourseDirectory.db_url``).
 
-Every kernel runs in the box of :mod:`cvlib.tools.sandbox` (bubblewrap): unprivileged, no
+Every kernel runs in the box of :mod:`cvlib.tools.grading.sandbox` (bubblewrap): unprivileged, no
 network, nothing of the course but its own working copy, with limits on resident memory
 (``--memory`` MB), CPU seconds per process (``--cpu``), processes and threads
 (``--processes``) and wall clock (``--timeout`` s for the whole submission, besides nbgrader's
@@ -31,7 +31,7 @@ timeout alone).
 A submission stopped by a limit is listed with that limit in the summary and told so in its
 feedback. One that could not be graded at all (a limit, a kernel that died, a broken notebook)
 is kept in the gradebook with every test at 0 and flagged, listed by formgrader, and its student
-has a feedback page that says why (:mod:`cvlib.tools.not_graded`).
+has a feedback page that says why (:mod:`cvlib.tools.grading.not_graded`).
 
 Progress is a tqdm bar (silent under ``NBGRADER_EXECUTION``); the summary gives one line per
 submission that did not grade cleanly and the class's scores read back from the gradebook.
@@ -44,12 +44,13 @@ import sys
 import time
 from pathlib import Path
 
-from cvlib.tools.grade_submission import Outcome, grade_one, nbgrader_api
-from cvlib.tools.grading_cluster import check_workers, connect, grade_all
-from cvlib.tools.preflight import PreflightFailed
-from cvlib.tools.preflight import preflight as run_preflight
-from cvlib.tools.sandbox import INSTALL_HINT, Limits, SandboxUnavailable, check
-from cvlib.tools.scores import read_scores
+from cvlib.tools.grading.grade_submission import Outcome, grade_one
+from cvlib.tools.grading.grading_cluster import check_workers, connect, grade_all
+from cvlib.tools.grading.nbgrader_driver import nbgrader_api
+from cvlib.tools.grading.preflight import PreflightFailed
+from cvlib.tools.grading.preflight import preflight as run_preflight
+from cvlib.tools.grading.sandbox import INSTALL_HINT, Limits, SandboxUnavailable, check
+from cvlib.tools.grading.scores import read_scores
 
 __all__ = ["Outcome", "PreflightFailed", "autograde_class", "grade_one", "read_scores", "summary"]
 
@@ -105,13 +106,13 @@ def autograde_class(
     """Autograde every submission of ``assignment`` on a Dask cluster; list of Outcomes.
 
     First (unless ``preflight`` is False) the instructor's solution is graded the same way in a
-    scratch copy of the course (:mod:`cvlib.tools.preflight`): if it loses an automatic point,
-    :class:`~cvlib.tools.preflight.PreflightFailed` says why and no student is graded.
+    scratch copy of the course (:mod:`.preflight`): if it loses an automatic point,
+    :class:`~cvlib.tools.grading.preflight.PreflightFailed` says why and no student is graded.
 
     ``db_url`` defaults to the course's gradebook (``c.CourseDirectory.db_url``, else the SQLite
     ``gradebook.db``); ``jobs`` (local workers)
     defaults to 1 with SQLite and to the number of cores otherwise; ``scheduler`` is the address
-    of a running Dask scheduler instead. ``limits`` (:class:`~cvlib.tools.sandbox.Limits`) box
+    of a running Dask scheduler instead. ``limits`` (:class:`~.sandbox.Limits`) box
     each kernel, unless ``sandbox`` is False; ``timeout`` (seconds per submission) replaces
     their ``wall_seconds``. The assignment must already be in the gradebook
     (``nbgrader generate_assignment`` or ``nbgrader db assignment add`` puts it there), so that
@@ -121,7 +122,7 @@ def autograde_class(
     url = gradebook_url(course, db_url)
     _check_options(url, jobs, timeout, scheduler)
     if limits is not None and not isinstance(limits, Limits):
-        raise TypeError(f"`limits` must be a cvlib.tools.sandbox.Limits, got {limits!r}")
+        raise TypeError(f"`limits` must be a cvlib.tools.grading.sandbox.Limits, got {limits!r}")
     limits = limits or Limits()
     if timeout:
         limits = dataclasses.replace(limits, wall_seconds=int(timeout))
@@ -196,7 +197,7 @@ def summary(outcomes, seconds=None):
 
 def _parser():
     parser = argparse.ArgumentParser(
-        prog="python -m cvlib.tools.autograde_class",
+        prog="python -m cvlib.tools.grading.autograde_class",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

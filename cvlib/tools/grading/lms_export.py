@@ -2,8 +2,8 @@
 
 Run it in the course directory, after the manual grades are in::
 
-    python -m cvlib.tools.lms_export --format canvas --to grades-canvas.csv
-    python -m cvlib.tools.lms_export --format moodle --match email --to grades-moodle.csv
+    python -m cvlib.tools.grading.lms_export --format canvas --to grades-canvas.csv
+    python -m cvlib.tools.grading.lms_export --format moodle --match email --to grades-moodle.csv
 
 One row per student of the gradebook's roster, one column per assignment (its score after any
 late penalty, 0 without a submission, as ``nbgrader export``) and the course total, the sum over
@@ -113,7 +113,7 @@ def rows(assignments, students, fmt="canvas", match="id", total=True, course_id=
 
 def export(course, to, fmt="canvas", match="id", total=True, db_url=None):
     """Write the CSV for the course at ``course`` to ``to``; the number of students."""
-    from cvlib.tools.grade_submission import nbgrader_api
+    from cvlib.tools.grading.nbgrader_driver import nbgrader_api
 
     coursedir = nbgrader_api(Path(course).resolve(), sandbox=False).coursedir
     assignments, students = read_grades(db_url or coursedir.db_url, coursedir.course_id)
@@ -125,7 +125,7 @@ def export(course, to, fmt="canvas", match="id", total=True, db_url=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m cvlib.tools.lms_export",
+        prog="python -m cvlib.tools.grading.lms_export",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

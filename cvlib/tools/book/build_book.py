@@ -1,6 +1,6 @@
 """Build the course website strictly and report how long each chapter took to execute.
 
-``python -m cvlib.tools.build_book`` (what ``make book`` runs) does two things:
+``python -m cvlib.tools.book.build_book`` (what ``make book`` runs) does two things:
 
 1. runs ``jupyter-book build . -W -n --keep-going`` with the executables of the running Python
    environment, so any warning (a broken reference, a missing file, a failing cell) fails the build;
@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHAPTER_BUDGET = 60.0  # seconds, one chapter on 2 CPU cores
 TOTAL_BUDGET = 360.0  # seconds, the whole site, quiet (issue 22)
 ENFORCE_ENV = "CVLIB_BOOK_BUDGETS"  # "1": fail the build over budget (CI sets it)
@@ -289,7 +289,9 @@ def build(root: Path, build_dir: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cvlib.tools.build_book", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m cvlib.tools.book.build_book", description=__doc__
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help="the folder with _config.yml")
     parser.add_argument(
         "--report-only",

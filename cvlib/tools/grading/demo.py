@@ -1,7 +1,7 @@
 """An end-to-end nbgrader run for instructors, in a scratch course directory.
 
-``python -m cvlib.tools.demo DIR`` (``make demo`` uses ``nbgrader_demo/``) builds a course in DIR
-from ``solutions/``, then does what an instructor does each week, printing every step:
+``python -m cvlib.tools.grading.demo DIR`` (``make demo`` uses ``nbgrader_demo/``) builds a
+course in DIR from ``solutions/``, then does what an instructor does each week, printing every step:
 
 1. ``nbgrader generate_assignment`` (the student versions),
 2. two fake submissions per assignment in ``submitted/``: *alice* hands in the solution, *bob*
@@ -12,7 +12,7 @@ from ``solutions/``, then does what an instructor does each week, printing every
 
 The functions here (course set-up, filling a student notebook) are also what
 ``tests/test_nbgrader.py`` uses to build its submissions; the scores are read by
-:func:`cvlib.tools.scores.read_scores`, as the class grader reads them.
+:func:`cvlib.tools.grading.scores.read_scores`, as the class grader reads them.
 """
 
 import argparse
@@ -24,7 +24,8 @@ from pathlib import Path
 
 import nbformat
 
-from .release import ROOT, assignment_names, nbgrader, write_course_config
+from .nbgrader_driver import nbgrader
+from .release import ROOT, assignment_names, write_course_config
 from .scores import read_scores, sqlite_url
 
 _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
@@ -152,7 +153,7 @@ def run_demo(course, names=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m cvlib.tools.demo",
+        prog="python -m cvlib.tools.grading.demo",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

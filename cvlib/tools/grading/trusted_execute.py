@@ -11,7 +11,7 @@ kernel as nbgrader does, except the test cells the registry names: those run in 
 where only the answers were defined and the assignment's hidden libraries do not exist. It
 starts while the notebook runs. With the boxed kernel (``cvlib-sandbox``) the answers' box is
 boxed too, with the same limits, an empty working folder and the hidden modules masked
-(:func:`cvlib.tools.sandbox.mask_paths`); with any other kernel it is a plain kernel of this
+(:func:`cvlib.tools.grading.sandbox.mask_paths`); with any other kernel it is a plain kernel of this
 environment, and the hidden modules are only refused at import (a courtesy, not a guarantee).
 
 Every cell's outputs are cut at :data:`MAX_CELL_OUTPUT` characters of text (the feedback says
@@ -33,7 +33,7 @@ from traitlets import Bool, Unicode
 from cvlib.grading import registry
 from cvlib.grading.remote import Box, BoxError
 from cvlib.grading.trusted import TrustedNotebook, cell_kind
-from cvlib.tools.sandbox import KERNEL_NAME, Limits, kernel_spec, mask_paths
+from cvlib.tools.grading.sandbox import KERNEL_NAME, Limits, kernel_spec, mask_paths
 
 MAX_CELL_OUTPUT = 100_000  # characters of text one cell keeps in the graded notebook
 MAX_CELL_OUTPUTS = 1_000  # outputs (messages) one cell keeps
@@ -150,7 +150,8 @@ class TrustedExecute(Execute):
     decide_in_kernel = Bool(
         False,
         help="decide every test cell in the student's kernel, as nbgrader's Execute does: for "
-        "measuring what the trusted verdict costs (cvlib.tools.bench_grading), never for a class",
+        "measuring what the trusted verdict costs (cvlib.tools.grading.bench_grading), never for "
+        "a class",
     ).tag(config=True)
 
     _answers = None
@@ -252,7 +253,7 @@ FLAGS_ENV = "CVLIB_GRADING_FLAGS"  # a file: one JSON line per test cell whose v
 
 def _record(resources, grade_id):
     """Note a test cell whose visible tests failed here, for the class grader to compare with
-    the student's own run of them (:func:`cvlib.tools.grade_submission.disagreements`)."""
+    the student's own run of them (:func:`cvlib.tools.grading.grade_submission.disagreements`)."""
     path = os.environ.get(FLAGS_ENV)
     if path:
         notebook = (resources or {}).get("nbgrader", {}).get("notebook", "")

@@ -3,7 +3,7 @@
 :func:`grade_one` runs nbgrader's autograder on one student (``NbGraderAPI.autograde``, what
 ``nbgrader autograde ASSIGNMENT --student S --force`` does) inside the worker process, so that a
 worker pays nbgrader's start-up once, not once per submission; the kernel is boxed by
-:mod:`cvlib.tools.sandbox` (a private kernel spec put on ``JUPYTER_PATH`` for the call), whose
+:mod:`.sandbox` (a private kernel spec put on ``JUPYTER_PATH`` for the call), whose
 wall-clock limit bounds the whole submission. A process grades one submission at a time (a
 lock: the call sets environment variables), so give workers one thread each and several
 processes (``dask worker --nthreads 1 --nworkers N``). It never raises: whatever happens becomes
@@ -14,20 +14,18 @@ to the gradebook when the engine grades that submission again elsewhere.
 When a limit stopped something, the student is told: a note opens the autograded notebook (and
 so the feedback ``nbgrader generate_feedback`` makes from it). A submission that could not be
 graded, whatever the reason (a limit, a kernel that died, a notebook that would not run, nothing
-that could enter the box), is kept in sight by :mod:`cvlib.tools.not_graded`: in the gradebook
+that could enter the box), is kept in sight by :mod:`.not_graded`: in the gradebook
 and formgrader with every test at 0 and its notebooks flagged, in an autograded notebook that
 says why; and a page ``feedback/<student>/<assignment>/<notebook>.html`` tells the student
 what happened at once.
 """
 
-import contextlib
 import html
 import json
 import os
 import re
 import shutil
 import socket
-import sys
 import tempfile
 import threading
 import time
@@ -37,10 +35,11 @@ from pathlib import Path
 
 import nbformat
 
-from cvlib.tools import not_graded
-from cvlib.tools.clean_submission import stage
-from cvlib.tools.sandbox import KERNEL_NAME, Limits, write_kernel_spec
-from cvlib.tools.trusted_execute import FLAGS_ENV
+from cvlib.tools.grading import not_graded
+from cvlib.tools.grading.clean_submission import stage
+from cvlib.tools.grading.nbgrader_driver import environment, nbgrader_api, search_path
+from cvlib.tools.grading.sandbox import Limits, write_kernel_spec
+from cvlib.tools.grading.trusted_execute import FLAGS_ENV
 
 NOTE_KEY = "cvlib_sandbox_note"
 STAGED = ".cvlib_staged"  # the clean copies of submissions nbgrader grades (clean_submission)
@@ -86,50 +85,10 @@ def _last_error(text):
     return (raised or errors or lines or [""])[-1][:300]
 
 
-@contextlib.contextmanager
-def _environment(**values):
-    old = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def nbgrader_api(course, db_url=None, sandbox=True, submitted=None, not_run=None):
-    """An ``NbGraderAPI`` configured as ``nbgrader`` run in ``course`` would be (its
-    ``nbgrader_config.py`` and the user's Jupyter config), with the boxed kernel unless told;
-    ``submitted`` replaces the folder nbgrader reads submissions from. With ``not_run`` (a
-    reason), autograding runs no kernel: :class:`~cvlib.tools.not_graded.NotRun` scores every
-    test 0 with that reason."""
-    from jupyter_core.application import JupyterApp
-    from nbgrader.apps import NbGrader, NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import Application
-
-    app = NbGrader()
-    JupyterApp.load_config_file(app)  # the user's Jupyter config folders, as nbgrader does
-    Application.load_config_file(app, "nbgrader_config", path=str(course))  # not the cwd's
-    config = app.config
-    if db_url:
-        config.CourseDirectory.db_url = db_url
-    if sandbox:
-        config.Execute.kernel_name = KERNEL_NAME
-    if submitted:
-        config.CourseDirectory.submitted_directory = submitted
-    if not_run is not None:
-        not_graded.settings(config, not_run)
-    return NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(course)), config=config)
-
-
 def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=True):
     """Autograde one student in this process; return an :class:`Outcome` (never raises).
 
-    ``limits`` (:class:`~cvlib.tools.sandbox.Limits`) box the kernel; its ``wall_seconds``
+    ``limits`` (:class:`~cvlib.tools.grading.sandbox.Limits`) box the kernel; its ``wall_seconds``
     bound the submission. Unboxed (``sandbox=False``) only nbgrader's per-cell timeout holds.
     """
     limits = limits or Limits()
@@ -138,8 +97,7 @@ def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=Tru
     env = {
         "CVLIB_SANDBOX_REPORT": str(report),
         FLAGS_ENV: str(scratch / "flags.jsonl"),
-        # nbgrader runs `alembic` (the gradebook's migrations) from PATH: use this environment's
-        "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
+        "PATH": search_path(),  # nbgrader runs `alembic` from PATH: this environment's
     }
     if sandbox:
         write_kernel_spec(scratch, limits)
@@ -160,7 +118,7 @@ def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=Tru
                 )
                 if refused and not any((staged / assignment).glob("*.ipynb")):
                     raise Refused("no notebook of the assignment could be graded")
-                with _environment(**env), warnings.catch_warnings():
+                with environment(**env), warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy warnings
                     result = nbgrader_api(course, db_url, sandbox, STAGED).autograde(
                         assignment, student, force=True, create=True
@@ -180,7 +138,7 @@ def grade_one(course, assignment, student, db_url=None, limits=None, sandbox=Tru
             outcome.flags = flags
             notebooks = None
             if status != "graded":
-                with _environment(PATH=env["PATH"]):
+                with environment(PATH=env["PATH"]):
                     notebooks = keep_in_sight(course, assignment, outcome, db_url, staged)
         finally:
             shutil.rmtree(staged, ignore_errors=True)
@@ -209,7 +167,7 @@ def _outcome(student, status, seconds, message, events, refused):
 
 
 def keep_in_sight(course, assignment, outcome, db_url, staged):
-    """Record a submission that was not graded (:mod:`cvlib.tools.not_graded`): nbgrader's
+    """Record a submission that was not graded (:mod:`cvlib.tools.grading.not_graded`): nbgrader's
     autograding again without a kernel, every test 0 with the reason, or straight into the
     gradebook when nbgrader cannot read its notebooks; then flagged. Returns the names of the
     assignment's notebooks (None if even that failed: the summary says why)."""
@@ -247,8 +205,7 @@ def keep_lost_in_sight(course, assignment, outcome, db_url=None):
         shutil.rmtree(staged, ignore_errors=True)
         submission = Path(course) / "submitted" / outcome.student / assignment
         stage(submission, staged / assignment, assignment)
-        path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-        with _ONE_AT_A_TIME, _environment(PATH=path):
+        with _ONE_AT_A_TIME, environment():
             notebooks = keep_in_sight(course, assignment, outcome, db_url, staged)
         tell_student(Path(course), assignment, outcome, notebooks)
     except Exception as error:

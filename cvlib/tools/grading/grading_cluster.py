@@ -4,20 +4,20 @@
 (``tcp://host:8786`` of ``dask scheduler``, or of a Slurm or Kubernetes cluster made by
 dask-jobqueue or dask-kubernetes), or else to a local cluster on loopback of ``workers`` worker
 processes with one thread each.
-:func:`grade_all` sends one task per submission (:func:`cvlib.tools.grade_submission.grade_one`)
+:func:`grade_all` sends one task per submission (:func:`.grade_submission.grade_one`)
 and yields the outcomes as they arrive. The scheduler gives the task of a worker that died to
 another worker (up to ``distributed.scheduler.allowed-failures`` times, 3 by default); a task
 that kept killing its workers comes back as a failed outcome, kept in the gradebook and told to
 its student like any submission that could not be graded
-(:func:`~cvlib.tools.grade_submission.keep_lost_in_sight`).
+(:func:`~cvlib.tools.grading.grade_submission.keep_lost_in_sight`).
 """
 
 import contextlib
 import logging
 import uuid
 
-from cvlib.tools.grade_submission import Outcome, grade_one, keep_lost_in_sight
-from cvlib.tools.sandbox import SandboxUnavailable, check
+from cvlib.tools.grading.grade_submission import Outcome, grade_one, keep_lost_in_sight
+from cvlib.tools.grading.sandbox import SandboxUnavailable, check
 
 
 @contextlib.contextmanager

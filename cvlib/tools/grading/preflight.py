@@ -2,7 +2,7 @@
 
 :func:`preflight` builds a scratch copy of the course (its configuration, the assignment's
 source, a gradebook of its own), submits the solution as a student and grades it with
-:func:`cvlib.tools.grade_submission.grade_one`: same box, same limits, same environment as
+:func:`cvlib.tools.grading.grade_submission.grade_one`: same box, same limits, same environment as
 every student's submission. Every automatically graded test cell must earn its points; if one
 does not, :class:`PreflightFailed` says which and why (the first line of its error), with a
 hint for the usual causes, and the class grader stops before it writes any student's grade. So
@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 
 from .demo import student_notebook
-from .grade_submission import grade_one, nbgrader_api
-from .release import nbgrader
+from .grade_submission import grade_one
+from .nbgrader_driver import nbgrader, nbgrader_api
 from .scores import read_scores, sqlite_url
 
 STUDENT = "preflight-solution"
@@ -32,7 +32,7 @@ HINTS = (
     (
         "could not start",
         "the grading box could not start a second kernel: check `python -m "
-        "cvlib.tools.sandbox check` and the box's memory and process limits",
+        "cvlib.tools.grading.sandbox check` and the box's memory and process limits",
     ),
     (
         "ran longer than",

@@ -5,10 +5,9 @@ PostgreSQL database): what the class grader, its preflight and the demo print.
 'sqlite:////srv/course/gradebook.db'
 """
 
-import contextlib
-import os
-import sys
 from pathlib import Path
+
+from cvlib.tools.grading.nbgrader_driver import environment
 
 __all__ = ["read_scores", "sqlite_url"]
 
@@ -34,19 +33,8 @@ def read_scores(db_url, assignment, course_id=None):
 
     kwargs = {"course_id": course_id} if course_id else {}
     result = {}
-    with _alembic_on_path(), Gradebook(db_url, **kwargs) as gb:
+    with environment(), Gradebook(db_url, **kwargs) as gb:  # a new gradebook runs alembic
         for submission in gb.assignment_submissions(assignment):
             grades = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
             result[submission.student_id] = (submission.score, submission.max_score, grades)
     return result
-
-
-@contextlib.contextmanager
-def _alembic_on_path():
-    # A new gradebook runs `alembic` from PATH to stamp its schema: use this environment's.
-    old = os.environ.get("PATH", "")
-    os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), old])
-    try:
-        yield
-    finally:
-        os.environ["PATH"] = old

@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL server on loopback, for trying (and testing) nbgrader's ``db_url``.
 
-``python -m cvlib.tools.pgserver`` starts one and prints the ``db_url`` to give nbgrader
+``python -m cvlib.tools.grading.pgserver`` starts one and prints the ``db_url`` to give nbgrader
 (``nbgrader autograde a1_convolution --db=postgresql://...``); Ctrl-C stops it and deletes its
 files. The tests start one per module through :class:`PostgresServer`.
 
@@ -195,7 +195,7 @@ class PostgresServer:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m cvlib.tools.pgserver",
+        prog="python -m cvlib.tools.grading.pgserver",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

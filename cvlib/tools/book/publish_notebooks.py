@@ -1,6 +1,6 @@
 """Publish the site's notebooks to their branch, where Colab and Kaggle open them.
 
-``python -m cvlib.tools.publish_notebooks`` (run by ``.github/workflows/book.yml`` after
+``python -m cvlib.tools.book.publish_notebooks`` (run by ``.github/workflows/book.yml`` after
 ``make book``) commits the content of ``_build/html/_notebooks/`` as the whole tree of the branch
 ``cvlib_notebooks_branch`` of ``_config.yml`` ("notebooks") and pushes it, the way d2l publishes
 its Colab notebooks to a repository of their own. Each publication is one commit on top of the
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import yaml
 
-from cvlib.tools.site_notebooks import NOTEBOOK_DIR
+from cvlib.tools.book.site_notebooks import NOTEBOOK_DIR
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def notebooks_branch(root: Path) -> str:
@@ -72,7 +72,9 @@ def publish(root: Path, folder: Path, remote: str, branch: str) -> str | None:
     if parent is not None and git(root, "rev-parse", f"{parent}^{{tree}}") == tree:
         return None
     source = git(root, "rev-parse", "HEAD")
-    message = f"Notebooks of {source}\n\nWritten by the site build (cvlib.tools.site_notebooks)."
+    message = (
+        f"Notebooks of {source}\n\nWritten by the site build (cvlib.tools.book.site_notebooks)."
+    )
     commit = git(root, "commit-tree", tree, *(["-p", parent] if parent else []), "-m", message)
     git(root, "push", "--quiet", remote, f"{commit}:refs/heads/{branch}")
     return commit
@@ -80,7 +82,7 @@ def publish(root: Path, folder: Path, remote: str, branch: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m cvlib.tools.publish_notebooks", description=__doc__
+        prog="python -m cvlib.tools.book.publish_notebooks", description=__doc__
     )
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout with _config.yml")
     parser.add_argument("--site", type=Path, help="the built site (default: ROOT/_build/html)")

@@ -2,11 +2,11 @@
 
 The website's chapters are MyST Markdown (``book/*.md``), which Colab cannot open, and the
 assignments (``assignments/*/*.ipynb``) need the course library. The site build
-(:mod:`cvlib.tools.site_notebooks`) therefore writes an ``.ipynb`` of every page that is a
+(:mod:`cvlib.tools.book.site_notebooks`) therefore writes an ``.ipynb`` of every page that is a
 notebook, made here:
 
 - :func:`chapter_notebook`: the chapter's cells (read with jupytext), its Markdown rewritten for
-  Jupyter (:mod:`cvlib.tools.myst_markdown`: glued numbers, links and figure numbers become the
+  Jupyter (:mod:`cvlib.tools.book.myst_markdown`: glued numbers, links and figure numbers become the
   text the website shows), each figure's caption under its cell;
 - :func:`assignment_notebook`: the nbgrader release notebook with every cell unchanged (nbgrader
   recognises its cells by id and checksum), and a closing note on what a full submission needs
@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import nbformat
 from nbformat import NotebookNode
 
-from cvlib.tools.myst_markdown import to_jupyter_markdown
+from cvlib.tools.book.myst_markdown import to_jupyter_markdown
 
 __all__ = [
     "DISTRIBUTION",
@@ -94,7 +94,7 @@ except PackageNotFoundError:
 GLUE_CODE = """
 # The chapter hands numbers to the website's text with myst_nb.glue; here the text has them
 # already, and glue(...) shows its value (or nothing, with display=False) as it does in Jupyter.
-from cvlib.tools import myst_nb_stand_in
+from cvlib.tools.book import myst_nb_stand_in
 
 myst_nb_stand_in.install()
 """
@@ -161,7 +161,7 @@ def chapter_notebook(
     requirement : str
         See :func:`setup_cell`.
     resolve : callable ``(role, content) -> str``, or None
-        What the website shows for a MyST role (see :func:`~cvlib.tools.myst_markdown.
+        What the website shows for a MyST role (see :func:`~cvlib.tools.book.myst_markdown.
         to_jupyter_markdown`); ``("numref", name)`` also numbers the figure captions.
 
     Raises

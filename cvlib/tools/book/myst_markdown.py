@@ -148,7 +148,7 @@ def _fenced_block(match, line, body, closing, resolve) -> list[str]:
     if name not in ADMONITIONS:
         raise ValueError(
             f"the MyST directive `{name}` has no Jupyter Markdown equivalent in "
-            "cvlib.tools.myst_markdown: add one, or write the text without it"
+            "cvlib.tools.book.myst_markdown: add one, or write the text without it"
         )
     while body and re.match(r"^\s*:[\w-]+:", body[0]):  # directive options such as :class:
         body = body[1:]

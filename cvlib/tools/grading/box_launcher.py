@@ -1,4 +1,4 @@
-"""What runs first inside a grading box (see :mod:`cvlib.tools.sandbox`); standard library only.
+"""What runs first inside a grading box (see :mod:`.sandbox`); standard library only.
 
 Two stages, both started by bubblewrap's command line, never by hand:
 

@@ -3,7 +3,7 @@
 Listed in ``_config.yml`` (``sphinx.config.extensions``), it makes every page that is a notebook
 (a MyST chapter with a kernelspec, or an ``.ipynb`` assignment)
 
-- write ``_build/html/_notebooks/<page>.ipynb`` (:mod:`cvlib.tools.notebooks`: a set-up cell
+- write ``_build/html/_notebooks/<page>.ipynb`` (:mod:`cvlib.tools.book.notebooks`: a set-up cell
   that installs the course library where it is missing, then the page's cells);
 - offer that file in the page's download menu (instead of the executed copy Jupyter Book puts
   there for a MyST page, which has no set-up cell) and in a "Run this page" line under the title;
@@ -14,7 +14,7 @@ Colab and Kaggle open notebooks from GitHub, so the links point into a branch of
 ``https://colab.research.google.com/github/<org>/<repo>/blob/<branch>/<page>.ipynb``, where
 ``<org>/<repo>`` comes from ``repository.url`` in ``_config.yml`` and ``<branch>`` from
 ``cvlib_notebooks_branch`` (``"notebooks"``). The publishing workflow pushes ``_notebooks/``
-there (``python -m cvlib.tools.publish_notebooks``), so a fork that changes ``repository.url``
+there (``python -m cvlib.tools.book.publish_notebooks``), so a fork that changes ``repository.url``
 gets working links. The set-up cell installs the library from the same repository, at the commit
 the site was built from (``git rev-parse HEAD``; ``repository.branch`` outside a git checkout).
 ``launch_buttons.colab_url`` / ``launch_buttons.kaggle_url`` set the two services ("" turns a
@@ -38,7 +38,7 @@ from myst_nb.core.variables import format_plain_text
 from myst_nb.ext.glue.crossref import read_glue_cache
 from sphinx.util import logging
 
-from cvlib.tools import notebooks
+from cvlib.tools.book import notebooks
 
 NOTEBOOK_DIR = "_notebooks"  # in the site; the content of the notebooks branch
 logger = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ def branch_readme(config, repository: str, ref: str, docnames: list[str]) -> str
         "# Notebooks of the course",
         "",
         f"Generated from {repository} at `{ref}` by the website's build "
-        "(`cvlib.tools.site_notebooks`) and published by its workflow: edit the chapters and "
+        "(`cvlib.tools.book.site_notebooks`) and published by its workflow: edit the chapters and "
         "assignments there, not here. The first cell of each installs the course library.",
         "",
     ]

@@ -1,6 +1,6 @@
 """Regenerate the student versions ``assignments/<name>/`` from ``solutions/<name>/``.
 
-Run ``python -m cvlib.tools.release`` (``make assignments``) from the repository root after
+Run ``python -m cvlib.tools.grading.release`` (``make assignments``) from the repository root after
 editing a solution notebook, and commit the result. Each assignment goes through the real
 ``nbgrader generate_assignment`` in a scratch course directory (so no gradebook or other nbgrader
 state lands in the repository), configured by the repository's ``nbgrader_config.py``; the
@@ -11,14 +11,13 @@ The output is deterministic: regenerating unchanged solutions gives byte-identic
 """
 
 import argparse
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from cvlib.tools.grading.nbgrader_driver import nbgrader
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def assignment_names(root=ROOT):
@@ -42,18 +41,6 @@ def write_course_config(course, root=ROOT, **overrides):
     ]
     lines += [f"c.{key} = {value!r}" for key, value in overrides.items()]
     (course / "nbgrader_config.py").write_text("\n".join(lines) + "\n")
-
-
-def nbgrader(course, *args, check=True):
-    """Run ``nbgrader *args`` in ``course`` (with this interpreter); return the finished process."""
-    # nbgrader runs `alembic` (the gradebook's migrations) from PATH: use this environment's.
-    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-    env = dict(os.environ, PYTHONWARNINGS="ignore", PATH=path)
-    command = [sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"]
-    result = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise RuntimeError(f"`nbgrader {' '.join(args)}` failed:\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 def generate(name, course, root=ROOT):
@@ -87,7 +74,7 @@ def release(names=None, root=ROOT, out=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m cvlib.tools.release",
+        prog="python -m cvlib.tools.grading.release",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -5,9 +5,9 @@ follows symbolic links: a student's "notebook" that is a link to the instructor'
 a file linked to the grader's private files, arrived in ``submitted/`` as a plain copy of what
 it pointed at (and was graded as the solution). :class:`SafeCollect` copies links *as links*,
 so they reach ``submitted/`` as what they are, and the class grader refuses and reports them
-(:mod:`cvlib.tools.clean_submission`). The course's ``nbgrader_config.py`` selects it::
+(:mod:`cvlib.tools.grading.clean_submission`). The course's ``nbgrader_config.py`` selects it::
 
-    c.ExchangeFactory.collect = "cvlib.tools.safe_collect.SafeCollect"
+    c.ExchangeFactory.collect = "cvlib.tools.grading.safe_collect.SafeCollect"
 """
 
 import os

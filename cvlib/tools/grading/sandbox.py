@@ -22,14 +22,14 @@ CPU seconds per process (``RLIMIT_CPU``), wall-clock seconds per kernel and a nu
 processes and threads (``RLIMIT_NPROC``, counted for this box alone), which stops fork bombs.
 
 It plugs into Jupyter as a kernel provisioner: the kernel spec ``cvlib-sandbox`` names
-:class:`cvlib.tools.sandbox_kernel.SandboxProvisioner`, so every client boxes it,
+:class:`cvlib.tools.grading.sandbox_kernel.SandboxProvisioner`, so every client boxes it,
 ``nbgrader autograde`` included::
 
-    python -m cvlib.tools.sandbox check              # is bubblewrap installed and working?
-    python -m cvlib.tools.sandbox install --memory 3072
+    python -m cvlib.tools.grading.sandbox check              # is bubblewrap installed and working?
+    python -m cvlib.tools.grading.sandbox install --memory 3072
     # then in the course's nbgrader_config.py:  c.Execute.kernel_name = "cvlib-sandbox"
 
-``python -m cvlib.tools.autograde_class`` does this by itself (a kernel spec in a private
+``python -m cvlib.tools.grading.autograde_class`` does this by itself (a kernel spec in a private
 folder). What a limit stopped is logged and, when ``CVLIB_SANDBOX_REPORT`` names a file,
 appended to it as one JSON line per event.
 """
@@ -336,7 +336,7 @@ def check():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m cvlib.tools.sandbox",
+        prog="python -m cvlib.tools.grading.sandbox",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

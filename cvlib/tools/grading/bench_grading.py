@@ -1,11 +1,11 @@
 """Seconds to autograde one submission of each assignment, boxed and unboxed, with real nbgrader.
 
-``python -m cvlib.tools.bench_grading [--assignment NAME ...] [--repeat N]`` (also run by
+``python -m cvlib.tools.grading.bench_grading [--assignment NAME ...] [--repeat N]`` (also run by
 ``make bench``) builds a scratch course
 per assignment (the same steps as ``make demo``), submits the instructor's solution as a
 student, and grades it ``N`` times (default 2) each way, alternating, one at a time, as a warm
-grading worker does (:func:`cvlib.tools.grade_submission.grade_one`): in the box of
-:mod:`cvlib.tools.sandbox` and without it, and in the box with every test cell decided in the
+grading worker does (:func:`cvlib.tools.grading.grade_submission.grade_one`): in the box of
+:mod:`.sandbox` and without it, and in the box with every test cell decided in the
 student's kernel as plain nbgrader does (``TrustedExecute.decide_in_kernel``, the way before the
 verdict moved out of the student's process). It prints the median seconds per submission each
 way, the submissions per minute per core (one grading worker per core), what the box costs and
@@ -25,17 +25,17 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from cvlib.tools.demo import (
+from cvlib.tools.grading.demo import (
     assignment_names,
     make_course,
-    nbgrader,
     notebooks_of,
     student_notebook,
     submit,
 )
-from cvlib.tools.grade_submission import grade_one
-from cvlib.tools.release import write_course_config
-from cvlib.tools.scores import read_scores, sqlite_url
+from cvlib.tools.grading.grade_submission import grade_one
+from cvlib.tools.grading.nbgrader_driver import nbgrader
+from cvlib.tools.grading.release import write_course_config
+from cvlib.tools.grading.scores import read_scores, sqlite_url
 
 TARGETS = {"a1_convolution": 4, "a2_backprop": 4, "a6_capstone": 60}
 DEFAULT_TARGET = 20
@@ -80,7 +80,7 @@ def time_grading(course, name, repeat=2):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m cvlib.tools.bench_grading", description=__doc__
+        prog="python -m cvlib.tools.grading.bench_grading", description=__doc__
     )
     parser.add_argument("--assignment", action="append", help="only these assignments")
     parser.add_argument("--repeat", type=int, default=2, help="gradings per way (median)")

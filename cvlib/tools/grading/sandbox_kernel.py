@@ -2,7 +2,7 @@
 
 :class:`SandboxProvisioner` is what the ``cvlib-sandbox`` kernel spec names (entry point
 ``jupyter_client.kernel_provisioners``: ``cvlib-sandbox``): any Jupyter client, nbgrader
-included, that starts that kernel gets it boxed by :func:`cvlib.tools.sandbox.box_command`.
+included, that starts that kernel gets it boxed by :func:`cvlib.tools.grading.sandbox.box_command`.
 Before the launch it moves the connection to Unix sockets in a private folder the box shares
 (``ipc`` transport) and, when the grader is root, hands the submission's working copy to the
 box user (and takes it back afterwards). :class:`Watchdog` then samples the box's processes
@@ -11,7 +11,7 @@ every 0.1 s: resident memory of the whole box, number of processes and threads, 
 Limits and what happens at each (also logged, and written to ``$CVLIB_SANDBOX_REPORT``):
 
 - memory: ``SIGUSR2`` to the kernel, whose running cell raises ``MemoryError`` (see
-  :mod:`cvlib.tools.box_launcher`); if the box is still above the limit 3 s later, or above 1.5
+  :mod:`.box_launcher`); if the box is still above the limit 3 s later, or above 1.5
   times the limit at any time, the box is killed;
 - processes: ``fork`` fails (``RLIMIT_NPROC``) and the event is recorded;
 - CPU seconds (``RLIMIT_CPU``): the kernel is killed by ``SIGXCPU``;
@@ -29,8 +29,8 @@ import psutil
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Integer, List, Unicode
 
-from cvlib.tools import box_launcher
-from cvlib.tools.sandbox import (
+from cvlib.tools.grading import box_launcher
+from cvlib.tools.grading.sandbox import (
     Limits,
     box_command,
     box_ids,
@@ -190,7 +190,7 @@ class Watchdog(threading.Thread):
 
 
 class SandboxProvisioner(LocalProvisioner):
-    """Launches the kernel in a bubblewrap box with :class:`~cvlib.tools.sandbox.Limits`."""
+    """Launches the kernel in a bubblewrap box with :class:`~cvlib.tools.grading.sandbox.Limits`."""
 
     memory_mb = Integer(Limits.memory_mb, config=True, help="MB of resident memory (0: none)")
     cpu_seconds = Integer(Limits.cpu_seconds, config=True, help="CPU s per process (0: none)")
