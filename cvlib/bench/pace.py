@@ -1,6 +1,6 @@
 """How fast this machine runs the book's kind of work right now: ``python -m cvlib.bench pace``.
 
-The site's time budgets (``cvlib.tools.build_book``) are set for a quiet machine. A build on a
+The site's time budgets (``cvlib.tools.book.build_book``) are set for a quiet machine. A build on a
 busy or slower machine runs longer for reasons no chapter controls, and the build should not fail
 for them; nor should a busy machine hide a chapter that became slower. So the build measures the
 machine's *pace* before and after it executes the chapters: :func:`probe` times a fixed sample of
@@ -37,6 +37,8 @@ def probe(scale=1.0):
     from matplotlib.figure import Figure
     from torch import nn
 
+    from cvlib.train import train_one_epoch
+
     steps = max(1, round(40 * scale))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -53,11 +55,9 @@ def probe(scale=1.0):
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         a = np.random.default_rng(0).standard_normal((256, 576))
         start = time.perf_counter()
+        train_one_epoch(model, [(x, y)] * steps, optimizer, nn.functional.cross_entropy, "cpu",
+                        progress=False)  # fmt: skip
         for _ in range(steps):
-            loss = nn.functional.cross_entropy(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
             a @ a.T  # (256, 256): a numpy product, as the numpy chapters compute
         for _ in range(max(1, round(3 * scale))):
             fig = Figure(figsize=(6, 3))
