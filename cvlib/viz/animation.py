@@ -109,7 +109,7 @@ def conv_animation(image, kernel, stride=1, padding=0, interval=600, fmt="g"):
 
 
 def _frames(image, kernel, stride, padding, fmt):
-    """The figure of :func:`conv_animation`, its ``update(t)`` and ``init()``, and the frame count."""
+    """The figure of :func:`conv_animation`, its ``update(t)``, ``init()`` and frame count."""
     x, k, s, p = _checked(image, kernel, stride, padding)
     full = conv2d(x, k, stride=s, padding=p)  # (H_out, W_out), the values the frames reveal
     x = np.pad(x, p)  # (H + 2p, W + 2p), drawn with its padding
