@@ -61,26 +61,22 @@ def computational_graph_diagram(nodes, edges, title=None):
         role = "join" if label in ("+", "*", "max") else "data"
         box(ax, x - w / 2, y - h / 2, w, h, label, role=COLOURS[role], fontsize=FONT + 1)
         value_text, grad_text = f"{value:g}", f"{grad:g}"
-        ax.text(
-            x + w / 2 + 0.08,
-            y + 0.1,
-            value_text,
-            color=FORWARD,
-            fontsize=FONT,
-            ha="left",
-            va="bottom",
-            fontweight="bold",
-        )
-        ax.text(
-            x + w / 2 + 0.08,
-            y - 0.1,
-            grad_text,
-            color=BACKWARD,
-            fontsize=FONT,
-            ha="left",
-            va="top",
-            fontweight="bold",
-        )
+        for dy, text, colour, va in (
+            (0.1, value_text, FORWARD, "bottom"),
+            (-0.1, grad_text, BACKWARD, "top"),
+        ):
+            ax.text(
+                x + w / 2 + 0.08,
+                y + dy,
+                text,
+                color=colour,
+                fontsize=FONT,
+                ha="left",
+                va=va,
+                fontweight="bold",
+                zorder=4,  # above the arrows, on white
+                bbox={"fc": "white", "ec": "none", "pad": 0.5},
+            )
         labels.append((name, value_text, grad_text))
     ax.text(min(xs) - 0.5, min(ys) - 0.75, "value (forward)", color=FORWARD, fontsize=FONT - 1)
     ax.text(
