@@ -69,6 +69,10 @@ def test_steepest_and_minimum_on_a_known_curve():
     found = LRFinder(lrs, smooth, smooth)
     assert found.steepest == pytest.approx(1e-2)  # the tanh falls fastest at log10 lr = -2
     assert 0.1 <= found.minimum <= 0.13
+    # a steeper fall after the minimum (a diverging curve can drop again) does not count
+    bumpy = smooth.copy()
+    bumpy[-3:] = [80.0, 20.0, 10.0]
+    assert LRFinder(lrs, bumpy, bumpy).steepest == pytest.approx(1e-2)
 
 
 @pytest.mark.parametrize(

@@ -37,8 +37,12 @@ class LRFinder:
 
     @property
     def steepest(self):
-        """The rate at which the smoothed loss falls fastest per factor of learning rate."""
-        slope = np.gradient(self.smoothed, np.log(self.lrs))
+        """The rate at which the smoothed loss falls fastest per factor of learning rate, up to
+        the lowest loss (beyond it the curve can also fall, on its way to diverging)."""
+        last = int(np.argmin(self.smoothed)) + 1
+        if last < 2:
+            return float(self.lrs[0])
+        slope = np.gradient(self.smoothed[:last], np.log(self.lrs[:last]))
         return float(self.lrs[int(np.argmin(slope))])
 
     @property
