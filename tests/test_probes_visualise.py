@@ -33,6 +33,16 @@ def test_position_picks_one_unit_of_the_map():
     assert moved.sum() == 1 and moved[0, 2, 3]
 
 
+def test_layer_before_an_inplace_relu_keeps_its_negative_values():
+    # the unit before ReLU(inplace=True) starts negative; its gradient must still reach the input
+    net = nn.Sequential(nn.Conv2d(1, 1, 3), nn.ReLU(inplace=True))
+    with torch.no_grad():
+        net[0].weight.fill_(1.0)
+        net[0].bias.fill_(-5.0)
+    _, trace = maximise_unit(net, "0", 0, (1, 3, 3), steps=50, lr=0.1, l2=0.0)
+    assert trace[0] < -4 and trace[-1] > trace[0] + 10
+
+
 def test_weights_unchanged_and_without_gradients():
     net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Conv2d(4, 2, 3))
     before = [p.detach().clone() for p in net.parameters()]

@@ -122,7 +122,8 @@ def maximise_unit(
         if blur_every and (step + 1) % blur_every == 0:
             image.copy_(_blur(image))
 
-    handle = module.register_forward_hook(lambda m, inputs, output: captured.append(output))
+    # a copy: an in-place ReLU after ``layer`` would otherwise clip what the hook captured
+    handle = module.register_forward_hook(lambda m, inputs, output: captured.append(output.clone()))
     try:
         with eval_mode(model):
             ascend(x, objective, steps, lr, after_step=blur)
