@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from cvlib.probes.visualise import maximise_unit
+from cvlib.train import ascend
 
 
 def linear_unit(seed=0):
@@ -28,7 +29,7 @@ def test_position_picks_one_unit_of_the_map():
     # (Adam's first step moves every pixel that has a gradient by about lr)
     net = nn.Sequential(nn.Conv2d(1, 2, 1))
     image, _ = maximise_unit(net, "0", 0, (1, 6, 6), position=(2, 3), steps=1, lr=0.5, l2=0.0)
-    start, _ = maximise_unit(net, "0", 0, (1, 6, 6), position=(2, 3), steps=1, lr=0.0, l2=0.0)
+    start, _ = maximise_unit(net, "0", 0, (1, 6, 6), position=(2, 3), steps=1, lr=1e-9, l2=0.0)
     moved = (image - start).abs() > 0.25
     assert moved.sum() == 1 and moved[0, 2, 3]
 
@@ -79,3 +80,16 @@ def test_bad_arguments_name_themselves(kwargs, name):
     args = {"model": linear_unit(), "layer": "0", "channel": 0, "input_size": (2, 5, 5), "steps": 2}
     with pytest.raises(ValueError, match=name):
         maximise_unit(**{**args, **kwargs})
+
+
+def test_ascend_takes_the_steps_of_torch_adam():
+    # the numpy Adam on a view of x against torch.optim.Adam on a copy, same objective
+    target = torch.tensor([0.5, -2.0, 3.0])
+    x, y = torch.zeros(3), torch.zeros(3, requires_grad=True)
+    ascend(x, lambda v: -(v - target).pow(4).sum(), steps=25, lr=0.1)
+    optimizer = torch.optim.Adam([y], lr=0.1)
+    for _ in range(25):
+        optimizer.zero_grad()
+        (y - target).pow(4).sum().backward()
+        optimizer.step()
+    assert torch.allclose(x, y.detach(), atol=1e-6)
