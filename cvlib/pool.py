@@ -20,7 +20,15 @@ import numpy as np
 from cvlib._validate import check_array, check_pool, check_shape
 from cvlib.conv import pad2d
 
-__all__ = ["avg_pool2d", "avg_pool2d_backward", "max_pool2d", "max_pool2d_backward", "min_pool2d"]
+__all__ = [
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "binomial_filter",
+    "blur_pool2d",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "min_pool2d",
+]
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
@@ -153,6 +161,82 @@ def avg_pool2d_backward(dout, x, kernel_size, stride=None, padding=0):
     for _, _, rows, cols in win.slices():
         dxp[..., rows, cols] += share
     return _crop(dxp, win.pads)
+
+
+def binomial_filter(size):
+    """The ``size x size`` binomial blur: the outer product of a row of Pascal's triangle.
+
+    ``size`` 2 gives ``[1, 1] / 2`` per axis, 3 gives ``[1, 2, 1] / 4``, 4 gives
+    ``[1, 3, 3, 1] / 8``; the weights sum to 1, so a constant image stays constant.
+
+    Examples
+    --------
+    >>> binomial_filter(3) * 16
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    if not isinstance(size, int | np.integer) or isinstance(size, bool) or size < 1:
+        raise ValueError(f"`size` must be a positive integer, got {size!r}")
+    row = np.ones(1)
+    for _ in range(size - 1):
+        row = np.convolve(row, [1.0, 1.0])  # the next row of Pascal's triangle
+    row /= row.sum()
+    return np.outer(row, row)
+
+
+def blur_pool2d(x, kernel_size=2, stride=2, blur_size=3):
+    """Anti-aliased max pooling (Zhang, 2019): max with stride 1, blur, then subsample.
+
+    Max pooling with stride ``s`` takes the maximum and subsamples in one go, and subsampling a
+    map with detail finer than ``s`` pixels aliases: a one-pixel move of the input can change
+    the output completely. Here the three steps come apart::
+
+        m = max_pool2d(x, kernel_size, stride=1)         # dense maxima, (..., H - k + 1, W - k + 1)
+        b = binomial_filter(blur_size) * reflect_pad(m)  # low-pass, the size of m
+        out = b[..., ::stride, ::stride]
+
+    The blur pads by reflection, ``(blur_size - 1) // 2`` before and ``blur_size // 2`` after,
+    as Zhang's ``BlurPool`` does. ``blur_size=1`` is plain max pooling with stride 1, then
+    subsampling: the same as ``max_pool2d(x, kernel_size, stride)``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W), (C, H, W) or (H, W)
+    kernel_size : int, default 2
+        The max-pooling window (square).
+    stride : int, default 2
+        The subsampling step.
+    blur_size : int, default 3
+        Side of the binomial blur (:func:`binomial_filter`).
+
+    Returns
+    -------
+    out : ndarray, shape (..., H_out, W_out)
+        ``H_out = ceil((H - kernel_size + 1) / stride)``, likewise ``W_out``.
+
+    Examples
+    --------
+    >>> blur_pool2d(np.ones((2, 3, 28, 28))).shape
+    (2, 3, 14, 14)
+    """
+    x = check_array(x, "x", ndims=(2, 3, 4))
+    for name, value in (("kernel_size", kernel_size), ("stride", stride)):
+        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+    dense = max_pool2d(x, kernel_size, stride=1)  # (..., H - k + 1, W - k + 1)
+    weights = binomial_filter(blur_size)  # (b, b)
+    before, after = (blur_size - 1) // 2, blur_size // 2
+    if min(dense.shape[-2:]) <= max(before, after):
+        raise ValueError(f"`x` of shape {x.shape} is too small for a blur of size {blur_size}")
+    widths = [(0, 0)] * (dense.ndim - 2) + [(before, after)] * 2
+    padded = np.pad(dense, widths, mode="reflect")  # (..., H - k + 1 + b - 1, ...)
+    h, w = dense.shape[-2:]
+    blurred = np.zeros_like(dense)
+    for i in range(blur_size):
+        for j in range(blur_size):
+            blurred += weights[i, j] * padded[..., i : i + h, j : j + w]
+    return blurred[..., ::stride, ::stride]
 
 
 def _max_with_index(xp, win):

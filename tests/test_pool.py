@@ -7,7 +7,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cvlib.gradcheck import numerical_gradient, rel_error
-from cvlib.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward, min_pool2d
+from cvlib.pool import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    binomial_filter,
+    blur_pool2d,
+    max_pool2d,
+    max_pool2d_backward,
+    min_pool2d,
+)
 
 TOL = 1e-10
 F = torch.nn.functional
@@ -152,3 +160,64 @@ BAD_INPUTS = [
 def test_bad_input_raises_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# Anti-aliased max pooling (Zhang, 2019), against PyTorch: max_pool2d with stride 1, a reflect pad,
+# a depthwise conv2d with the binomial kernel written out by hand, then every second pixel.
+BINOMIAL = {1: [1.0], 2: [1.0, 1.0], 3: [1.0, 2.0, 1.0], 4: [1.0, 3.0, 3.0, 1.0]}
+
+
+def torch_blur_pool(x, kernel_size, stride, blur_size):
+    xt = torch.tensor(x.reshape((1,) * (4 - x.ndim) + x.shape))  # (N, C, H, W)
+    dense = F.max_pool2d(xt, kernel_size, stride=1)
+    row = torch.tensor(BINOMIAL[blur_size], dtype=torch.float64)
+    kernel = torch.outer(row, row) / row.sum() ** 2  # (b, b)
+    channels = dense.shape[1]
+    before, after = (blur_size - 1) // 2, blur_size // 2
+    padded = F.pad(dense, (before, after, before, after), mode="reflect")
+    weight = kernel.expand(channels, 1, blur_size, blur_size)
+    out = F.conv2d(padded, weight, groups=channels)[..., ::stride, ::stride]
+    return out.numpy().reshape(out.shape[4 - x.ndim :])
+
+
+@pytest.mark.parametrize("blur_size", [1, 2, 3, 4])
+@pytest.mark.parametrize("kernel_size, stride", [(2, 2), (3, 2), (2, 3), (1, 2)])
+@pytest.mark.parametrize("shape", [(9, 10), (3, 8, 7), (2, 3, 11, 12)])
+def test_blur_pool_matches_torch(shape, kernel_size, stride, blur_size):
+    x = np.random.default_rng(sum(shape)).standard_normal(shape)
+    out = blur_pool2d(x, kernel_size, stride, blur_size)
+    expected = torch_blur_pool(x, kernel_size, stride, blur_size)
+    assert out.shape == expected.shape
+    assert rel_error(out, expected) < TOL
+
+
+def test_blur_pool_without_blur_is_max_pool():
+    x = np.random.default_rng(0).standard_normal((2, 3, 10, 10))
+    assert np.array_equal(blur_pool2d(x, 2, 2, blur_size=1), max_pool2d(x, 2))
+
+
+def test_blur_pool_hand_example():
+    # stripes two pixels wide: max pooling with stride 2 gives 0 1 0 1, and 1 1 1 1 after a
+    # one-pixel move. Blur pooling: dense maxima 0 1 1 1 0 1 1, reflected to 1 | ... | 1, blurred
+    # by [1, 2, 1] / 4 to 0.5 0.75 1 0.75 0.5 0.75 1, every second value 0.5 1 0.5 1; moved,
+    # dense maxima 1 0 1 1 1 0 1, blurred 0.5 0.5 0.75 1 0.75 0.5 0.5, kept 0.5 0.75 0.75 0.5
+    stripes = np.tile([0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0], (4, 1))
+    moved = np.roll(stripes, 1, axis=1)
+    assert np.allclose(max_pool2d(stripes, 2)[0], [0, 1, 0, 1])
+    assert np.allclose(max_pool2d(moved, 2)[0], [1, 1, 1, 1])
+    assert np.allclose(blur_pool2d(stripes)[0], [0.5, 1.0, 0.5, 1.0])
+    assert np.allclose(blur_pool2d(moved)[0], [0.5, 0.75, 0.75, 0.5])
+
+
+def test_binomial_filter_rows_of_pascal():
+    assert np.allclose(binomial_filter(4)[0] * 64, [1, 3, 3, 1])
+    assert binomial_filter(5).sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [({"kernel_size": 0}, "kernel_size"), ({"stride": 1.5}, "stride"), ({"blur_size": 0}, "size")],
+)
+def test_blur_pool_bad_arguments_name_themselves(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        blur_pool2d(np.zeros((6, 6)), **kwargs)

@@ -93,6 +93,7 @@ def test_evaluate_matches_sklearn_and_a_direct_computation(loaders):
     assert result.accuracy == pytest.approx((predictions == labels).float().mean().item())
     assert result.loss == pytest.approx(F.cross_entropy(logits, labels).item(), rel=1e-5)
     assert torch.equal(predict(model, test_loader), predictions)
+    assert torch.allclose(result.logits, logits, atol=1e-6)
 
 
 def test_evaluate_num_classes_pads_the_confusion_matrix():

@@ -200,3 +200,33 @@ def test_captioning_diagram_and_embedding_plot():
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == list("abcd")
     with pytest.raises(ValueError, match="points"):
         viz.plot_embedding(np.zeros((3, 3)), [0, 1, 2])
+
+
+def test_computational_graph_diagram_writes_autograd_numbers():
+    # f = (x * y + z) * w, values and gradients from torch.autograd, not from the diagram
+    leaves = {
+        k: torch.tensor(v, requires_grad=True)
+        for k, v in {"x": 3.0, "y": -2.0, "z": 4.0, "w": -3.0}.items()
+    }
+    q = leaves["x"] * leaves["y"]
+    s = q + leaves["z"]
+    f = s * leaves["w"]
+    for t in (q, s):
+        t.retain_grad()
+    f.backward()
+    inner = {"q": (q, q.grad), "s": (s, s.grad), "f": (f, torch.tensor(1.0))}
+    nodes = {k: (0, i, k, v.item(), v.grad.item()) for i, (k, v) in enumerate(leaves.items())}
+    for i, (k, (t, g)) in enumerate(inner.items()):
+        nodes[k] = (2 + i, 1, k, t.item(), g.item())
+    edges = [("x", "q"), ("y", "q"), ("q", "s"), ("z", "s"), ("s", "f"), ("w", "f")]
+    fig = rendered(viz.computational_graph_diagram(nodes, edges))
+    written = texts(fig)
+    for _, value, grad in fig.labels:
+        assert value in written and grad in written
+    assert dict((n, (v, g)) for n, v, g in fig.labels)["x"] == ("3", "6")  # df/dx = w * y = 6
+    assert len(fig.axes[0].patches) == len(nodes) + len(edges)
+
+
+def test_computational_graph_diagram_rejects_unknown_edges():
+    with pytest.raises(ValueError, match="edges"):
+        viz.computational_graph_diagram({"a": (0, 0, "a", 1.0, 1.0)}, [("a", "b")])

@@ -9,6 +9,7 @@
 - :mod:`~cvlib.probes.occlusion`: :func:`occlusion` sensitivity maps (Zeiler and Fergus);
 - :mod:`~cvlib.probes.patches`: :func:`top_activating_patches` of a unit and its
   :func:`unit_window`;
+- :mod:`~cvlib.probes.visualise`: :func:`maximise_unit`, feature visualisation by optimisation;
 - :mod:`~cvlib.probes.sanity`: :func:`cascading_randomisation`, the sanity check of Adebayo et
   al.
 
@@ -22,6 +23,7 @@ from .patches import UnitWindow, top_activating_patches, unit_window
 from .sanity import SanityCheck, cascading_randomisation, map_similarity
 from .statistics import activation_stats, first_layer_grad_norm, gradient_norms
 from .summary import Summary, summary
+from .visualise import maximise_unit
 
 __all__ = [
     "SanityCheck",
@@ -35,6 +37,7 @@ __all__ = [
     "grad_cam",
     "gradient_norms",
     "map_similarity",
+    "maximise_unit",
     "occlusion",
     "penultimate_features",
     "saliency",

@@ -4,7 +4,7 @@
 segmentation (:mod:`cvlib.segmentation.metrics`) share.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -43,11 +43,14 @@ class Evaluation:
 
     ``confusion[i, j]`` counts the examples of true class ``i`` predicted as class ``j``
     (rows: truth, columns: prediction, as in ``sklearn.metrics.confusion_matrix``).
+    ``logits`` (N, num_classes) are the model's outputs, kept for measures that need more than
+    the predicted class (calibration, :mod:`cvlib.train.calibration`).
     """
 
     accuracy: float
     loss: float
     confusion: np.ndarray
+    logits: torch.Tensor | None = field(default=None, repr=False, compare=False)
 
 
 @torch.no_grad()
@@ -92,6 +95,7 @@ def evaluate(model, loader, loss_fn=None, device="auto", num_classes=None, progr
         accuracy=float((predictions == labels).float().mean()),
         loss=float(loss_fn(logits, labels)),
         confusion=confusion_matrix(labels, predictions, k).numpy(),
+        logits=logits,
     )
 
 

@@ -19,13 +19,15 @@ viz draws what others computed (:mod:`cvlib.probes` computes feature maps, salie
   (:mod:`~cvlib.viz.diagrams_conv`); :func:`inception_diagram`, :func:`block_diagram`,
   :func:`norm_axes_diagram` (:mod:`~cvlib.viz.diagrams_blocks`); :func:`fcn_diagram`,
   :func:`rcnn_diagram`, :func:`roi_pool_diagram`, :func:`captioning_diagram`
-  (:mod:`~cvlib.viz.diagrams_tasks`); :func:`plot_embedding` (a 2-D map of feature vectors).
+  (:mod:`~cvlib.viz.diagrams_tasks`); :func:`computational_graph_diagram`
+  (:mod:`~cvlib.viz.diagrams_graph`); :func:`plot_embedding` (a 2-D map of feature vectors).
 """
 
 from .animation import conv_animation, conv_animation_html
 from .attribution import overlay_heatmap
 from .diagrams_blocks import block_diagram, inception_diagram, norm_axes_diagram
 from .diagrams_conv import conv_volume_diagram, im2col_diagram, receptive_field_diagram
+from .diagrams_graph import computational_graph_diagram
 from .diagrams_tasks import captioning_diagram, fcn_diagram, rcnn_diagram, roi_pool_diagram
 from .filters import show_feature_maps, show_filters
 from .history import plot_confusion, plot_embedding, plot_history, plot_seed_results
@@ -35,6 +37,7 @@ from .matrices import show_matrices, show_matrix
 __all__ = [
     "block_diagram",
     "captioning_diagram",
+    "computational_graph_diagram",
     "conv_animation",
     "conv_animation_html",
     "conv_volume_diagram",
