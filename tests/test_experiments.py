@@ -315,3 +315,17 @@ def test_small_batches_submit_gives_what_run_gives():
         result = small_batches.submit(workers, settings).result()
     assert result.accuracy == small_batches.run(settings).accuracy
     assert result.settings == settings
+
+
+def test_depth_submit_gives_what_run_gives_in_run_order():
+    from cvlib.train import Workers
+
+    with Workers() as workers:
+        runs = depth.submit(workers, depths=(8, 14), epochs=1).result()
+    expected = [("resnet_small", 8), ("plain_small", 8), ("resnet_small", 14), ("plain_small", 14)]
+    assert [(r.name, r.depth) for r in runs] == expected
+    serial = depth.run(depths=(8, 14), epochs=1)
+    for a, b in zip(runs, serial, strict=True):
+        assert a.val_acc == b.val_acc and a.grad_norm == b.grad_norm
+    with pytest.raises(ValueError, match="networks"):
+        depth.submit(Workers(1), networks=("resnet_50",))

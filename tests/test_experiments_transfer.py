@@ -87,3 +87,13 @@ def test_recipe_reproduces_the_shipped_base(tmp_path):
     ):
         for key, value in SHIPPED["state_dict"].items():
             assert torch.equal(value, again["state_dict"][key]), key
+
+
+def test_submit_gives_what_run_gives():
+    from cvlib.train import Workers
+
+    settings = dict(per_class=2, seeds=(0, 1), steps=4, n_test=50)
+    with Workers() as workers:
+        pending = transfer.submit(workers, **settings).result()
+    assert pending.accuracies == transfer.run(**settings).accuracies
+    assert "pullover, dress, coat, shirt, ankle boot" in pending.setting

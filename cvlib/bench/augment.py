@@ -2,7 +2,7 @@
 ``python -m cvlib.bench augment``.
 
 Prints test accuracy with and without augmentation over several seeds (mean, spread and each
-run). Options: ``--n-train 200 --epochs 40 --seeds 0 1 2``.
+run). Options: ``--n-train 200 --epochs 30 --seeds 0 1 2``.
 """
 
 import argparse
@@ -15,7 +15,7 @@ from cvlib.experiments import augmentation
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m cvlib.bench augment")
     parser.add_argument("--n-train", type=int, default=200)
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args(argv)
     torch.set_num_threads(2)

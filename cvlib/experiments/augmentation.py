@@ -57,7 +57,7 @@ class Settings:
 
     n_train: int = 200
     seeds: tuple = (0, 1, 2)
-    epochs: int = 40
+    epochs: int = 30
     lr: float = 1e-3  # 3e-3 made some seeds' runs without augmentation collapse
     transform: object = None
     methods: tuple = METHODS

@@ -30,6 +30,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from cvlib.data import class_subset, fashion_mnist, few_shot
+from cvlib.data.fashion_mnist import CLASSES
 from cvlib.models import CourseCNN
 from cvlib.train import run_parallel, set_seed, torch_threads
 from cvlib.train import transfer as T
@@ -43,9 +44,11 @@ __all__ = [
     "SOURCE_CLASSES",
     "TARGET_CLASSES",
     "WEIGHTS",
+    "Pending",
     "Settings",
     "epochs_for",
     "run",
+    "submit",
     "target_sets",
 ]
 
@@ -85,28 +88,62 @@ def epochs_for(steps, n_train, batch_size=32):
     return math.ceil(steps / math.ceil(n_train / batch_size))
 
 
-def run(settings=None, **overrides):
-    """Every (seed, method) run, one process per core; a :class:`SeedResults`."""
+def _plan(settings, overrides):
+    """The resolved settings, the epochs, and one job per (seed, method), in table order."""
     s = resolve(Settings, settings, overrides)
     if not isinstance(s.per_class, int) or not 1 <= s.per_class <= 100:
         raise ValueError(f"`per_class` must be an int in [1, 100], got {s.per_class!r}")
-    start = time.perf_counter()
     epochs = epochs_for(s.steps, s.per_class * len(TARGET_CLASSES))
     jobs = [
         dict(seed=seed, method=m, per_class=s.per_class, epochs=epochs, n_test=s.n_test)
         for seed in s.seeds
         for m in METHODS
     ]
-    runs = iter(run_parallel(run_one, jobs))
+    return s, epochs, jobs
+
+
+def _result(s, epochs, accuracies, start):
+    runs = iter(accuracies)
     acc = {m: [] for m in METHODS}
     for _ in s.seeds:
         for method in METHODS:
             acc[method].append(next(runs))
+    names = ", ".join(CLASSES[c].lower() for c in TARGET_CLASSES)
     setting = (
-        f"Fashion-MNIST classes 5-9, {s.per_class} labelled images per class, {epochs} epochs "
-        f"(~{s.steps} steps), test on {s.n_test // 5 * 5}; pretrained on classes 0-4"
+        f"{names}: {s.per_class} labelled images per class, {epochs} epochs (~{s.steps} steps), "
+        f"test on {s.n_test // 5 * 5}; base pretrained on the other five classes"
     )
     return SeedResults(acc, tuple(s.seeds), setting, time.perf_counter() - start)
+
+
+def run(settings=None, **overrides):
+    """Every (seed, method) run, one process per core; a :class:`SeedResults`."""
+    start = time.perf_counter()
+    s, epochs, jobs = _plan(settings, overrides)
+    return _result(s, epochs, run_parallel(run_one, jobs), start)
+
+
+@dataclass
+class Pending:
+    """Runs started by :func:`submit`; :meth:`result` waits for them."""
+
+    settings: Settings
+    epochs: int
+    futures: list
+    start: float
+
+    def result(self):
+        """:func:`run`'s :class:`SeedResults` (``seconds`` counts from the submission)."""
+        accuracies = [f.result() for f in self.futures]
+        return _result(self.settings, self.epochs, accuracies, self.start)
+
+
+def submit(workers, settings=None, **overrides):
+    """Start :func:`run`'s runs on ``workers`` (a :class:`cvlib.train.Workers`) and return a
+    :class:`Pending` at once, so a notebook can go on while they train."""
+    start = time.perf_counter()
+    s, epochs, jobs = _plan(settings, overrides)
+    return Pending(s, epochs, [workers.submit(run_one, **job) for job in jobs], start)
 
 
 def run_one(seed, method, per_class, epochs, n_test=1500):
