@@ -89,6 +89,14 @@ def test_augmentation_changes_the_training_images_only_when_asked():
     assert plain.accuracies["none, clean test"] != mirror.accuracies["augmented, clean test"]
 
 
+def test_augmentation_submit_gives_what_run_gives():
+    from cvlib.train import Workers
+
+    with Workers() as workers:
+        pending = augmentation.submit(workers, **TINY, methods=("augmented",)).result()
+    assert pending.accuracies == augmentation.run(**TINY, methods=("augmented",)).accuracies
+
+
 @pytest.mark.parametrize("methods", [(), "none", ("none", "none"), ("flipped",)])
 def test_bad_methods_are_refused(methods):
     with pytest.raises(ValueError, match="methods"):

@@ -32,7 +32,16 @@ from cvlib.train import evaluate, fit, run_parallel, set_seed, torch_threads
 from .result import SeedResults
 from .settings import resolve
 
-__all__ = ["FASHION_AUGMENTATION", "METHODS", "MOVE", "Settings", "run", "test_sets"]
+__all__ = [
+    "FASHION_AUGMENTATION",
+    "METHODS",
+    "MOVE",
+    "Pending",
+    "Settings",
+    "run",
+    "submit",
+    "test_sets",
+]
 
 METHODS = ("none", "augmented")
 #: Changes that keep a garment the same garment and occur in the catalogue: a mirror, a shift.
@@ -75,11 +84,8 @@ def test_sets(n_test):
     return clean, TensorDataset(moved, labels)
 
 
-def run(settings=None, **overrides):
-    """Train and test every (seed, method) pair, one process per core; a :class:`SeedResults`.
-
-    The accuracies are keyed ``"<method>, clean test"`` and ``"<method>, moved test"``.
-    """
+def _plan(settings, overrides):
+    """The resolved settings, the methods in table order, and one job per (seed, method)."""
     s = resolve(Settings, settings, overrides)
     if (
         isinstance(s.methods, str)
@@ -91,9 +97,11 @@ def run(settings=None, **overrides):
     if not isinstance(s.n_train, int) or not 10 <= s.n_train <= 60_000:
         raise ValueError(f"`n_train` must be an int in [10, 60000], got {s.n_train!r}")
     methods = [m for m in METHODS if m in s.methods]  # (keep the table's usual order)
-    start = time.perf_counter()
-    jobs = [dict(seed=seed, method=m, settings=s) for seed in s.seeds for m in methods]
-    runs = iter(run_parallel(run_one, jobs))
+    return s, methods, [dict(seed=seed, method=m, settings=s) for seed in s.seeds for m in methods]
+
+
+def _result(s, methods, outcomes, start):
+    runs = iter(outcomes)
     acc = {f"{m}, {t} test": [] for t in ("clean", "moved") for m in methods}
     for _ in s.seeds:
         for method in methods:
@@ -105,6 +113,39 @@ def run(settings=None, **overrides):
         f"test on {s.n_test // 10 * 10} (clean, and turned <= 15 deg / shifted <= 3 px)"
     )
     return SeedResults(acc, tuple(s.seeds), setting, time.perf_counter() - start)
+
+
+def run(settings=None, **overrides):
+    """Train and test every (seed, method) pair, one process per core; a :class:`SeedResults`.
+
+    The accuracies are keyed ``"<method>, clean test"`` and ``"<method>, moved test"``.
+    """
+    start = time.perf_counter()
+    s, methods, jobs = _plan(settings, overrides)
+    return _result(s, methods, run_parallel(run_one, jobs), start)
+
+
+@dataclass
+class Pending:
+    """Runs started by :func:`submit`; :meth:`result` waits for them."""
+
+    settings: Settings
+    methods: list
+    futures: list
+    start: float
+
+    def result(self):
+        """:func:`run`'s :class:`SeedResults` (``seconds`` counts from the submission)."""
+        outcomes = [f.result() for f in self.futures]
+        return _result(self.settings, self.methods, outcomes, self.start)
+
+
+def submit(workers, settings=None, **overrides):
+    """Start :func:`run`'s runs on ``workers`` (a :class:`cvlib.train.Workers`) and return a
+    :class:`Pending` at once, so a notebook can go on while they train."""
+    start = time.perf_counter()
+    s, methods, jobs = _plan(settings, overrides)
+    return Pending(s, methods, [workers.submit(run_one, **job) for job in jobs], start)
 
 
 def run_one(seed, method, settings):

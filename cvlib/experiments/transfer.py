@@ -64,11 +64,11 @@ class Settings:
     per_class: int = 10
     seeds: tuple = (0, 1, 2)
     steps: int = 150
-    n_test: int = 1500
+    n_test: int = 1000
 
 
 @functools.lru_cache(maxsize=2)
-def target_sets(n_test=1500):
+def target_sets(n_test=1000):
     """``(pool, test)``: every training image of the target classes (relabelled 0-4), the pool
     the labelled few are drawn from, and ``n_test // 5`` test images of each, a fixed draw."""
     pool = class_subset(fashion_mnist("train"), TARGET_CLASSES)
@@ -146,7 +146,7 @@ def submit(workers, settings=None, **overrides):
     return Pending(s, epochs, [workers.submit(run_one, **job) for job in jobs], start)
 
 
-def run_one(seed, method, per_class, epochs, n_test=1500):
+def run_one(seed, method, per_class, epochs, n_test=1000):
     """The test accuracy of ``method`` with ``seed``; seeded on its own (same in any process)."""
     with torch_threads(1):
         pool, test = target_sets(n_test)
