@@ -265,3 +265,83 @@ def test_shift_bad_input():
         shift(torch.zeros(1, 4, 4), 1.5, 0)
     with pytest.raises(TypeError, match="img"):
         shift(np.zeros((1, 4, 4)), 1, 0)
+
+
+# ---- the batched fast path (cvlib.augment.batched) --------------------------------------------
+
+
+def _params(n, angle=0.0, zoom=1.0, dx=0.0, dy=0.0, flip=False):
+    full = lambda v: torch.full((n,), float(v))  # noqa: E731
+    return dict(
+        angle=full(angle),
+        zoom=full(zoom),
+        dx=full(dx),
+        dy=full(dy),
+        flip=torch.full((n,), flip, dtype=torch.bool),
+    )
+
+
+def test_batched_affine_matches_the_one_image_operations(batch):
+    assert torch.allclose(A.affine(batch, **_params(5, flip=True)), AF.hflip(batch), atol=1e-5)
+    assert torch.allclose(
+        A.affine(batch, **_params(5, dx=2, dy=-1)), shift(batch, 2, -1), atol=1e-5
+    )
+    turned = A.affine(batch, **_params(5, angle=13))
+    assert torch.allclose(turned, AF.rotate(batch, 13, "bilinear"), atol=1e-5)
+    assert torch.allclose(A.affine(batch, **_params(5)), batch, atol=1e-5)  # the identity
+
+
+def test_batched_affine_gives_each_image_its_own_parameters(batch):
+    p = _params(5)
+    p["flip"][1], p["dx"][3] = True, 1.0
+    out = A.affine(batch, **p)
+    assert torch.allclose(out[1], AF.hflip(batch[1]), atol=1e-5)
+    assert torch.allclose(out[3], shift(batch[3], 1, 0), atol=1e-5)
+    assert torch.allclose(out[[0, 2, 4]], batch[[0, 2, 4]], atol=1e-5)
+
+
+def test_batch_affine_draws_repeat_with_a_seed_and_stay_in_range(batch):
+    t = A.BatchAffine(hflip=0.5, degrees=10, zoom=(1.0, 1.2), shift=2)
+    one = t.draw(1000, generator=torch.Generator().manual_seed(0))
+    two = t.draw(1000, generator=torch.Generator().manual_seed(0))
+    assert all(torch.equal(one[k], two[k]) for k in one)
+    assert one["angle"].abs().max() <= 10 and 1.0 <= one["zoom"].min() <= one["zoom"].max() <= 1.2
+    assert set(one["dx"].tolist()) == {-2.0, -1.0, 0.0, 1.0, 2.0}
+    assert 0.4 < one["flip"].float().mean() < 0.6
+    out = A.BatchAffine(hflip=0.5, shift=2, seed=3)(batch)
+    assert out.shape == batch.shape and torch.equal(
+        out, A.BatchAffine(hflip=0.5, shift=2, seed=3)(batch)
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"hflip": 1.5}, "hflip"),
+        ({"degrees": -1}, "degrees"),
+        ({"zoom": (1.2, 1.0)}, "zoom"),
+        ({"shift": 1.5}, "shift"),
+    ],
+)
+def test_batch_affine_names_a_bad_argument(kwargs, name):
+    with pytest.raises(ValueError, match=f"`{name}`"):
+        A.BatchAffine(**kwargs)
+
+
+def test_batched_affine_refuses_a_single_image_and_wrong_shapes(rgb, batch):
+    with pytest.raises(ValueError, match="`images`"):
+        A.affine(rgb, **_params(3))
+    with pytest.raises(ValueError, match="`angle`"):
+        A.affine(batch, **{**_params(5), "angle": torch.zeros(4)})
+
+
+def test_augmenting_collate_transforms_images_and_keeps_labels():
+    from torch.utils.data import DataLoader
+
+    data = TensorDataset(torch.rand(6, 1, 8, 8), torch.arange(6))
+    collate = A.augmenting_collate(A.BatchAffine(hflip=1.0), generator=torch.Generator())
+    images, labels = next(iter(DataLoader(data, batch_size=6, collate_fn=collate)))
+    assert torch.equal(labels, torch.arange(6))
+    assert torch.allclose(images, AF.hflip(data.tensors[0]), atol=1e-5)
+    with pytest.raises(TypeError, match="`transform`"):
+        A.augmenting_collate("flip")

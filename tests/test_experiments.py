@@ -30,7 +30,7 @@ from cvlib.models import ShapesCNN, plain_small, resnet_small
 from cvlib.probes import first_layer_grad_norm
 from cvlib.train import evaluate, set_seed
 
-TINY = dict(n_train=10, seeds=(0, 1), epochs=1)
+TINY = dict(n_train=10, seeds=(0, 1), epochs=1, n_test=100)
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -69,6 +69,32 @@ def test_baseline_only_matches_and_ignores_the_transform():
     full = augmentation.run(**TINY)
     none = augmentation.run(**TINY, methods=("none",), transform=A.RandomVerticalFlip(p=1))
     assert none.accuracies == {k: v for k, v in full.accuracies.items() if k.startswith("none")}
+
+
+def test_the_moved_test_set_is_the_clean_one_turned_and_shifted_once():
+    clean, moved = augmentation.test_sets(100)
+    assert torch.bincount(clean.tensors[1]).tolist() == [10] * 10
+    assert torch.equal(moved.tensors[1], clean.tensors[1])
+    images = clean.tensors[0]
+    params = augmentation.MOVE.draw(len(images), generator=torch.Generator().manual_seed(0))
+    assert params["angle"].abs().max() <= 15 and params["dx"].abs().max() <= 3
+    assert torch.allclose(moved.tensors[0], A.affine(images, **params))
+    assert augmentation.test_sets(100)[1] is moved  # drawn once
+
+
+def test_augmentation_changes_the_training_images_only_when_asked():
+    small = dict(n_train=100, seeds=(0,), epochs=12, n_test=100)
+    plain = augmentation.run(**small, methods=("none",))
+    mirror = augmentation.run(**small, methods=("augmented",), transform=A.BatchAffine(hflip=1.0))
+    assert plain.accuracies["none, clean test"] != mirror.accuracies["augmented, clean test"]
+
+
+def test_augmentation_submit_gives_what_run_gives():
+    from cvlib.train import Workers
+
+    with Workers() as workers:
+        pending = augmentation.submit(workers, **TINY, methods=("augmented",)).result()
+    assert pending.accuracies == augmentation.run(**TINY, methods=("augmented",)).accuracies
 
 
 @pytest.mark.parametrize("methods", [(), "none", ("none", "none"), ("flipped",)])
@@ -297,3 +323,17 @@ def test_small_batches_submit_gives_what_run_gives():
         result = small_batches.submit(workers, settings).result()
     assert result.accuracy == small_batches.run(settings).accuracy
     assert result.settings == settings
+
+
+def test_depth_submit_gives_what_run_gives_in_run_order():
+    from cvlib.train import Workers
+
+    with Workers() as workers:
+        runs = depth.submit(workers, depths=(8, 14), epochs=1).result()
+    expected = [("resnet_small", 8), ("plain_small", 8), ("resnet_small", 14), ("plain_small", 14)]
+    assert [(r.name, r.depth) for r in runs] == expected
+    serial = depth.run(depths=(8, 14), epochs=1)
+    for a, b in zip(runs, serial, strict=True):
+        assert a.val_acc == b.val_acc and a.grad_norm == b.grad_norm
+    with pytest.raises(ValueError, match="networks"):
+        depth.submit(Workers(1), networks=("resnet_50",))

@@ -174,7 +174,7 @@ def test_load_pretrained_offline_from_package_data():
 
 def test_pretrained_weights_classify_source_digits():
     from cvlib.data import class_subset, digits
-    from cvlib.experiments.transfer import SOURCE_CLASSES
+    from cvlib.experiments.pretrain import SOURCE_CLASSES
 
     test = class_subset(digits(size=28, split="test"), SOURCE_CLASSES)
     with torch.no_grad():

@@ -22,6 +22,7 @@ torch.Size([1, 28, 28])
 
 from . import functional
 from .base import Augmented, Compose, Normalize, RandomTransform, make_generator
+from .batched import BatchAffine, affine, augmenting_collate
 from .geometric import (
     RandomCrop,
     RandomHorizontalFlip,
@@ -34,6 +35,7 @@ from .presets import default_augmentation, perturbed
 
 __all__ = [
     "Augmented",
+    "BatchAffine",
     "ColorJitter",
     "Compose",
     "GaussianNoise",
@@ -46,6 +48,8 @@ __all__ = [
     "RandomSharpness",
     "RandomTransform",
     "RandomVerticalFlip",
+    "affine",
+    "augmenting_collate",
     "default_augmentation",
     "functional",
     "make_generator",

@@ -1,8 +1,9 @@
 """Transfer with few labels: ``python -m cvlib.bench transfer``.
 
-Digits 5-9 from at most 20 labelled images per class: training the course CNN from scratch vs
-feature extraction and fine-tuning from ``cvlib.train.transfer.load_pretrained()`` (pretrained on
-digits 0-4). Prints test accuracy per method over several seeds. Options: ``--per-class 5 20
+Five Fashion-MNIST classes from at most 20 labelled photographs each: training the course CNN
+from scratch vs feature extraction and fine-tuning from
+``cvlib.train.transfer.load_pretrained(weights="fashion-source")`` (pretrained on the other five
+classes). Prints test accuracy per method over several seeds. Options: ``--per-class 5 20
 --steps 150 --seeds 0 1 2``.
 """
 

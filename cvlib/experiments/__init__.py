@@ -5,8 +5,11 @@ and ``run(settings=None, **overrides)`` returning a result (:mod:`cvlib.experime
 
 - :mod:`~cvlib.experiments.optimizer_rates`: a learning-rate sweep of SGD and Adam on LeNet-5, and
   :mod:`~cvlib.experiments.overfitting`: an overfitting run and three cures (the training chapter);
-- :mod:`~cvlib.experiments.augmentation`: with and without augmentation on 200 digits;
-- :mod:`~cvlib.experiments.transfer`: scratch vs feature extraction vs fine-tuning;
+- :mod:`~cvlib.experiments.augmentation`: with and without augmentation on 200 Fashion-MNIST
+  photographs;
+- :mod:`~cvlib.experiments.transfer`: scratch vs feature extraction vs fine-tuning on five
+  clothing classes, from a base pretrained on the other five
+  (:mod:`~cvlib.experiments.pretrain_fashion`);
 - :mod:`~cvlib.experiments.depth`: residual vs plain networks at depth 20 and 56;
 - :mod:`~cvlib.experiments.batchnorm_rates`: learning rates with and without batch norm, and
   :mod:`~cvlib.experiments.small_batches`: batch, group and layer norm at tiny batch sizes
@@ -33,6 +36,7 @@ from . import (
     optimizer_rates,
     overfitting,
     pretrain,
+    pretrain_fashion,
     rcnn,
     regressor,
     segmentation,
@@ -53,6 +57,7 @@ __all__ = [
     "optimizer_rates",
     "overfitting",
     "pretrain",
+    "pretrain_fashion",
     "rcnn",
     "regressor",
     "segmentation",

@@ -24,7 +24,7 @@ from cvlib.train import fit, run_parallel, set_seed
 from .common import VAL_SIZE, digit_splits
 from .settings import resolve
 
-__all__ = ["DepthRun", "Settings", "depth_run", "run"]
+__all__ = ["DepthRun", "Pending", "Settings", "depth_run", "run", "submit"]
 
 NETWORKS = {"resnet_small": resnet_small, "plain_small": plain_small, "preact_small": preact_small}
 
@@ -104,12 +104,37 @@ def run(settings=None, **overrides):
     (``set_seed(seed)`` before building its network); the probe batch is its first 256 images.
     One process per core.
     """
+    return run_parallel(run_one, _jobs(settings, overrides))
+
+
+def _jobs(settings, overrides):
     s = resolve(Settings, settings, overrides)
     unknown = [n for n in s.networks if n not in NETWORKS]
     if isinstance(s.networks, str) or not s.networks or unknown:
         raise ValueError(f"`networks` must be names from {sorted(NETWORKS)}, got {s.networks!r}")
-    jobs = [dict(name=name, depth=depth, settings=s) for depth in s.depths for name in s.networks]
-    return run_parallel(run_one, jobs)
+    return [dict(name=name, depth=depth, settings=s) for depth in s.depths for name in s.networks]
+
+
+@dataclass
+class Pending:
+    """Runs started by :func:`submit`; :meth:`result` waits for them."""
+
+    futures: list
+
+    def result(self):
+        """:func:`run`'s list of :class:`DepthRun`, in the same order."""
+        return [future.result() for future in self.futures]
+
+
+def submit(workers, settings=None, **overrides):
+    """Start :func:`run`'s runs on ``workers`` (a :class:`cvlib.train.Workers`), the deepest
+    (slowest) first so that two processes finish together; a :class:`Pending` at once."""
+    jobs = _jobs(settings, overrides)
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i]["depth"])
+    futures = dict.fromkeys(range(len(jobs)))
+    for i in order:
+        futures[i] = workers.submit(run_one, **jobs[i])
+    return Pending([futures[i] for i in range(len(jobs))])
 
 
 def run_one(name, depth, settings):

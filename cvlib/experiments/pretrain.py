@@ -1,8 +1,9 @@
 """The recipes of the shipped weights: ``python -m cvlib.experiments.pretrain NAME``.
 
-``NAME`` is ``course_cnn`` (the default) or one of the classic families scaled to 28x28
-(``lenet``, ``alexnet``, ``vgg``, ``nin``, ``googlenet``, ``resnet``, ``densenet``; ``families``
-runs them all in turn).
+``NAME`` is ``course_cnn`` (the default), ``course_cnn_fashion`` (the same network on five
+clothing classes, :mod:`cvlib.experiments.pretrain_fashion`) or one of the classic families
+scaled to 28x28 (``lenet``, ``alexnet``, ``vgg``, ``nin``, ``googlenet``, ``resnet``,
+``densenet``; ``families`` runs them all in turn).
 
 **course_cnn.** Source task: scikit-learn's handwritten digits **0-4 only** (28x28, the fixed
 training split), with light augmentation. The transfer experiments
@@ -36,17 +37,17 @@ from cvlib.data import class_subset, digits
 from cvlib.models import FAMILIES, CourseCNN
 from cvlib.train import deterministic, evaluate, fit, set_seed
 
-from . import families
+from . import families, pretrain_fashion
 from .common import SIZE
 from .family_card import save_family
 from .settings import resolve
-from .transfer import SOURCE_CLASSES
 
 __all__ = ["DEFAULT_OUT", "FAMILY_DIR", "NAMES", "Result", "Settings", "main", "run", "save"]
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "models" / "weights" / "course_cnn.pt"
 FAMILY_DIR = DEFAULT_OUT.parent / "fashion"
-NAMES = ("course_cnn", *FAMILIES, "families")
+SOURCE_CLASSES = (0, 1, 2, 3, 4)  # the digits the course CNN is pretrained on
+NAMES = ("course_cnn", "course_cnn_fashion", *FAMILIES, "families")
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,8 @@ def main(argv=None):
         parser.error("--epochs must be at least 1")
     if args.name == "course_cnn":
         return _course_cnn(args)
+    if args.name == "course_cnn_fashion":
+        return _course_cnn_fashion(args)
     names = list(FAMILIES) if args.name == "families" else [args.name]
     epochs = {} if args.epochs is None else {"epochs": args.epochs}
     for name in names:
@@ -198,6 +201,18 @@ def _course_cnn(args):
         f"source accuracy {result.accuracy:.3f} on {result.n_test} test digits "
         f"{SOURCE_CLASSES[0]}-{SOURCE_CLASSES[-1]}; {result.seconds:.1f} s; wrote {out} "
         f"({out.stat().st_size / 1024:.0f} kB) and MODEL_CARD.md"
+    )
+    return 0
+
+
+def _course_cnn_fashion(args):
+    epochs = {} if args.epochs is None else {"epochs": args.epochs}
+    result = pretrain_fashion.run(seed=args.seed, **epochs)
+    out = pretrain_fashion.save(result, args.out or pretrain_fashion.OUT)
+    print(
+        f"source accuracy {result.accuracy:.3f} on the 5,000 test images of its classes; "
+        f"{result.seconds:.0f} s; wrote {out} ({out.stat().st_size / 1024:.0f} kB) and "
+        f"{pretrain_fashion.CARD_NAME}"
     )
     return 0
 

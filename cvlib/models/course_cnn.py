@@ -18,7 +18,7 @@ from cvlib.nn import conv_bn_relu
 __all__ = ["WEIGHTS", "CourseCNN", "course_cnn"]
 
 #: The shipped weights: name -> file in ``cvlib/models/weights``.
-WEIGHTS = {"digits-0-4": "course_cnn.pt"}
+WEIGHTS = {"digits-0-4": "course_cnn.pt", "fashion-source": "course_cnn_fashion.pt"}
 
 
 class CourseCNN(nn.Module):
@@ -76,11 +76,13 @@ def course_cnn(num_classes=None, in_channels=1, weights=None):
     Parameters
     ----------
     num_classes : int, optional
-        Default 10, or the classes the weights were trained for (5 for ``"digits-0-4"``).
+        Default 10, or the classes the weights were trained for (5 for either set).
     in_channels : int, default 1
-    weights : {None, "digits-0-4"}
-        ``"digits-0-4"``: pretrained on scikit-learn's digits 0-4 at 28x28 (see the model card).
-        The model comes back in eval mode.
+    weights : {None, "digits-0-4", "fashion-source"}
+        ``"digits-0-4"``: pretrained on scikit-learn's digits 0-4 at 28x28 (``MODEL_CARD.md``);
+        ``"fashion-source"``: on five Fashion-MNIST classes (T-shirt/top, trouser, sandal,
+        sneaker, bag; ``course_cnn_fashion.md``), the transfer chapter's base. The model comes
+        back in eval mode.
 
     Examples
     --------

@@ -284,13 +284,15 @@ def with_frozen_base(base, head):
     return nn.Sequential(OrderedDict(base=FrozenBase(base), head=head))
 
 
-def load_pretrained(num_classes=None):
-    """The course CNN pretrained on digits 0-4 (``course_cnn(weights="digits-0-4")``), in eval mode.
+def load_pretrained(num_classes=None, weights="digits-0-4"):
+    """The course CNN with shipped weights (``course_cnn(weights=weights)``), in eval mode.
 
-    The weights ship in the package (``cvlib/models/weights/course_cnn.pt``, made by
-    ``python -m cvlib.experiments.pretrain``; ``MODEL_CARD.md`` beside it says what they were
-    trained on). With ``num_classes`` the head is replaced by a fresh one (for transfer to a new
-    task); without it the model predicts the source classes.
+    ``"digits-0-4"`` (the default) was pretrained on digits 0-4, ``"fashion-source"`` on five
+    Fashion-MNIST classes (the transfer chapter's base). The weights ship in the package
+    (``cvlib/models/weights/``, made by ``python -m cvlib.experiments.pretrain``, each with a
+    model card beside it saying what they were trained on). With ``num_classes`` the head is
+    replaced by a fresh one (for transfer to a new task); without it the model predicts the
+    source classes.
 
     Examples
     --------
@@ -298,7 +300,7 @@ def load_pretrained(num_classes=None):
     >>> model(torch.zeros(2, 1, 28, 28)).shape
     torch.Size([2, 5])
     """
-    model = course_cnn(weights="digits-0-4")
+    model = course_cnn(weights=weights)
     if num_classes is not None:
         replace_head(model, num_classes)
     return model
