@@ -104,6 +104,7 @@ def test_the_pace_probe_runs_and_measures_against_the_reference():
     assert pace_now is not None and 0.2 < pace_now < 20, pace_now
     with pytest.raises(ValueError, match="`repeats`"):
         pace.pace(repeats=0)
+    assert build_book.stretch([9.0, 9.0]) == pace.MAX_STRETCH  # the build's cap is the probe's
 
 
 def test_a_slow_run_in_the_cache_does_not_stick(fake_build, monkeypatch, capsys):
