@@ -1,7 +1,8 @@
 """The recipes of the shipped weights: ``python -m cvlib.experiments.pretrain NAME``.
 
 ``NAME`` is ``course_cnn`` (the default), ``course_cnn_fashion`` (the same network on five
-clothing classes, :mod:`cvlib.experiments.pretrain_fashion`) or one of the classic families
+clothing classes, :mod:`cvlib.experiments.pretrain_fashion`), ``shapes_cnn`` (chapter 12's
+shapes network, :mod:`cvlib.experiments.pretrain_shapes`) or one of the classic families
 scaled to 28x28 (``lenet``, ``alexnet``, ``vgg``, ``nin``, ``googlenet``, ``resnet``,
 ``densenet``; ``families`` runs them all in turn).
 
@@ -37,7 +38,7 @@ from cvlib.data import class_subset, digits
 from cvlib.models import FAMILIES, CourseCNN
 from cvlib.train import deterministic, evaluate, fit, set_seed
 
-from . import families, pretrain_fashion
+from . import families, pretrain_fashion, pretrain_shapes
 from .common import SIZE
 from .family_card import save_family
 from .settings import resolve
@@ -47,7 +48,7 @@ __all__ = ["DEFAULT_OUT", "FAMILY_DIR", "NAMES", "Result", "Settings", "main", "
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "models" / "weights" / "course_cnn.pt"
 FAMILY_DIR = DEFAULT_OUT.parent / "fashion"
 SOURCE_CLASSES = (0, 1, 2, 3, 4)  # the digits the course CNN is pretrained on
-NAMES = ("course_cnn", "course_cnn_fashion", *FAMILIES, "families")
+NAMES = ("course_cnn", "course_cnn_fashion", "shapes_cnn", *FAMILIES, "families")
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,13 @@ def main(argv=None):
         return _course_cnn(args)
     if args.name == "course_cnn_fashion":
         return _course_cnn_fashion(args)
+    if args.name == "shapes_cnn":
+        epochs = {} if args.epochs is None else {"epochs": args.epochs}
+        result = pretrain_shapes.run(seed=args.seed, **epochs)
+        out = pretrain_shapes.save(result, args.out or pretrain_shapes.OUT)
+        print(f"test accuracy {result.accuracy:.3f}; {result.seconds:.0f} s; wrote {out} "
+              f"({out.stat().st_size / 1024:.0f} kB) and {pretrain_shapes.CARD_NAME}")  # fmt: skip
+        return 0
     names = list(FAMILIES) if args.name == "families" else [args.name]
     epochs = {} if args.epochs is None else {"epochs": args.epochs}
     for name in names:
