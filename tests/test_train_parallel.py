@@ -103,3 +103,19 @@ def test_bad_arguments(monkeypatch):
     monkeypatch.setenv("CVLIB_WORKERS", "3")
     assert default_workers(2) == 2 and default_workers() == 3
     assert os.environ["CVLIB_WORKERS"] == "3"
+
+
+def test_pending_waits_for_every_run_and_keeps_their_order():
+    from concurrent.futures import Future
+
+    from cvlib.train import Pending
+
+    futures = [Future() for _ in range(3)]
+    for value, future in zip((3, 1, 2), futures, strict=True):
+        future.set_result(value)
+    assert Pending(futures).result() == [3, 1, 2]
+    assert Pending(futures, finish=sorted).result() == [1, 2, 3]
+    failed = Future()
+    failed.set_exception(ValueError("a run failed"))
+    with pytest.raises(ValueError, match="a run failed"):
+        Pending([futures[0], failed]).result()

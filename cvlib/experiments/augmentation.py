@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from cvlib import augment as A
 from cvlib.data import fashion_mnist, few_shot
 from cvlib.models import CourseCNN
-from cvlib.train import evaluate, fit, run_parallel, set_seed, torch_threads
+from cvlib.train import Pending, evaluate, fit, run_parallel, set_seed, torch_threads
 
 from .result import SeedResults
 from .settings import resolve
@@ -36,7 +36,6 @@ __all__ = [
     "FASHION_AUGMENTATION",
     "METHODS",
     "MOVE",
-    "Pending",
     "Settings",
     "run",
     "submit",
@@ -125,27 +124,13 @@ def run(settings=None, **overrides):
     return _result(s, methods, run_parallel(run_one, jobs), start)
 
 
-@dataclass
-class Pending:
-    """Runs started by :func:`submit`; :meth:`result` waits for them."""
-
-    settings: Settings
-    methods: list
-    futures: list
-    start: float
-
-    def result(self):
-        """:func:`run`'s :class:`SeedResults` (``seconds`` counts from the submission)."""
-        outcomes = [f.result() for f in self.futures]
-        return _result(self.settings, self.methods, outcomes, self.start)
-
-
 def submit(workers, settings=None, **overrides):
     """Start :func:`run`'s runs on ``workers`` (a :class:`cvlib.train.Workers`) and return a
     :class:`Pending` at once, so a notebook can go on while they train."""
     start = time.perf_counter()
     s, methods, jobs = _plan(settings, overrides)
-    return Pending(s, methods, [workers.submit(run_one, **job) for job in jobs], start)
+    futures = [workers.submit(run_one, **job) for job in jobs]
+    return Pending(futures, lambda outcomes: _result(s, methods, outcomes, start))
 
 
 def run_one(seed, method, settings):

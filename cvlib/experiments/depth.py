@@ -19,12 +19,12 @@ from torch.utils.data import DataLoader
 
 from cvlib.models import plain_small, preact_small, resnet_small
 from cvlib.probes import first_layer_grad_norm
-from cvlib.train import fit, run_parallel, set_seed
+from cvlib.train import Pending, fit, run_parallel, set_seed
 
 from .common import VAL_SIZE, digit_splits
 from .settings import resolve
 
-__all__ = ["DepthRun", "Pending", "Settings", "depth_run", "run", "submit"]
+__all__ = ["DepthRun", "Settings", "depth_run", "run", "submit"]
 
 NETWORKS = {"resnet_small": resnet_small, "plain_small": plain_small, "preact_small": preact_small}
 
@@ -113,17 +113,6 @@ def _jobs(settings, overrides):
     if isinstance(s.networks, str) or not s.networks or unknown:
         raise ValueError(f"`networks` must be names from {sorted(NETWORKS)}, got {s.networks!r}")
     return [dict(name=name, depth=depth, settings=s) for depth in s.depths for name in s.networks]
-
-
-@dataclass
-class Pending:
-    """Runs started by :func:`submit`; :meth:`result` waits for them."""
-
-    futures: list
-
-    def result(self):
-        """:func:`run`'s list of :class:`DepthRun`, in the same order."""
-        return [future.result() for future in self.futures]
 
 
 def submit(workers, settings=None, **overrides):

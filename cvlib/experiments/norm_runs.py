@@ -15,12 +15,12 @@ import torch
 from torch.utils.data import DataLoader
 
 from cvlib.models import NormCNN
-from cvlib.train import evaluate, fit, run_parallel, set_seed, torch_threads
+from cvlib.train import Pending, evaluate, fit, run_parallel, set_seed, torch_threads
 
 from .common import digit_splits
 from .settings import resolve
 
-__all__ = ["NormResult", "Pending", "run_grid", "submit_grid", "train_one"]
+__all__ = ["NormResult", "run_grid", "submit_grid", "train_one"]
 
 
 @dataclass
@@ -78,20 +78,6 @@ def _result(keys, results, settings, start):
     )
 
 
-@dataclass
-class Pending:
-    """Runs started by :func:`submit_grid`; :meth:`result` waits for them."""
-
-    keys: list
-    futures: list
-    settings: object
-    start: float
-
-    def result(self):
-        """The :class:`NormResult` (``seconds`` counts from the submission)."""
-        return _result(self.keys, [f.result() for f in self.futures], self.settings, self.start)
-
-
 def run_grid(settings_class, grid, settings, overrides):
     """Resolve the settings, then every ``train_one(**job)`` of ``grid(settings)``, one process
     per core; a :class:`NormResult`."""
@@ -107,4 +93,5 @@ def submit_grid(workers, settings_class, grid, settings, overrides):
     start = time.perf_counter()
     s = resolve(settings_class, settings, overrides)
     keys, jobs = grid(s)
-    return Pending(keys, [workers.submit(train_one, **job) for job in jobs], s, start)
+    futures = [workers.submit(train_one, **job) for job in jobs]
+    return Pending(futures, lambda outcomes: _result(keys, outcomes, s, start))

@@ -32,7 +32,7 @@ from torch.utils.data import DataLoader
 from cvlib.data import class_subset, fashion_mnist, few_shot
 from cvlib.data.fashion_mnist import CLASSES
 from cvlib.models import CourseCNN
-from cvlib.train import run_parallel, set_seed, torch_threads
+from cvlib.train import Pending, run_parallel, set_seed, torch_threads
 from cvlib.train import transfer as T
 
 from .common import train_and_test
@@ -44,7 +44,6 @@ __all__ = [
     "SOURCE_CLASSES",
     "TARGET_CLASSES",
     "WEIGHTS",
-    "Pending",
     "Settings",
     "epochs_for",
     "run",
@@ -123,27 +122,13 @@ def run(settings=None, **overrides):
     return _result(s, epochs, run_parallel(run_one, jobs), start)
 
 
-@dataclass
-class Pending:
-    """Runs started by :func:`submit`; :meth:`result` waits for them."""
-
-    settings: Settings
-    epochs: int
-    futures: list
-    start: float
-
-    def result(self):
-        """:func:`run`'s :class:`SeedResults` (``seconds`` counts from the submission)."""
-        accuracies = [f.result() for f in self.futures]
-        return _result(self.settings, self.epochs, accuracies, self.start)
-
-
 def submit(workers, settings=None, **overrides):
     """Start :func:`run`'s runs on ``workers`` (a :class:`cvlib.train.Workers`) and return a
     :class:`Pending` at once, so a notebook can go on while they train."""
     start = time.perf_counter()
     s, epochs, jobs = _plan(settings, overrides)
-    return Pending(s, epochs, [workers.submit(run_one, **job) for job in jobs], start)
+    futures = [workers.submit(run_one, **job) for job in jobs]
+    return Pending(futures, lambda accuracies: _result(s, epochs, accuracies, start))
 
 
 def run_one(seed, method, per_class, epochs, n_test=1000):

@@ -23,13 +23,14 @@ from .calibration import Reliability, expected_calibration_error, fit_temperatur
 from .evaluation import Evaluation, confusion_matrix, evaluate, predict
 from .loop import History, fit, fit_one_cycle, train_one_epoch
 from .lr_finder import LRFinder, lr_find
-from .parallel import Workers, run_parallel
+from .parallel import Pending, Workers, run_parallel
 from .runtime import deterministic, eval_mode, resolve_device, set_seed, torch_threads
 
 __all__ = [
     "Evaluation",
     "History",
     "LRFinder",
+    "Pending",
     "Reliability",
     "Workers",
     "ascend",

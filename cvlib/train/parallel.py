@@ -22,9 +22,11 @@ Examples
 """
 
 import os
+from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 
-__all__ = ["Workers", "default_workers", "run_parallel"]
+__all__ = ["Pending", "Workers", "default_workers", "run_parallel"]
 
 WORKERS_ENV = "CVLIB_WORKERS"
 IDLE_SECONDS = 300  # idle workers exit after this long
@@ -66,6 +68,21 @@ def _ready():
 
 def _call(fn, kwargs):
     return fn(**kwargs)
+
+
+@dataclass
+class Pending:
+    """Calls started on a :class:`Workers` pool: :meth:`result` waits for every one of
+    ``futures`` and returns ``finish(results)``, the results in the order of the futures (by
+    default, the list itself). An experiment's ``submit`` returns one, so a notebook can go on
+    while its runs train and collect them where the text needs them.
+    """
+
+    futures: list
+    finish: Callable = list
+
+    def result(self):
+        return self.finish([future.result() for future in self.futures])
 
 
 class Workers:
