@@ -1,14 +1,13 @@
 """The transfer chapter's experiment on Fashion-MNIST (cvlib.experiments.transfer) and the recipe
 of its pretrained base (cvlib.experiments.pretrain_fashion, course_cnn_fashion.pt)."""
 
-import platform
-
 import pytest
 import torch
 from torch.utils.data import DataLoader
 
 from cvlib.data import class_subset, fashion_mnist
 from cvlib.experiments import pretrain, pretrain_fashion, transfer
+from cvlib.experiments.common import made_here
 from cvlib.models import course_cnn
 from cvlib.train import evaluate
 
@@ -80,11 +79,7 @@ def test_recipe_reproduces_the_shipped_base(tmp_path):
     again = torch.load(pretrain_fashion.save(result, tmp_path / "base.pt"), weights_only=True)
     meta = SHIPPED["meta"]
     assert result.accuracy > 0.95
-    if (meta["machine"], meta["torch"], meta["cpu_capability"]) == (
-        platform.machine(),
-        torch.__version__.split("+")[0],
-        torch.backends.cpu.get_cpu_capability(),
-    ):
+    if made_here(meta):
         for key, value in SHIPPED["state_dict"].items():
             assert torch.equal(value, again["state_dict"][key]), key
 

@@ -2,12 +2,11 @@
 (``python -m cvlib.experiments.pretrain shapes_cnn``) must give the shipped file again, and the
 file must score what its model card says on the held-out images."""
 
-import platform
-
 import torch
 
 from cvlib.data import TEST_SEED_OFFSET, shapes
 from cvlib.experiments import pretrain, pretrain_shapes
+from cvlib.experiments.common import made_here
 
 SHIPPED = torch.load(pretrain_shapes.OUT, weights_only=True)
 
@@ -34,10 +33,6 @@ def test_the_recipe_gives_the_shipped_file_again(tmp_path):
     assert again["meta"]["settings"] == meta["settings"]
     assert abs(again["meta"]["test_accuracy"] - meta["test_accuracy"]) <= 0.01
     assert (tmp_path / pretrain_shapes.CARD_NAME).exists()
-    if (meta["machine"], meta["torch"], meta["cpu_capability"]) == (
-        platform.machine(),
-        torch.__version__.split("+")[0],
-        torch.backends.cpu.get_cpu_capability(),
-    ):
+    if made_here(meta):
         for key, value in SHIPPED["state_dict"].items():
             assert torch.equal(value, again["state_dict"][key]), key

@@ -7,7 +7,7 @@ from torch.utils.data import DataLoader
 from cvlib.data import digits, train_val_split
 from cvlib.train import evaluate, fit
 
-__all__ = ["SIZE", "VAL_SIZE", "digit_splits", "train_and_test"]
+__all__ = ["SIZE", "VAL_SIZE", "digit_splits", "machine_stamp", "made_here", "train_and_test"]
 
 SIZE = 28  # the digits are upsampled from 8x8 to 28x28 (MNIST's size)
 VAL_SIZE = 360  # validation images held out of the 1,437 training digits, as many as the test
@@ -35,3 +35,21 @@ def train_and_test(model, train_set, test_set, epochs, lr, seed, batch_size=32):
     loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=g)
     fit(model, loader, epochs=epochs, lr=lr, device="cpu", progress=False, channels_last=True)
     return evaluate(model, DataLoader(test_set, batch_size=256), device="cpu").accuracy
+
+
+def machine_stamp():
+    """Where a shipped checkpoint is made: the machine, torch's version and the CPU kernels torch
+    picked (AVX2, AVX512, ...). Their float rounding differs, so a recipe repeats its file to
+    the bit only where all three match (:func:`made_here`)."""
+    import platform
+
+    return {
+        "machine": platform.machine(),
+        "torch": torch.__version__.split("+")[0],
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+    }
+
+
+def made_here(meta):
+    """True when the checkpoint's ``meta`` carries this machine's :func:`machine_stamp`."""
+    return all(meta.get(key) == value for key, value in machine_stamp().items())

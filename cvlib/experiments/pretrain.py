@@ -23,7 +23,6 @@ the data are on disk.
 """
 
 import argparse
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from cvlib.models import FAMILIES, CourseCNN
 from cvlib.train import deterministic, evaluate, fit, set_seed
 
 from . import families, pretrain_fashion, pretrain_shapes
-from .common import SIZE
+from .common import SIZE, machine_stamp
 from .family_card import save_family
 from .settings import resolve
 
@@ -140,11 +139,7 @@ def save(result, out=DEFAULT_OUT):
         "epochs": s.epochs,
         "seed": s.seed,
         "source_test_accuracy": result.accuracy,
-        "machine": platform.machine(),
-        "torch": torch.__version__.split("+")[0],
-        # the kernels torch picked (AVX2, AVX512, ...): their float rounding differs, so the
-        # bits repeat only where this matches too
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        **machine_stamp(),
     }
     torch.save({"config": config, "state_dict": model.state_dict(), "meta": meta}, out)
     card = CARD.format(

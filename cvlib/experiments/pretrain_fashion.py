@@ -11,7 +11,6 @@ torch thread and deterministic algorithms make the file repeat to the bit on the
 that made it (``tests/test_experiments_transfer.py`` checks it).
 """
 
-import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from cvlib.data.fashion_mnist import CLASSES
 from cvlib.models import CourseCNN
 from cvlib.train import deterministic, evaluate, fit, set_seed
 
+from .common import machine_stamp
 from .settings import resolve
 from .transfer import SOURCE_CLASSES
 
@@ -130,9 +130,7 @@ def save(result, out=OUT):
         "source_test_accuracy": result.accuracy,
         "val_acc": result.val_acc,
         "seconds": result.seconds,
-        "machine": platform.machine(),
-        "torch": torch.__version__.split("+")[0],
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        **machine_stamp(),
     }
     config = {"num_classes": len(SOURCE_CLASSES), "in_channels": 1}
     torch.save({"config": config, "state_dict": result.model.state_dict(), "meta": meta}, out)

@@ -10,7 +10,6 @@ images instead. ``tests/test_experiments.py`` runs the recipe again and finds th
 the bit on the kind of machine that made it.
 """
 
-import platform
 from dataclasses import asdict
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from cvlib.models import ShapesCNN
 from cvlib.train import deterministic
 
 from . import shapes
+from .common import machine_stamp
 
 __all__ = ["CARD_NAME", "OUT", "load", "run", "save"]
 
@@ -68,9 +68,7 @@ def save(result, out=OUT):
         "losses": [float(v) for v in result.losses],
         "test_accuracy": result.accuracy,
         "seconds": result.seconds,
-        "machine": platform.machine(),
-        "torch": torch.__version__.split("+")[0],
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        **machine_stamp(),
     }
     config = {"num_classes": model.head.out_features, "in_channels": 3}
     torch.save({"config": config, "state_dict": model.state_dict(), "meta": meta}, out)
