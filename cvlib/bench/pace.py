@@ -12,7 +12,7 @@ that factor, never shrink.
 
 Examples
 --------
->>> 0.1 < probe(scale=0.05) < 60
+>>> 0 < probe(scale=0.05) < 60  # seconds (2 training steps, 1 figure)
 True
 """
 
