@@ -4,8 +4,8 @@
 its defaults (the R-CNN-style pipeline's 600 training images of up to two shapes, 32 x 32;
 20 epochs of Adam under a one-cycle rate) under deterministic algorithms on one thread, and writes
 ``cvlib/models/weights/ssd_shapes.pt`` (weights, the loss and its two terms per epoch, the AP on
-the 100 held-out images) with ``ssd_shapes.md``, its model card, beside it. Training takes
-about half a minute on one core, half a chapter's budget, so the chapter loads the file
+the 100 held-out images) with ``ssd_shapes.md``, its model card, beside it. Training takes 20
+to 40 s on one core, up to two thirds of a chapter's budget, so the chapter loads the file
 (:func:`load`), plots the recorded curves and measures the detector live on the held-out
 images. ``tests/test_ssd.py`` runs the recipe again and finds the shipped file to the bit on
 the kind of machine that made it.
