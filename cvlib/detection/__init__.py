@@ -1,4 +1,5 @@
-"""Object detection on small images: boxes, proposals, a box regressor, an R-CNN-style pipeline.
+"""Object detection on small images: boxes, proposals, a box regressor, an R-CNN-style pipeline
+and a one-stage (SSD-like) detector.
 
 - :mod:`cvlib.detection.boxes`: ``box_area``, ``box_iou``, ``encode_boxes``, ``decode_boxes``,
   ``nms``;
