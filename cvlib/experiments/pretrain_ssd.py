@@ -11,6 +11,7 @@ images. ``tests/test_ssd.py`` runs the recipe again and finds the shipped file t
 the kind of machine that made it.
 """
 
+import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
@@ -47,7 +48,8 @@ it again to reproduce the file, and `cvlib.experiments.pretrain_ssd.load()` to u
   {neg_ratio} hardest negatives per positive, plus smooth L1 on the positives' offsets, over the
   number of positives); Adam under a one-cycle learning rate (peak {lr}), batch {batch},
   {epochs} epochs, seed {seed}, `torch.use_deterministic_algorithms(True)`, 1 thread. Mean loss
-  per epoch: {losses}.
+  per epoch:
+  {losses}.
 - **Test**: on the {n_test} test images, every detection scoring at least {threshold}, NMS per
   class at IoU 0.45: COCO's **AP50 {map_50:.3f}**, AP75 {map_75:.3f}, AP@[.5:.95] {map:.3f}
   (`cvlib.detection.mean_average_precision`); AP50 per class: {per_class}.
@@ -100,7 +102,8 @@ def save(result, out=OUT):
         size=s.size, max_objects=s.max_objects, n_train=s.n_train, n_test=s.n_test, seed=s.seed,
         test_seed=s.seed + TEST_SEED_OFFSET, pos_iou=s.pos_iou, neg_iou=s.neg_iou,
         neg_ratio=s.neg_ratio, lr=s.lr, batch=s.batch_size, epochs=s.epochs,
-        losses=", ".join(f"{v:.3f}" for v in meta["history"]["loss"]),
+        losses=textwrap.fill(", ".join(f"{v:.3f}" for v in meta["history"]["loss"]), 94)
+        .replace("\n", "\n  "),
         threshold=s.score_threshold, **{k: meta["ap"][k] for k in ("map", "map_50", "map_75")},
         per_class=", ".join(f"{classes[k]} {v:.3f}" for k, v in meta["ap"]["ap_50"].items()),
         seconds=result.seconds, ms=1000 * result.seconds_per_image, machine=meta["machine"],
