@@ -13,7 +13,6 @@ from torchvision.models.detection._utils import BoxCoder
 from cvlib.data import TEST_SEED_OFFSET, shapes
 from cvlib.detection import (
     SSD_BOX_WEIGHTS,
-    anchor_boxes,
     decode_boxes,
     encode_boxes,
     label_anchors,
@@ -285,6 +284,17 @@ def test_the_recipe_gives_the_shipped_file_again(tmp_path):
             assert torch.equal(value, again["state_dict"][key]), key
 
 
-def test_anchor_boxes_of_the_model_are_square_and_centred_on_their_cells():
-    fine = anchor_boxes(16, 2, sizes=(6.0,), aspect_ratios=(1.0,))
-    torch.testing.assert_close(ssd_anchors(TinySSD.anchor_spec, 32)[:256], fine)
+def test_the_model_anchors_by_hand():
+    """Fine map: cells of 2 pixels, centres 1, 3, ..., 31; coarse: cells of 4, centres 2, .., 30."""
+    anchors = ssd_anchors(TinySSD.anchor_spec, 32)
+    assert len(anchors) == 16 * 16 + 8 * 8 * 2
+    expected = {
+        0: [-2.0, -2, 4, 4],  # fine cell (0, 0), centre (1, 1), 6 x 6
+        17: [0.0, 0, 6, 6],  # fine cell (1, 1), centre (3, 3)
+        255: [28.0, 28, 34, 34],  # fine cell (15, 15), centre (31, 31)
+        256: [-2.5, -2.5, 6.5, 6.5],  # coarse cell (0, 0), centre (2, 2), 9 x 9
+        257: [-4.0, -4, 8, 8],  # the same cell's 12 x 12 anchor
+        383: [24.0, 24, 36, 36],  # coarse cell (7, 7), centre (30, 30), 12 x 12
+    }
+    for index, box in expected.items():
+        assert anchors[index].tolist() == box, index
