@@ -1,4 +1,5 @@
-"""Object detection on small images: boxes, proposals, a box regressor, an R-CNN-style pipeline.
+"""Object detection on small images: boxes, proposals, a box regressor, an R-CNN-style pipeline
+and a one-stage (SSD-like) detector.
 
 - :mod:`cvlib.detection.boxes`: ``box_area``, ``box_iou``, ``encode_boxes``, ``decode_boxes``,
   ``nms``;
@@ -7,11 +8,14 @@
 - :mod:`cvlib.detection.rcnn`: train the crop classifier, detect, evaluate;
 - :mod:`cvlib.detection.metrics`: precision-recall curves, average precision, COCO's mAP;
 - :mod:`cvlib.detection.anchors`: anchor boxes at every feature cell (Faster R-CNN, SSD);
-- :mod:`cvlib.detection.roi`: RoI pooling by hand (Fast R-CNN).
+- :mod:`cvlib.detection.roi`: RoI pooling by hand (Fast R-CNN);
+- :mod:`cvlib.detection.ssd`: a one-stage detector's anchor labelling, loss with hard-negative
+  mining, training and decoding (SSD).
 
 The networks are :class:`cvlib.models.BoxRegressor` and :class:`cvlib.models.ProposalClassifier`;
-the chapter's measurements are :mod:`cvlib.experiments.regressor` and
-:mod:`cvlib.experiments.rcnn`.
+the one-stage detector is :class:`cvlib.models.ssd.TinySSD`; the chapter's measurements are
+:mod:`cvlib.experiments.regressor`, :mod:`cvlib.experiments.rcnn` and
+:mod:`cvlib.experiments.ssd`.
 """
 
 from .anchors import anchor_boxes, best_anchor_iou
@@ -26,9 +30,11 @@ from .proposals import crop_and_warp, label_proposals, sliding_window_proposals
 from .rcnn import detect, evaluate_detector, train_rcnn
 from .regressor import evaluate_regressor, localisation_loss, predict_boxes, train_regressor
 from .roi import roi_bins, roi_pool
+from .ssd import SSD_BOX_WEIGHTS, label_anchors, ssd_anchors, ssd_detect, ssd_loss, train_ssd
 
 __all__ = [
     "COCO_IOU_THRESHOLDS",
+    "SSD_BOX_WEIGHTS",
     "anchor_boxes",
     "average_precision",
     "best_anchor_iou",
@@ -40,6 +46,7 @@ __all__ = [
     "encode_boxes",
     "evaluate_detector",
     "evaluate_regressor",
+    "label_anchors",
     "label_proposals",
     "localisation_loss",
     "mean_average_precision",
@@ -49,6 +56,10 @@ __all__ = [
     "roi_bins",
     "roi_pool",
     "sliding_window_proposals",
+    "ssd_anchors",
+    "ssd_detect",
+    "ssd_loss",
     "train_rcnn",
     "train_regressor",
+    "train_ssd",
 ]

@@ -2,7 +2,8 @@
 
 ``NAME`` is ``course_cnn`` (the default), ``course_cnn_fashion`` (the same network on five
 clothing classes, :mod:`cvlib.experiments.pretrain_fashion`), ``shapes_cnn`` (chapter 12's
-shapes network, :mod:`cvlib.experiments.pretrain_shapes`) or one of the classic families
+shapes network, :mod:`cvlib.experiments.pretrain_shapes`), ``ssd_shapes`` (chapter 11's one-stage
+detector, :mod:`cvlib.experiments.pretrain_ssd`) or one of the classic families
 scaled to 28x28 (``lenet``, ``alexnet``, ``vgg``, ``nin``, ``googlenet``, ``resnet``,
 ``densenet``; ``families`` runs them all in turn).
 
@@ -37,7 +38,7 @@ from cvlib.data import class_subset, digits
 from cvlib.models import FAMILIES, CourseCNN
 from cvlib.train import deterministic, evaluate, fit, set_seed
 
-from . import families, pretrain_fashion, pretrain_shapes
+from . import families, pretrain_fashion, pretrain_shapes, pretrain_ssd
 from .common import SIZE, machine_stamp
 from .family_card import save_family
 from .settings import resolve
@@ -47,7 +48,7 @@ __all__ = ["DEFAULT_OUT", "FAMILY_DIR", "NAMES", "Result", "Settings", "main", "
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "models" / "weights" / "course_cnn.pt"
 FAMILY_DIR = DEFAULT_OUT.parent / "fashion"
 SOURCE_CLASSES = (0, 1, 2, 3, 4)  # the digits the course CNN is pretrained on
-NAMES = ("course_cnn", "course_cnn_fashion", "shapes_cnn", *FAMILIES, "families")
+NAMES = ("course_cnn", "course_cnn_fashion", "shapes_cnn", "ssd_shapes", *FAMILIES, "families")
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,8 @@ def main(argv=None):
         print(f"test accuracy {result.accuracy:.3f}; {result.seconds:.0f} s; wrote {out} "
               f"({out.stat().st_size / 1024:.0f} kB) and {pretrain_shapes.CARD_NAME}")  # fmt: skip
         return 0
+    if args.name == "ssd_shapes":
+        return _ssd_shapes(args)
     names = list(FAMILIES) if args.name == "families" else [args.name]
     epochs = {} if args.epochs is None else {"epochs": args.epochs}
     for name in names:
@@ -216,6 +219,18 @@ def _course_cnn_fashion(args):
         f"source accuracy {result.accuracy:.3f} on the 5,000 test images of its classes; "
         f"{result.seconds:.0f} s; wrote {out} ({out.stat().st_size / 1024:.0f} kB) and "
         f"{pretrain_fashion.CARD_NAME}"
+    )
+    return 0
+
+
+def _ssd_shapes(args):
+    epochs = {} if args.epochs is None else {"epochs": args.epochs}
+    result = pretrain_ssd.run(seed=args.seed, **epochs)
+    out = pretrain_ssd.save(result, args.out or pretrain_ssd.OUT)
+    print(
+        f"AP50 {result.ap['map_50']:.3f}, AP@[.5:.95] {result.ap['map']:.3f} on "
+        f"{len(result.test)} test images; {result.seconds:.0f} s; wrote {out} "
+        f"({out.stat().st_size / 1024:.0f} kB) and {pretrain_ssd.CARD_NAME}"
     )
     return 0
 
