@@ -10,7 +10,8 @@ ImageNet architectures accept torchvision's ``state_dict`` with ``strict=True`` 
   network, the course CNN and its shapes variant, small residual (post- and pre-activation)
   and plain networks, a small CNN with a choice of normalisation (batch, group, layer,
   instance, none), plain dense stacks;
-- localisation and detection: :class:`BoxRegressor`, :class:`ProposalClassifier`;
+- localisation and detection: :class:`BoxRegressor`, :class:`ProposalClassifier`, the one-stage
+  detector :class:`TinySSD` (its shapes weights ship);
 - segmentation: :class:`FCN`.
 """
 
@@ -46,6 +47,7 @@ from .resnet import (
 )
 from .shapes_cnn import ShapesCNN
 from .small import PreActBlock, SmallResNet, plain_small, preact_small, resnet_small
+from .ssd import TinySSD
 from .vgg import (
     VGG,
     make_layers,
@@ -78,6 +80,7 @@ __all__ = [
     "ResNet",
     "ShapesCNN",
     "SmallResNet",
+    "TinySSD",
     "alexnet",
     "course_cnn",
     "deep_mlp",
