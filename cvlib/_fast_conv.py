@@ -96,13 +96,13 @@ class FlatGrid:
         images[:, :, top : top + h, left : left + w] = a4.transpose(1, 0, 2, 3)
         return grid
 
-    def im2col(self, grid, length, buffer):
-        """``(C*kH*kW, length)`` im2col matrix of a chunk's grid: one contiguous copy per tap."""
-        taps = len(self.offsets)
-        cols = buffer[: self.c * taps * length].reshape(self.c, taps, length)
+    def im2col(self, grid, length, out):
+        """The ``(C*kH*kW, length)`` im2col matrix of a chunk's grid, written into ``out`` (of
+        that shape, C-contiguous): one contiguous copy per tap."""
+        cols = out.reshape(self.c, len(self.offsets), length)  # a view: `out` is contiguous
         for k, off in enumerate(self.offsets):
             cols[:, k] = grid[:, off : off + length]  # (C, length)
-        return cols.reshape(self.c * taps, length)
+        return out
 
 
 def conv2d(x4, w4, bias, win):
@@ -161,7 +161,7 @@ def conv2d_backward(dout4, x4, w4, win):
     """``(dx, dweight, dbias)`` of a stride-1 correlation, ``dout4 (N, C_out, H_out, W_out)``.
 
     Per chunk of images: ``dweight_chunk = dout_grid @ cols.T`` (one product with the im2col
-    matrix), and ``dcols = weight_mat.T @ dout_grid`` (a second product) added back tap by tap
+    matrix, which also sums ``dbias`` through a row of ones), and ``dcols = weight_mat.T @ dout_grid`` (a second product) added back tap by tap
     (col2im). The chunks' ``dweight`` and ``dbias`` are summed in the chunks' order.
     """
     flat = FlatGrid(x4.shape, win)
@@ -185,17 +185,23 @@ def _backward_chunks(flat, dout4, x4, w4, dx, chunks):
     taps = len(flat.offsets)
     w_mat_t = w4.reshape(c_out, -1).T  # (C*kH*kW, C_out)
     grid, dgrid = flat.grid("x grid", c, dx.dtype), flat.grid("dout grid", c_out, dx.dtype)
-    buffer = _buffer("backward cols", (c * taps * flat.step * flat.image,), dx.dtype)
-    dcols_buffer = _buffer("dcols", buffer.shape, dx.dtype)
+    size = c * taps * flat.step * flat.image
+    buffer = _buffer("backward cols", (size + flat.step * flat.image,), dx.dtype)
+    dcols_buffer = _buffer("dcols", (size,), dx.dtype)
     dx_grid = _buffer("dx grid", (c, flat.step * flat.image), dx.dtype)
     left, _, top, _ = flat.win.pads
     sums = []
     for n0, n1, length in chunks:
         flat.fill(grid, x4[n0:n1], at_pads=True)  # (C, step*H_pad*W_pad)
         d = flat.fill(dgrid, dout4[n0:n1], at_pads=False)[:, :length]  # (C_out, length)
-        dbias = dgrid[:, : (n1 - n0) * flat.image].sum(axis=1)  # (C_out,), zeros off dout
-        # the transposed product cols @ d.T is the faster orientation for BLAS
-        sums.append((n0, flat.im2col(grid, length, buffer) @ d.T, dbias))
+        # One product gives the weight and the bias gradients: below the im2col matrix, a row
+        # of ones, whose product with d.T sums dout over the chunk (d is zero off dout's pixels).
+        # The transposed product cols @ d.T is the faster orientation for BLAS.
+        cols = buffer[: (c * taps + 1) * length].reshape(c * taps + 1, length)
+        flat.im2col(grid, length, cols[:-1])
+        cols[-1] = 1
+        both = cols @ d.T  # (C*kH*kW + 1, C_out)
+        sums.append((n0, both[:-1], both[-1]))
         dcols = dcols_buffer[: c * taps * length].reshape(c * taps, length)
         np.matmul(w_mat_t, d, out=dcols)
         dcols = dcols.reshape(c, taps, length)  # (C, kH*kW, length)
