@@ -178,6 +178,12 @@ def _run_in_box(fn, args, kwargs, isolate, text):
     except BoxError as error:
         fail(f"Calling {text} could not be graded: {error}.")
     printed = answer.get("out", "")
+    added = [str(n) for n in answer.get("added", []) if isinstance(n, str)][:10]
+    if added:  # as :func:`cvlib.grading.checks.swapped` says it in the student's kernel
+        printed = (
+            "(Not defined in your notebook, so the reference version stands in for it in this "
+            f"test: {', '.join(f'`{name}`' for name in added)}.)\n" + printed
+        )
     if answer.get("cut"):
         printed += f"\n[... {answer['cut']} more characters printed by the call were cut here]\n"
     used = list(answer.get("args", []))
