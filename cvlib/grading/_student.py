@@ -15,7 +15,8 @@ import warnings
 
 import numpy as np
 
-from .remote import BoxError, is_remote, student_line
+from .proxies import student_line
+from .remote import BoxError, is_remote
 from .tripwires import LibraryCall
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

@@ -8,7 +8,8 @@ an optimiser) stays there. :func:`cvlib.grading.box_helpers.references` sends th
 to those last checks, after every other answer's check has run: no answer can find them in the
 box and hand its work to them. Each mirrors cvlib's implementation (``cvlib.models.LeNet5``,
 ``cvlib.train.train_one_epoch``, ``cvlib.augment``, ``cvlib.train.transfer``), which the box does
-not have; ``tests/test_trusted_torch.py`` checks that they agree. Imports torch only.
+not have; ``tests/test_trusted_torch.py`` checks that they agree. Imports torch only; it is not
+imported as a module but sent as source (:func:`cvlib.grading.box_helpers.references_source`).
 """
 
 import torch
@@ -40,25 +41,16 @@ class LeNet5(nn.Module):
         return self.classifier(torch.flatten(self.features(x), 1))
 
 
-def LeNet(num_classes=10):  # noqa: N802 (the assignment's class name)
+def LeNet(num_classes=10):  # the assignment's class name
     """Assignment 3's ``LeNet``."""
     return LeNet5(num_classes)
 
 
 def train_one_epoch(model, loader, optimizer, loss_fn):
-    """Assignment 3's ``train_one_epoch`` (``cvlib.train.train_one_epoch``'s mean loss)."""
-    model.train()
-    total, seen = 0.0, 0
-    for images, labels in loader:
-        loss = loss_fn(model(images), labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * len(labels)
-        seen += len(labels)
-    if seen == 0:
-        raise ValueError("`loader` yielded no batches; is the data set empty?")
-    return total / seen
+    """Assignment 3's ``train_one_epoch``: the mean loss of ``cvlib.train.train_one_epoch``,
+    whose source :func:`cvlib.grading.box_helpers.references_source` puts before this module's
+    as ``_cvlib_train_one_epoch`` (the training loop has one home, ``cvlib.train``)."""
+    return _cvlib_train_one_epoch(model, loader, optimizer, loss_fn, "cpu", progress=False)[0]  # noqa: F821
 
 
 def evaluate(model, loader):
@@ -72,7 +64,7 @@ def evaluate(model, loader):
     return correct / seen
 
 
-def BoxNet():  # noqa: N802 (the assignment's class name)
+def BoxNet():  # the assignment's class name
     """Assignment 5's ``BoxNet`` as its text describes it (``reference_box_net``)."""
     blocks = []
     for c_in, c_out in ((3, 16), (16, 32), (32, 64)):

@@ -37,7 +37,9 @@ def state(model):
 
 def parameters(model):
     """``[(name, tensor, requires_grad), ...]`` of the network's parameters, in order."""
-    return [(name, p.detach().clone(), bool(p.requires_grad)) for name, p in model.named_parameters()]
+    return [
+        (name, p.detach().clone(), bool(p.requires_grad)) for name, p in model.named_parameters()
+    ]
 
 
 def training(model):
@@ -87,8 +89,9 @@ class CourseCNN(nn.Module):
 
 
 def network(kind, weights, trainable=None, train=False):
-    """A network of the grader's (``"batchnorm"``, ``"dropout"``: the tiny ones; ``"course_cnn"``)
-    with the grader's ``weights`` (a state dict), ``trainable`` (names -> requires_grad) and mode."""
+    """A network of the grader's (``"batchnorm"``, ``"dropout"``: the tiny ones;
+    ``"course_cnn"``) with the grader's ``weights`` (a state dict), ``trainable`` (names ->
+    requires_grad) and mode."""
     if kind == "course_cnn":
         model = CourseCNN(num_classes=len(weights["head.bias"]))
     else:

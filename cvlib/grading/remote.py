@@ -18,23 +18,14 @@ the verdict stay here, in the grader's process, which the student's code cannot 
 import os
 import re
 import secrets
-import sys
 import time
 
 import zmq
 
-from .proxies import RemoteFunction, RemoteObject, as_exception, is_data, is_remote, student_line
+from .proxies import RemoteFunction, RemoteObject, as_exception, is_data, is_network, is_remote
 from .wire import Callback, Handle, RemoteError, WireError, dumps, from_text, loads, to_text
 
-__all__ = [
-    "Box",
-    "BoxError",
-    "RemoteFunction",
-    "RemoteObject",
-    "is_remote",
-    "source",
-    "student_line",
-]
+__all__ = ["Box", "BoxError", "RemoteFunction", "RemoteObject", "is_remote", "source"]
 
 _REPLY = re.compile(r"'([A-Za-z0-9+/=]*)'")
 
@@ -77,7 +68,6 @@ class Box:
         self.interrupt, self.alive = interrupt, alive
         self._callbacks, self._depth, self._deadline, self._named = {}, 0, 0.0, {}
         self._next_callback = self._seq = 0
-        self.defined = {}  # the grader's helpers sent into this box: label -> {name: proxy}
         self._channel = self._listening = None
         self._poller = zmq.Poller()
         self._poller.register(client.shell_channel.socket, zmq.POLLIN)
@@ -344,12 +334,8 @@ class Box:
         class), containers element by element."""
         if isinstance(value, RemoteObject):
             return value.handle
-        torch = sys.modules.get("torch")
-        if torch is not None and isinstance(value, torch.nn.Module):
-            raise TypeError(
-                "a network of the grader's does not cross into the box (the check builds it "
-                "there: cvlib.grading.box_torch)"
-            )
+        if is_network(value):  # the checks build networks in the box (box_torch)
+            raise TypeError("a network of the grader's does not cross into the box")
         if isinstance(value, tuple) and hasattr(type(value), "_fields"):
             self._named[type(value).__name__] = type(value)
             return type(value)._make(self._outgoing(v, callbacks) for v in value)
@@ -373,13 +359,6 @@ class Box:
         answer = self.request({"op": "exec", "source": source, "label": label})
         return answer.get("error")
 
-    def show(self, source, label="<test cell>", limit=20_000):
-        """Run ``source`` in the notebook's namespace: (its exception or None, what it printed,
-        at most ``limit`` characters)."""
-        answer = self.request({"op": "exec", "source": source, "label": label, "limit": limit})
-        printed = answer.get("out", "")
-        return answer.get("error"), printed if isinstance(printed, str) else ""
-
     def get(self, name=None, target=None, attr=None, item=None):
         """A name of the notebook, or an attribute or item of a proxy's object: data or a proxy."""
         request = {"op": "get"}
@@ -392,22 +371,6 @@ class Box:
         if "error" in answer:
             raise as_exception(answer["error"])
         return answer["value"]
-
-    def define(self, source, names, label):
-        """Run the grader's helper ``source`` in a private namespace of the box (once per
-        ``label``); ``{name: proxy}`` of the ``names`` it defines."""
-        if label not in self.defined:
-            answer = self.request(
-                {"op": "define", "source": source, "names": list(names), "label": label}
-            )
-            value = answer.get("value")
-            if answer.get("error") is not None or not isinstance(value, dict):
-                why = getattr(answer.get("error"), "message", "no answer")
-                raise BoxError(f"{self.label} could not set up the grader's {label}: {why}")
-            if sorted(value) != sorted(names) or not all(is_remote(v) for v in value.values()):
-                raise BoxError(f"{self.label} answered with something that is not {label}")
-            self.defined[label] = value
-        return self.defined[label]
 
     def call(self, target, args=(), kwargs=None, isolate=None):
         """Call a proxy's function with ``args``/``kwargs`` (plain data or proxies) while the

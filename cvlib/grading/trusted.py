@@ -220,8 +220,11 @@ class TrustedNotebook:
     def show(self, source):
         """Run the display line ``source`` in the student's own kernel and print what it printed
         there; its exception (the student's code failed there) fails the cell."""
-        error, printed = self._kernel().show(source)
-        print(printed, end="")
+        answer = self._kernel().request(
+            {"op": "exec", "source": source, "label": "<test cell>", "limit": MAX_OUTPUT}
+        )
+        error, printed = answer.get("error"), answer.get("out", "")
+        print(printed if isinstance(printed, str) else "", end="")
         if error is not None:
             raise error
 

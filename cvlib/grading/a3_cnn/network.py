@@ -199,9 +199,7 @@ def _traced(run, model, x, text):
         result = run.call([("model", model), ("x", x)], fn=tools(model.box).trace, text=text)
         ok = isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], list)
         steps = result[1] if ok else []
-        if not all(
-            isinstance(s, tuple) and len(s) == 2 and isinstance(s[1], tuple) for s in steps
-        ):
+        if not all(isinstance(s, tuple) and len(s) == 2 and isinstance(s[1], tuple) for s in steps):
             steps = []
         return (result[0] if ok else result), steps
     trace = _Trace(len(x))

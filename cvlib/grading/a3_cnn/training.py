@@ -203,6 +203,22 @@ def _evaluate_hint(got, expected, examples, batch_mean):
     return ""
 
 
+def _evaluate_in_box(run, fn, model, loader, text, modes):
+    """Run the student's evaluation in its box on a copy of ``model`` (training mode) and of
+    ``loader``'s batches; the modes it ran the copy in go into ``modes``, the copy's weights
+    afterwards into ``model``. Returns the result."""
+    __tracebackhide__ = True
+    helpers = tools(fn.box)
+    box_model = helpers.network("dropout", model.state_dict(), None, True)
+    recorder = helpers.record_modes(box_model)
+    box_loader = helpers.loader(list(loader.dataset.tensors), loader.batch_size)
+    got = run.call([("model", box_model), ("loader", box_loader)], text=text)
+    with run.student_code(f"reading the modes {text} ran the model in"):
+        modes.extend(bool(m) for m in helpers.modes(recorder))
+    weights_from_box(run, box_model, model, text)
+    return got
+
+
 def check_evaluate(fn, seed=None):
     """Check ``fn(model, loader) -> accuracy`` (a float in [0, 1], model in eval mode)."""
     __tracebackhide__ = True
@@ -233,14 +249,7 @@ def check_evaluate(fn, seed=None):
     before = copy.deepcopy(model.state_dict())
     text = f"{run.name}(model, loader)"
     if is_remote(fn):  # the same network (training mode) and batches, in the box
-        helpers = tools(fn.box)
-        box_model = helpers.network("dropout", model.state_dict(), None, True)
-        recorder = helpers.record_modes(box_model)
-        box_loader = helpers.loader([x, y], loader.batch_size)
-        got = run.call([("model", box_model), ("loader", box_loader)], text=text)
-        with run.student_code(f"reading the modes {text} ran the model in"):
-            modes.extend(bool(m) for m in helpers.modes(recorder))
-        weights_from_box(run, box_model, model, text)
+        got = _evaluate_in_box(run, fn, model, loader, text, modes)
     else:
         hook = model.register_forward_pre_hook(record_mode)
         try:
