@@ -26,7 +26,9 @@ def is_module(obj):
 
 
 def seed(value):
-    """Seed the box's torch (as the notebook's ``torch.manual_seed``)."""
+    """Seed the box's torch and keep it on one thread, as the notebook's first cell does
+    (``torch.manual_seed``, ``torch.set_num_threads(1)``; the box runs only its imports)."""
+    torch.set_num_threads(1)
     torch.manual_seed(value)
 
 
