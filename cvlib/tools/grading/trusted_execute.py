@@ -83,8 +83,9 @@ class AnswersBox:
         if self.boxed:
             hidden = mask_paths(self.assignment.hidden, self.assignment.allowed)
             spec["metadata"]["kernel_provisioner"]["config"]["hidden"] = hidden
-        else:
-            del spec["metadata"]
+        else:  # a plain kernel, on one thread as the boxed one (kernel_env): a thread count
+            del spec["metadata"]  # of its own would round a training step differently
+            spec["env"] = {"OMP_NUM_THREADS": "1"}
         return KernelSpec(resource_dir=self.folder, **spec)
 
     def _start(self):
