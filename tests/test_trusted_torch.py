@@ -44,6 +44,14 @@ def _stand_ins():
 refs = _stand_ins()
 
 
+@pytest.fixture(autouse=True)
+def _threads():
+    """box_torch.network puts torch on one thread (as in the box): give the others theirs back."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
 def _same_state(a, b):
     sa, sb = a.state_dict(), b.state_dict()
     return list(sa) == list(sb) and all(torch.equal(sa[k], sb[k]) for k in sa)
