@@ -29,6 +29,7 @@ NUMPY_HELPERS = ("torch", "torchvision", "scipy", "skimage", "sklearn", "pandas"
 # What could do a PyTorch answer's work (a network, a training loop, an augmentation, IoU and NMS,
 # or the data: cvlib's digits and shapes): none of it is in the box of assignments 3 to 5.
 TORCH_HELPERS = ("torchvision", "cvlib", "scipy", "skimage", "sklearn")
+TORCH_PRELOAD = ("torch", "torch.optim", "torch._dynamo")
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,10 @@ class Assignment:
     ``hidden``: modules (``"torch"``, ``"cvlib"``, ``"cvlib.conv"``) absent from the box;
     ``allowed``: submodules of those that stay (``"cvlib.kernels"``); ``trusted``: grade ids
     of the test cells decided in the grader's process (None: every test cell); ``files``:
-    the files besides the notebook that a submission may bring (names, no folders).
+    the files besides the notebook that a submission may bring (names, no folders);
+    ``preload``: modules the box imports before the answers run, so that no answer can break
+    what the grader's checks load there later (torch's optimisers import its compiler on first
+    use, which a module planted in ``sys.modules`` can break).
     """
 
     name: str
@@ -47,6 +51,7 @@ class Assignment:
     allowed: tuple = ()
     trusted: frozenset | None = None
     files: tuple = ()
+    preload: tuple = ()
 
     def decides(self, grade_id):
         """True if the grader decides the test cell ``grade_id`` outside the kernel."""
@@ -63,9 +68,9 @@ ASSIGNMENTS = {
             allowed=("cvlib.kernels",),
         ),
         Assignment("a2_backprop", "a2_backprop", hidden=(*NUMPY_HELPERS, "cvlib")),
-        Assignment("a3_cnn", "a3_cnn", hidden=TORCH_HELPERS),
-        Assignment("a4_transfer", "a4_transfer", hidden=TORCH_HELPERS),
-        Assignment("a5_detection", "a5_detection", hidden=TORCH_HELPERS),
+        Assignment("a3_cnn", "a3_cnn", hidden=TORCH_HELPERS, preload=TORCH_PRELOAD),
+        Assignment("a4_transfer", "a4_transfer", hidden=TORCH_HELPERS, preload=TORCH_PRELOAD),
+        Assignment("a5_detection", "a5_detection", hidden=TORCH_HELPERS, preload=TORCH_PRELOAD),
         Assignment(
             "a6_capstone",
             "a6_capstone",

@@ -107,6 +107,8 @@ class AnswersBox:
             )
             if not self.boxed:
                 box.run(_refuse_imports(self.assignment), "<grader>")
+            if self.assignment.preload:  # loaded before any student code can break its loading
+                box.run("import " + ", ".join(self.assignment.preload), "<grader>")
             self._trusted = TrustedNotebook(self.cells, box, self.kernel)
         except Exception as error:  # reported on every trusted test cell
             self.error = error
