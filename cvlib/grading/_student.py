@@ -15,7 +15,8 @@ import warnings
 
 import numpy as np
 
-from .remote import BoxError, is_remote, student_line
+from .proxies import student_line
+from .remote import BoxError, is_remote
 from .tripwires import LibraryCall
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -178,6 +179,12 @@ def _run_in_box(fn, args, kwargs, isolate, text):
     except BoxError as error:
         fail(f"Calling {text} could not be graded: {error}.")
     printed = answer.get("out", "")
+    added = [str(n) for n in answer.get("added", []) if isinstance(n, str)][:10]
+    if added:  # as :func:`cvlib.grading.checks.swapped` says it in the student's kernel
+        printed = (
+            "(Not defined in your notebook, so the reference version stands in for it in this "
+            f"test: {', '.join(f'`{name}`' for name in added)}.)\n" + printed
+        )
     if answer.get("cut"):
         printed += f"\n[... {answer['cut']} more characters printed by the call were cut here]\n"
     used = list(answer.get("args", []))

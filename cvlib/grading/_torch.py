@@ -10,19 +10,76 @@ import torch
 from torch import nn
 
 from ._student import call, fail
+from .box_helpers import tools
+from .remote import is_remote
+
+
+def is_module(value):
+    """True for a torch network, here or in a box (asked there: the proxy's handle only says
+    what the box claims its type is called)."""
+    if is_remote(value):
+        return tools(value.box).is_module(value) is True
+    return isinstance(value, nn.Module)
+
+
+def type_name(value):
+    """The type's name of a value, here or in a box (for messages)."""
+    return value.handle.kind if is_remote(value) else type(value).__name__
 
 
 def build(run, model_fn, kwargs=None):
     """``model_fn(**kwargs)`` called safely; fail unless it gives an ``nn.Module``."""
     __tracebackhide__ = True
     model = run.call([], kwargs or {}, fn=model_fn)
-    if not isinstance(model, nn.Module):
+    if not is_module(model):
         what = run.text([], kwargs)
         run.fail(
-            f"{what} should give a torch.nn.Module, but gave {type(model).__name__}. Did you "
+            f"{what} should give a torch.nn.Module, but gave {type_name(model)}. Did you "
             "subclass nn.Module?"
         )
     return model
+
+
+def parameters_of(run, model, text):
+    """``[(name, tensor, requires_grad), ...]`` of a network's parameters, here or in a box
+    (read back as data)."""
+    __tracebackhide__ = True
+    with run.student_code(f"reading the parameters of {text}"):
+        if is_remote(model):
+            listed = tools(model.box).parameters(model)
+        else:
+            listed = [(n, p.detach(), p.requires_grad) for n, p in model.named_parameters()]
+    ok = isinstance(listed, list) and all(
+        isinstance(item, tuple)
+        and len(item) == 3
+        and isinstance(item[0], str)
+        and isinstance(item[1], torch.Tensor)
+        and isinstance(item[2], bool)
+        for item in listed
+    )
+    if not ok:
+        run.fail(f"the parameters of {text} could not be read back from the grader's box.")
+    return listed
+
+
+def weights_from_box(run, model, into, text):
+    """Load the weights of the network ``model`` (in a box) into the grader's copy ``into``; fail
+    unless they fit it (the answer replaced or reshaped the network's layers)."""
+    __tracebackhide__ = True
+    with run.student_code(f"reading the weights of {text}"):
+        state = tools(model.box).state(model)
+    try:
+        if not isinstance(state, dict) or not all(
+            isinstance(v, torch.Tensor) for v in state.values()
+        ):
+            raise TypeError("not a state dict of tensors")
+        into.load_state_dict(state)
+    except (TypeError, RuntimeError, ValueError) as error:
+        run.fail(
+            f"After {text} the network's weights no longer fit it ({error}): train the model "
+            "you were given in place, without replacing or reshaping its layers."
+        )
+    return into
 
 
 def forward(model, x, text, recipe=None):
@@ -115,6 +172,30 @@ class Backpropagated:
 
     def remove(self):
         self.handle.remove()
+
+
+def train_in_box(run, box_model, args, data, text, isolate):
+    """:func:`train_answer` in a box: the check's network ``box_model`` and ``data`` (a counted
+    data set, both in the box) go to the student's training function with ``isolate``'s
+    stand-ins; fail if it trained on more images than it read."""
+    __tracebackhide__ = True
+    helpers = tools(box_model.box)
+    counter = helpers.backpropagated(box_model)
+    helpers.seed(0)
+    run.call(args, text=text, isolate=isolate)
+    with run.student_code(f"counting the images {text} trained on"):
+        counted = helpers.counts(counter, data)
+    if not (
+        isinstance(counted, tuple) and len(counted) == 2 and all(type(n) is int for n in counted)
+    ):
+        run.fail(f"After {text} the grader could not count the images it trained on.")
+    count, read = counted
+    if count > read:
+        run.fail(
+            f"{text} trained the model on {count:,} images but read only {read:,} "
+            "from the data it was given: train on those images only (other digits, or the "
+            "test images, are not part of the task)."
+        )
 
 
 def train_answer(run, model, args, data, text):

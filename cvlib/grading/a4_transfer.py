@@ -20,9 +20,22 @@ import torch
 from torch import nn
 
 from ._student import fail, reference
-from ._torch import Backpropagated, CountedData, forward, tensor_result, train_answer
+from ._torch import (
+    Backpropagated,
+    CountedData,
+    forward,
+    is_module,
+    parameters_of,
+    tensor_result,
+    train_answer,
+    train_in_box,
+    type_name,
+    weights_from_box,
+)
 from .a3_cnn import heldout_accuracy
+from .box_helpers import references, tools
 from .checks import Run
+from .remote import is_remote
 from .tripwires import AUGMENTATIONS, CVLIB_TRAINING, DATA
 
 TARGET_CLASSES = (5, 6, 7, 8, 9)
@@ -168,21 +181,21 @@ def _check_prepared(run, got, expected, original, text, k, n):
             f"{text}: the model maps a (2, 1, 28, 28) batch to {tuple(out.shape)}, expected "
             f"(2, {k}). Replace the head with nn.Linear(64, {k})."
         )
-    got_params = dict(got.named_parameters())
-    want_params = dict(expected.named_parameters())
+    got_params = {name: (p, grad) for name, p, grad in parameters_of(run, got, text)}
+    want_params = {name: (p.detach(), p.requires_grad) for name, p in expected.named_parameters()}
     if sorted(got_params) != sorted(want_params):
         run.fail(
             f"{text}: the model's parameters are {sorted(got_params)}, expected "
             f"{sorted(want_params)}. Replace `model.head` and keep everything else."
         )
-    for key, p in got_params.items():
-        if key.startswith("features.") and not torch.equal(p.detach(), original[key]):
+    for key, (p, _) in got_params.items():
+        if key.startswith("features.") and not torch.equal(p, original[key]):
             run.fail(
                 f"{text} changed the pretrained weights `{key}`: keep the base as it is, only "
                 "the head is new."
             )
-    trainable = sorted(k_ for k_, p in got_params.items() if p.requires_grad)
-    want = sorted(k_ for k_, p in want_params.items() if p.requires_grad)
+    trainable = sorted(k_ for k_, (_, grad) in got_params.items() if grad)
+    want = sorted(k_ for k_, (_, grad) in want_params.items() if grad)
     if trainable != want:
         run.fail(
             f"{text}: the trainable parameters are {trainable}, expected {want}: the last {n} "
@@ -190,6 +203,12 @@ def _check_prepared(run, got, expected, original, text, k, n):
             "the order model.modules() lists them), and nothing else."
             + _trainable_hint(trainable, got_params)
         )
+
+
+def _in_box(box, model):
+    """A copy of the course CNN ``model`` (weights, trainable parameters, mode) in ``box``."""
+    trainable = {name: p.requires_grad for name, p in model.named_parameters()}
+    return tools(box).network("course_cnn", model.state_dict(), trainable, model.training)
 
 
 def check_prepare_transfer(fn, hidden=False):
@@ -210,9 +229,11 @@ def check_prepare_transfer(fn, hidden=False):
         text = f"{run.name}(load_pretrained(), num_classes={k}, n_trainable={n})"
         pretrained = transfer.load_pretrained()
         original = {key: v.clone() for key, v in pretrained.state_dict().items()}
+        if is_remote(fn):  # the same pretrained network, built in the box
+            pretrained = _in_box(fn.box, pretrained)
         got = run.call([("model", pretrained), ("num_classes", k), ("n_trainable", n)], text=text)
-        if not isinstance(got, nn.Module):
-            run.fail(f"{text} should return the model, but returned {type(got).__name__}.")
+        if not is_module(got):
+            run.fail(f"{text} should return the model, but returned {type_name(got)}.")
         expected = transfer.replace_head(transfer.load_pretrained(), k)
         transfer.unfreeze_last(expected, n)
         _check_prepared(run, got, expected, original, text, k, n)
@@ -316,9 +337,22 @@ def check_fine_tuning(fn, threshold=0.75, margin=0.02):
     images, labels = _few_shot()
     torch.manual_seed(0)
     finetuned = isolate["prepare_transfer"](transfer.load_pretrained(), 5, 3)
-    data = CountedData(images, labels)
     text = f"{run.name}(prepare_transfer(load_pretrained(), 5, 3), train_set)"
-    train_answer(run, finetuned, [("model", finetuned), ("train_set", data)], data, text)
+    if is_remote(fn):  # fine-tuned in the box from the same network and images, scored here
+        box, stand_ins = fn.box, references(fn.box)
+        box_model = _in_box(box, finetuned)
+        box_data = tools(box).counted(images, labels)
+        isolate = {
+            name: getattr(stand_ins, name)
+            for name in ("hflip", "adjust_brightness", "random_crop", "prepare_transfer")
+        }
+        isolate["A"] = {"Augmented": stand_ins.Augmented}  # cvlib.augment's wrapper only
+        args = [("model", box_model), ("train_set", box_data)]
+        train_in_box(run, box_model, args, box_data, text, isolate)
+        weights_from_box(run, box_model, finetuned, text)
+    else:
+        data = CountedData(images, labels)
+        train_answer(run, finetuned, [("model", finetuned), ("train_set", data)], data, text)
     scratch = scratch_baseline(images, labels)
     print("from scratch: CourseCNN(num_classes=5) trained by the grader on the same 50 images")
     check_transfer_result(finetuned, scratch, threshold, margin, heldout=False)

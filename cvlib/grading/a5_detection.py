@@ -9,9 +9,18 @@ import torch
 from torch import nn
 
 from ._student import call, fail, reference
-from ._torch import Backpropagated, CountedData, build, train_answer
+from ._torch import (
+    Backpropagated,
+    CountedData,
+    build,
+    train_answer,
+    train_in_box,
+    weights_from_box,
+)
+from .box_helpers import references, tools
 from .checks import Run
 from .heldout import heldout_shapes
+from .remote import is_remote
 from .tripwires import BOXES, CVLIB_TRAINING, DATA, NETWORKS
 
 OWN_TENSOR_CODE = "this answer asks for your own code (torch's tensor operations are fine)"
@@ -354,12 +363,18 @@ def check_box_training(fn, threshold=0.6, size=32):
     )
     torch.manual_seed(0)
     model = reference_box_net()
-    train_answer(
-        run,
-        model,
-        [("model", model), ("train_loader", loader)],
-        data,
-        f"{run.name}(BoxNet(), train_loader)",
-    )
+    text = f"{run.name}(BoxNet(), train_loader)"
+    if is_remote(fn):  # trained in the box from the same weights and batches, scored here
+        helpers, stand_ins = tools(fn.box), references(fn.box)
+        box_model = stand_ins.BoxNet()
+        helpers.load(box_model, model.state_dict())
+        box_data = helpers.counted(shapes.images, shapes.first_boxes() / size)
+        box_loader = helpers.loader(box_data, 32, True, 0)
+        isolate = {"BoxNet": stand_ins.BoxNet, "box_iou": boxes.box_iou}
+        args = [("model", box_model), ("train_loader", box_loader)]
+        train_in_box(run, box_model, args, box_data, text, isolate)
+        weights_from_box(run, box_model, model, text)
+    else:
+        train_answer(run, model, [("model", model), ("train_loader", loader)], data, text)
     check_box_regressor(model, threshold, heldout=False, size=size)
     return model

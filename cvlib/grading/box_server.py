@@ -14,6 +14,9 @@ as ``__cvlib_box__.reply`` (base64 text again). A request names what to do:
   arguments; the reply carries the result, the arguments as the call left them (in-place
   changes show), what the call printed (cut at :data:`MAX_PRINT` characters), its exception
   and the out-of-reach modules it tried (even where the student's code caught the refusal);
+- ``define``: run the grader's own helper source (:mod:`cvlib.grading.box_torch`) in a private
+  namespace of its own, not the notebook's, and hand back the names asked for (handles): the
+  tools that build networks, loaders and optimisers here, for the checks of assignments 3 to 5;
 - ``release``: forget objects kept here;
 - ``ping``: nothing (the grader checks that the channel below works).
 
@@ -47,6 +50,7 @@ _idents = {}  # id(object) -> handle id, so an object kept twice has one handle
 reply = ""
 _channel = None  # the grader's socket while listen() runs
 _refused = []  # the out-of-reach modules the current call tried to use
+_added = []  # the stand-ins the current call got for names the notebook does not define
 
 
 def _namespace():
@@ -156,6 +160,8 @@ def _swapped(fn, isolate):
             if name == own:
                 continue
             saved[name] = space.get(name, missing)
+            if saved[name] is missing:
+                _added.append(name)
             space[name] = _stubs(callback, name)
         yield
     finally:
@@ -172,6 +178,7 @@ def _call(request):
     out = io.StringIO()
     result, error = None, None
     del _refused[:]
+    del _added[:]
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             with warnings.catch_warnings():
@@ -188,6 +195,7 @@ def _call(request):
         "out": out.getvalue()[:MAX_PRINT],
         "cut": max(0, len(out.getvalue()) - MAX_PRINT),
         "refused": [list(pair) for pair in sorted(set(_refused))],
+        "added": list(_added),
     }
 
 
@@ -217,7 +225,16 @@ def _exec(request):
             exec(code, _namespace())
     except BaseException as caught:
         error = caught if isinstance(caught, Exception) else RuntimeError(repr(caught))
-    return {"error": error, "out": out.getvalue()[:MAX_PRINT]}
+    limit = request.get("limit", MAX_PRINT)
+    limit = min(limit, 100_000) if type(limit) is int else MAX_PRINT
+    return {"error": error, "out": out.getvalue()[:limit]}
+
+
+def _define(request):
+    """Run the grader's helper source in a fresh namespace; the names asked for (handles)."""
+    space = {"__name__": "__cvlib_helpers__", "__builtins__": builtins}
+    exec(compile(request["source"], request.get("label", "<the grader's helpers>"), "exec"), space)
+    return {"value": {name: space[name] for name in request["names"]}}
 
 
 def _handle(request):
@@ -230,6 +247,8 @@ def _handle(request):
             return _call(request)
         if op == "get":
             return {"value": _get(request)}
+        if op == "define":
+            return _define(request)
         if op == "release":
             for ident in request["ids"]:
                 _idents.pop(id(_objects.pop(ident, None)), None)

@@ -155,8 +155,9 @@ class Run:
             yield
         except GradingFailure:
             raise
-        except Exception as error:
-            message = f"{what} raised {type(error).__name__}: {error}."
+        except Exception as error:  # here, or in the box (a RemoteError says its kind)
+            kind = getattr(error, "kind", type(error).__name__)
+            message = f"{what} raised {kind}: {getattr(error, 'message', error)}."
         else:
             return
         self.fail(message)

@@ -7,6 +7,7 @@ only ever hold the handle and the box: what their methods return is data or anot
 
 import builtins
 import re
+import sys
 
 from .wire import RemoteError
 
@@ -69,6 +70,12 @@ def is_data(value):
     import numpy as np
 
     return isinstance(value, (np.ndarray, np.generic)) or type(value).__module__.startswith("torch")
+
+
+def is_network(value):
+    """True for a torch network (which stays on the side that built it)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.nn.Module)
 
 
 def as_exception(error):

@@ -22,18 +22,10 @@ import time
 
 import zmq
 
-from .proxies import RemoteFunction, RemoteObject, as_exception, is_data, is_remote, student_line
+from .proxies import RemoteFunction, RemoteObject, as_exception, is_data, is_network, is_remote
 from .wire import Callback, Handle, RemoteError, WireError, dumps, from_text, loads, to_text
 
-__all__ = [
-    "Box",
-    "BoxError",
-    "RemoteFunction",
-    "RemoteObject",
-    "is_remote",
-    "source",
-    "student_line",
-]
+__all__ = ["Box", "BoxError", "RemoteFunction", "RemoteObject", "is_remote", "source"]
 
 _REPLY = re.compile(r"'([A-Za-z0-9+/=]*)'")
 
@@ -328,6 +320,8 @@ class Box:
         of callbacks."""
         if isinstance(tree, dict):
             return {k: self._callbacks_of(v, callbacks, f"{name}.{k}") for k, v in tree.items()}
+        if isinstance(tree, RemoteObject):  # something kept in the box stands in itself
+            return tree.handle
         if not callable(tree):
             raise TypeError(f"`isolate` values must be functions or dicts of them, got {tree!r}")
         self._next_callback += 1
@@ -340,6 +334,8 @@ class Box:
         class), containers element by element."""
         if isinstance(value, RemoteObject):
             return value.handle
+        if is_network(value):  # the checks build networks in the box (box_torch)
+            raise TypeError("a network of the grader's does not cross into the box")
         if isinstance(value, tuple) and hasattr(type(value), "_fields"):
             self._named[type(value).__name__] = type(value)
             return type(value)._make(self._outgoing(v, callbacks) for v in value)

@@ -17,8 +17,10 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from .._torch import build, forward
+from .._torch import build, forward, parameters_of
+from ..box_helpers import tools
 from ..checks import Run
+from ..remote import is_remote
 from ..tripwires import NETWORKS
 
 OWN_NETWORK = "this answer asks for your own network (torch.nn's layers and functions are fine)"
@@ -101,12 +103,12 @@ def _check_stages(run, steps, text, k):
         )
 
 
-def _weights(model, k):
-    """LeNet's ten weight tensors taken from the student's model by their shapes, or None."""
+def _weights(params, k):
+    """LeNet's ten weight tensors taken from the student's parameters (tensors, in order) by
+    their shapes, or None."""
     shapes = [(6, 1, 5, 5), (6,), (16, 6, 5, 5), (16,), (120, 400), (120,), (84, 120), (84,)]
     shapes += [(k, 84), (k,)]
     found = []
-    params = [p.detach() for p in model.parameters()]
     for shape in shapes:
         same = [p for p in params if tuple(p.shape) == shape]
         flipped = [p.T for p in params if p.ndim == 2 and tuple(p.shape) == shape[::-1]]
@@ -160,11 +162,12 @@ def _check_computation(run, model, text, k):
     """The student's output must be LeNet-5's, recomputed from the student's own weights."""
     __tracebackhide__ = True
     x = torch.rand(4, 1, 32, 32)
-    got = forward(model, x, text, run.recipe)
-    w = _weights(model, k)
+    got = forward(model, x, text, run.recipe).detach()
+    w = _weights([p for _, p, _ in parameters_of(run, model, text)], k)
     if w is None:  # weights laid out in some other way: check the activations only
         zero = forward(model, torch.zeros_like(x), text, run.recipe)
-        if torch.allclose(forward(model, 2 * x, text, run.recipe), 2 * got - zero, 1e-3, 1e-4):
+        doubled = forward(model, 2 * x, text, run.recipe).detach()
+        if torch.allclose(doubled, 2 * got - zero.detach(), 1e-3, 1e-4):
             run.fail(
                 f"{text} computes a linear function of the image: out(2 * x) equals "
                 f"2 * out(x) - out(black image) for every x.\nHint: {_WRONG[4][1]}"
@@ -188,6 +191,26 @@ def _check_computation(run, model, text, k):
     )
 
 
+def _traced(run, model, x, text):
+    """``(model(x), steps)``: the output without gradients and the traced stages, computed
+    where the network is (here, or in its box, where the trace runs too)."""
+    __tracebackhide__ = True
+    if is_remote(model):
+        result = run.call([("model", model), ("x", x)], fn=tools(model.box).trace, text=text)
+        ok = isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], list)
+        steps = result[1] if ok else []
+        if not all(isinstance(s, tuple) and len(s) == 2 and isinstance(s[1], tuple) for s in steps):
+            steps = []
+        return (result[0] if ok else result), steps
+    trace = _Trace(len(x))
+
+    def traced(x):
+        with torch.no_grad(), trace:
+            return model(x)
+
+    return run.call([("x", x)], fn=traced, text=text), trace.steps
+
+
 def check_lenet(model_fn, hidden=False):
     """Check ``model_fn(num_classes=...)`` builds LeNet-5, by what the network computes."""
     __tracebackhide__ = True
@@ -206,30 +229,23 @@ def check_lenet(model_fn, hidden=False):
         with run.student_code(f"{text}.eval()"):
             model.eval()
         x = torch.rand(2, 1, 32, 32)
-        trace = _Trace(len(x))
-
-        def traced(x, model=model, trace=trace):
-            with torch.no_grad(), trace:
-                return model(x)
-
-        out = run.call([("x", x)], fn=traced, text=f"{text} on a (2, 1, 32, 32) batch")
+        out, steps = _traced(run, model, x, f"{text} on a (2, 1, 32, 32) batch")
         if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, k):
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             run.fail(
                 f"{text} maps a (2, 1, 32, 32) batch to {shape}, expected (2, {k}): one row of "
                 f"{k} logits per image."
             )
-        _check_stages(run, trace.steps, text, k)
-        with run.student_code(f"counting the parameters of {text}"):
-            params = sum(p.numel() for p in model.parameters())
+        _check_stages(run, steps, text, k)
+        params = sum(p.numel() for _, p, _ in parameters_of(run, model, text))
         if params != lenet_params(k):
             run.fail(
                 f"{text} has {params:,} parameters, expected {lenet_params(k):,}. Every layer "
                 "has a bias, and the first dense layer takes the 16 * 5 * 5 = 400 values of "
                 "the flattened feature map."
             )
-        other = run.call([("x", x)], fn=traced, text=text)
-        if torch.allclose(other, run.call([("x", torch.rand_like(x))], fn=traced, text=text)):
+        other = _traced(run, model, x, text)[0]
+        if torch.allclose(other, _traced(run, model, torch.rand_like(x), text)[0]):
             run.fail(
                 f"{text} gives the same output whatever the image: the network ignores its input."
             )

@@ -18,9 +18,19 @@ import torch
 from torch import nn
 
 from .._student import fail, reference
-from .._torch import Backpropagated, CountedData, accuracy, real_number, train_answer
+from .._torch import (
+    Backpropagated,
+    CountedData,
+    accuracy,
+    real_number,
+    train_answer,
+    train_in_box,
+    weights_from_box,
+)
+from ..box_helpers import references, tools
 from ..checks import Run
 from ..heldout import heldout_digits
+from ..remote import is_remote
 from ..tripwires import CVLIB_TRAINING, DATA, NETWORKS, wires
 
 OWN_LOOP = "this answer asks for your own loop (torch's optimizer and loss are fine)"
@@ -116,6 +126,20 @@ def _weights_hint(model, seed, loader, lr):
     return ""
 
 
+def _epoch_in_box(run, fn, model, loader, lr, text):
+    """Run the student's epoch in its box on a copy of ``model`` (eval mode) and of ``loader``'s
+    batches; the copy's weights afterwards are loaded into ``model``. Returns the result."""
+    __tracebackhide__ = True
+    helpers = tools(fn.box)
+    box_model = helpers.network("batchnorm", model.state_dict(), None, False)
+    box_loader = helpers.loader(list(loader.dataset.tensors), loader.batch_size)
+    args = [("model", box_model), ("loader", box_loader)]
+    args.append(("optimizer", helpers.sgd(box_model, lr, 0.9)))
+    got = run.call([*args, ("loss_fn", helpers.cross_entropy())], text=text)
+    weights_from_box(run, box_model, model, text)
+    return got
+
+
 def check_train_one_epoch(fn, seed=None):
     """Check ``fn(model, loader, optimizer, loss_fn) -> mean loss`` against a reference epoch."""
     __tracebackhide__ = True
@@ -128,8 +152,11 @@ def check_train_one_epoch(fn, seed=None):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     text = f"{run.name}(model, loader, optimizer, loss_fn)"
     model.eval()  # the function must switch it to training mode itself
-    args = [("model", model), ("loader", loader), ("optimizer", optimizer)]
-    got = run.call([*args, ("loss_fn", nn.CrossEntropyLoss())], text=text)
+    if is_remote(fn):  # the same network, data and optimizer, built in the box
+        got = _epoch_in_box(run, fn, model, loader, lr, text)
+    else:
+        args = [("model", model), ("loader", loader), ("optimizer", optimizer)]
+        got = run.call([*args, ("loss_fn", nn.CrossEntropyLoss())], text=text)
     expected, last, batch_mean = _reference_epoch(ref_model, loader, lr)
     diff = _max_difference(model, ref_model)
     if diff > 1e-5:
@@ -176,6 +203,22 @@ def _evaluate_hint(got, expected, examples, batch_mean):
     return ""
 
 
+def _evaluate_in_box(run, fn, model, loader, text, modes):
+    """Run the student's evaluation in its box on a copy of ``model`` (training mode) and of
+    ``loader``'s batches; the modes it ran the copy in go into ``modes``, the copy's weights
+    afterwards into ``model``. Returns the result."""
+    __tracebackhide__ = True
+    helpers = tools(fn.box)
+    box_model = helpers.network("dropout", model.state_dict(), None, True)
+    recorder = helpers.record_modes(box_model)
+    box_loader = helpers.loader(list(loader.dataset.tensors), loader.batch_size)
+    got = run.call([("model", box_model), ("loader", box_loader)], text=text)
+    with run.student_code(f"reading the modes {text} ran the model in"):
+        modes.extend(bool(m) for m in helpers.modes(recorder))
+    weights_from_box(run, box_model, model, text)
+    return got
+
+
 def check_evaluate(fn, seed=None):
     """Check ``fn(model, loader) -> accuracy`` (a float in [0, 1], model in eval mode)."""
     __tracebackhide__ = True
@@ -205,11 +248,14 @@ def check_evaluate(fn, seed=None):
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32)
     before = copy.deepcopy(model.state_dict())
     text = f"{run.name}(model, loader)"
-    hook = model.register_forward_pre_hook(record_mode)
-    try:
-        got = run.call([("model", model), ("loader", loader)], text=text)
-    finally:
-        hook.remove()
+    if is_remote(fn):  # the same network (training mode) and batches, in the box
+        got = _evaluate_in_box(run, fn, model, loader, text, modes)
+    else:
+        hook = model.register_forward_pre_hook(record_mode)
+        try:
+            got = run.call([("model", model), ("loader", loader)], text=text)
+        finally:
+            hook.remove()
     if any(modes):
         run.fail(
             f"{text} ran the model in training mode: call model.eval() before the loop, so "
@@ -324,7 +370,19 @@ def check_lenet_training(fn, threshold=0.92):
     )
     torch.manual_seed(0)
     model = lenet()
-    args = [("model", model), ("train_loader", loader)]
-    train_answer(run, model, args, data, f"{run.name}(LeNet(), train_loader)")
+    text = f"{run.name}(LeNet(), train_loader)"
+    if is_remote(fn):  # trained in the box from the same weights and batches, scored here
+        helpers, stand_ins = tools(fn.box), references(fn.box)
+        box_model = stand_ins.LeNet()
+        helpers.load(box_model, model.state_dict())
+        box_data = helpers.counted(split.images, split.labels)
+        box_loader = helpers.loader(box_data, 32, True, 0)
+        isolate = {k: getattr(stand_ins, k) for k in ("LeNet", "train_one_epoch", "evaluate")}
+        args = [("model", box_model), ("train_loader", box_loader)]
+        train_in_box(run, box_model, args, box_data, text, isolate)
+        weights_from_box(run, box_model, model, text)
+    else:
+        args = [("model", model), ("train_loader", loader)]
+        train_answer(run, model, args, data, text)
     check_trained_classifier(model, threshold, heldout=False, what="LeNet trained by " + run.name)
     return model

@@ -83,8 +83,9 @@ class AnswersBox:
         if self.boxed:
             hidden = mask_paths(self.assignment.hidden, self.assignment.allowed)
             spec["metadata"]["kernel_provisioner"]["config"]["hidden"] = hidden
-        else:
-            del spec["metadata"]
+        else:  # a plain kernel, on one thread as the boxed one (kernel_env): a thread count
+            del spec["metadata"]  # of its own would round a training step differently
+            spec["env"] = {"OMP_NUM_THREADS": "1"}
         return KernelSpec(resource_dir=self.folder, **spec)
 
     def _start(self):
@@ -106,6 +107,8 @@ class AnswersBox:
             )
             if not self.boxed:
                 box.run(_refuse_imports(self.assignment), "<grader>")
+            if self.assignment.preload:  # loaded before any student code can break its loading
+                box.run("import " + ", ".join(self.assignment.preload), "<grader>")
             self._trusted = TrustedNotebook(self.cells, box, self.kernel)
         except Exception as error:  # reported on every trusted test cell
             self.error = error
@@ -123,16 +126,23 @@ class AnswersBox:
 
 
 def _refuse_imports(assignment):
-    """Source that refuses imports of the hidden modules (unboxed grading only)."""
+    """Source that refuses imports of the hidden modules (unboxed grading only). Looking one up
+    finds a spec without a file (as libraries probe what is installed: torch's compiler asks
+    ``importlib.util.find_spec("sklearn")``), and importing it raises ImportError."""
     return (
-        "import importlib.abc as _abc, sys as _sys\n"
+        "import importlib.abc as _abc, importlib.machinery as _machinery, sys as _sys\n"
         f"_hidden, _allowed = {tuple(assignment.hidden)!r}, {tuple(assignment.allowed)!r}\n"
-        "class _Refuse(_abc.MetaPathFinder):\n"
+        "class _Refuse(_abc.MetaPathFinder, _abc.Loader):\n"
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if any(a == name or a.startswith(name + '.') for a in _allowed) or not any("
         "name == h or name.startswith(h + '.') for h in _hidden):\n"
         "            return None\n"
-        "        raise ImportError(f'{name} is not available to this assignment\\'s answers')\n"
+        "        return _machinery.ModuleSpec(name, self)\n"
+        "    def create_module(self, spec):\n"
+        "        raise ImportError(\n"
+        "            f'{spec.name} is not available to this assignment\\'s answers')\n"
+        "    def exec_module(self, module):\n"
+        "        pass\n"
         "_sys.meta_path.insert(0, _Refuse())\n"
         "for _name in [n for n in _sys.modules if any(n == h or n.startswith(h + '.')"
         " for h in _hidden) and not any(a == n or a.startswith(n + '.') for a in _allowed)]:\n"
