@@ -161,8 +161,9 @@ def conv2d_backward(dout4, x4, w4, win):
     """``(dx, dweight, dbias)`` of a stride-1 correlation, ``dout4 (N, C_out, H_out, W_out)``.
 
     Per chunk of images: ``dweight_chunk = dout_grid @ cols.T`` (one product with the im2col
-    matrix, which also sums ``dbias`` through a row of ones), and ``dcols = weight_mat.T @ dout_grid`` (a second product) added back tap by tap
-    (col2im). The chunks' ``dweight`` and ``dbias`` are summed in the chunks' order.
+    matrix, which also sums ``dbias`` through a row of ones), and
+    ``dcols = weight_mat.T @ dout_grid`` (a second product) added back tap by tap (col2im). The
+    chunks' ``dweight`` and ``dbias`` are summed in the chunks' order.
     """
     flat = FlatGrid(x4.shape, win)
     dx = np.empty(x4.shape, dtype=x4.dtype)
