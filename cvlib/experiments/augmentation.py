@@ -11,7 +11,7 @@ copy of it (every image turned by up to 15 degrees and shifted by up to 3 pixels
 draw). Each seed draws its own training images, initial weights and augmentations.
 ``python -m cvlib.bench augment`` prints the table.
 
-Two more methods train on mixed pairs instead (:mod:`cvlib.experiments.mixing`): ``"mixup"``
+Two more methods train on mixed pairs instead (:mod:`cvlib.train.mixed`): ``"mixup"``
 and ``"cutmix"`` (:func:`cvlib.augment.mixup`, :func:`cvlib.augment.cutmix`), same images,
 seeds and steps. With ``tta=True`` every model is also scored on the clean test images with
 test-time augmentation (:func:`cvlib.augment.tta_predict`, six views: the image, its mirror and
@@ -34,8 +34,8 @@ from cvlib import augment as A
 from cvlib.data import fashion_mnist, few_shot
 from cvlib.models import CourseCNN
 from cvlib.train import Pending, evaluate, fit, run_parallel, set_seed, torch_threads
+from cvlib.train.mixed import MIXES, fit_mixed
 
-from .mixing import MIXES, fit_mixed
 from .result import SeedResults
 from .settings import resolve
 

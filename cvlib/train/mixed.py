@@ -1,9 +1,9 @@
-"""Training on mixed pairs: the loop of the augmentation chapter's mixup and CutMix runs.
+"""Training on mixed pairs: the loop of mixup and CutMix (the augmentation chapter's runs).
 
 :func:`fit_mixed` is Adam over a loader, every batch mixed by :func:`cvlib.augment.mixup` or
 :func:`cvlib.augment.cutmix` (``lam`` drawn from ``Beta(alpha, alpha)`` for each batch) and
 scored against its soft labels with the cross-entropy. :func:`cvlib.train.fit` cannot take soft
-labels (it counts correct answers against class indices), hence this short loop.
+labels (it counts correct answers against class indices), hence this short loop beside it.
 
 :data:`ALPHAS` are the papers' CIFAR settings: ``alpha = 1`` for both (Zhang et al., 2018,
 Sec. 3.2; Yun et al., 2019, Sec. 4.1.1), so ``lam`` is uniform on [0, 1].
