@@ -35,10 +35,10 @@ class NormResult:
     settings: object
 
 
-def train_one(norm, seed, epochs, batch_size, lr, momentum=None, groups=4, data="digits"):
+def train_one(norm, seed, epochs, batch_size, lr, momentum=None, groups=4, data="fashion"):
     """One run: ``(validation accuracy, last epoch's training loss)``; Adam unless ``momentum``.
 
-    The network trains on the training images of ``data`` (``"digits"``, 8x8, or ``"fashion"``,
+    The network trains on the training images of ``data`` (``"fashion"`` or ``"digits"``, 8x8,
     :func:`cvlib.experiments.deep_data.splits`) and is scored on its validation images, held out
     of the training file: the comparison of settings never looks at a test split. ``seed`` sets
     the initial weights and the order of the batches; the images are the same for every seed."""
