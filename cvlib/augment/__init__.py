@@ -5,6 +5,10 @@ image with its own random draw) that returns an image; labels never pass through
 dataset with :class:`Augmented` to augment its images on the fly. Deterministic operations live
 in :mod:`cvlib.augment.functional` (``hflip``, ``rotate``, ``adjust_contrast``, ...).
 
+Beyond one image at a time: :mod:`cvlib.augment.mix` mixes pairs of images and their labels
+(``mixup``, ``cutmix``), and :mod:`cvlib.augment.tta` averages a model's predictions over views
+of each test image (``tta_predict``).
+
 The digit experiments' own recipes are :func:`default_augmentation` and :func:`perturbed`
 (:mod:`cvlib.augment.presets`).
 
@@ -30,8 +34,10 @@ from .geometric import (
     RandomRotation,
     RandomVerticalFlip,
 )
+from .mix import blend_pairs, cutmix, cutmix_box, mixup, paste_box, soft_targets
 from .photometric import ColorJitter, GaussianNoise, RandomErasing, RandomSharpness
 from .presets import default_augmentation, perturbed
+from .tta import flip_shift_views, tta_predict
 
 __all__ = [
     "Augmented",
@@ -50,8 +56,16 @@ __all__ = [
     "RandomVerticalFlip",
     "affine",
     "augmenting_collate",
+    "blend_pairs",
+    "cutmix",
+    "cutmix_box",
     "default_augmentation",
+    "flip_shift_views",
     "functional",
     "make_generator",
+    "mixup",
+    "paste_box",
     "perturbed",
+    "soft_targets",
+    "tta_predict",
 ]

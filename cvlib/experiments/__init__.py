@@ -13,9 +13,13 @@ and ``run(settings=None, **overrides)`` returning a result (:mod:`cvlib.experime
 - :mod:`~cvlib.experiments.depth`: residual vs plain networks at depth 20 and 56;
 - :mod:`~cvlib.experiments.batchnorm_rates`: learning rates with and without batch norm, and
   :mod:`~cvlib.experiments.small_batches`: batch, group and layer norm at tiny batch sizes
-  (their shared runs are :mod:`~cvlib.experiments.norm_runs`);
+  (their shared runs are :mod:`~cvlib.experiments.norm_runs`, on the Fashion-MNIST subset of
+  :mod:`~cvlib.experiments.deep_data`; their recorded grids come from
+  :mod:`~cvlib.experiments.pretrain_deep`);
 - :mod:`~cvlib.experiments.regressor`, :mod:`~cvlib.experiments.rcnn`,
-  :mod:`~cvlib.experiments.segmentation`: localisation, detection, segmentation;
+  :mod:`~cvlib.experiments.segmentation`: localisation, detection, segmentation, and
+  :mod:`~cvlib.experiments.ssd`: the one-stage detector against the R-CNN-style pipeline (its
+  recipe :mod:`~cvlib.experiments.pretrain_ssd`);
 - :mod:`~cvlib.experiments.shapes`: the shapes classifier that the last chapter looks inside;
 - :mod:`~cvlib.experiments.pretrain`: the recipes of the shipped weights: the course CNN's, and
   the classic families' trained on Fashion-MNIST under :mod:`~cvlib.experiments.families`;

@@ -2,9 +2,10 @@
 learning rates?
 
 The same small CNN (:class:`~cvlib.models.NormCNN`, the course CNN's layers) with
-``norm="none"`` and ``norm="batch"``, trained on the 8x8 digits by SGD with momentum at each
-learning rate of ``lrs`` for ``epochs``; validation accuracy and final training loss per
-``(norm, lr)`` (:class:`~cvlib.experiments.norm_runs.NormResult`).
+``norm="none"`` and ``norm="batch"``, trained on 100 Fashion-MNIST photographs of each class (or
+the 8x8 digits, ``data``) by SGD with momentum at each learning rate of ``lrs`` for ``epochs``;
+validation accuracy and final training loss per ``(norm, lr)``
+(:class:`~cvlib.experiments.norm_runs.NormResult`).
 
 S. Ioffe, C. Szegedy, "Batch normalization", ICML 2015, Sec. 3.3.
 
@@ -31,11 +32,14 @@ class Settings:
     batch_size: int = 32
     momentum: float = 0.9
     seed: int = 0
+    data: str = "fashion"  # or "digits" (cvlib.experiments.deep_data)
 
 
 def _grid(s):
     keys = [(norm, lr) for norm in s.norms for lr in s.lrs]
-    common = dict(seed=s.seed, epochs=s.epochs, batch_size=s.batch_size, momentum=s.momentum)
+    common = dict(
+        data=s.data, seed=s.seed, epochs=s.epochs, batch_size=s.batch_size, momentum=s.momentum
+    )
     return keys, [dict(norm=n, lr=lr, **common) for n, lr in keys]
 
 

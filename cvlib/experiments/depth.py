@@ -2,9 +2,10 @@
 (He et al., 2016).
 
 ``resnet_small`` and ``plain_small`` (the same layers without the skip connections) at each depth,
-trained on the 8x8 digits with the same seed, optimiser (Adam) and budget. Every run records the
-accuracy on a validation split held out of the training digits
-(:func:`cvlib.experiments.common.digit_splits`; the test split is not used) and the first
+trained on the 8x8 digits or a few labelled Fashion-MNIST photographs (``data``,
+:mod:`cvlib.experiments.deep_data`) with the same seed, optimiser (Adam) and budget. Every run
+records the accuracy on a validation split held out of the training file (the test split is not
+used) and the first
 convolution's gradient norm on a fixed probe batch, before training and after each epoch: a plain
 network too deep to train shows it at initialisation already.
 
@@ -21,7 +22,8 @@ from cvlib.models import plain_small, preact_small, resnet_small
 from cvlib.probes import first_layer_grad_norm
 from cvlib.train import Pending, fit, run_parallel, set_seed
 
-from .common import VAL_SIZE, digit_splits
+from .common import VAL_SIZE
+from .deep_data import splits
 from .settings import resolve
 
 __all__ = ["DepthRun", "Settings", "depth_run", "run", "submit"]
@@ -43,6 +45,10 @@ class Settings:
     batch_size: int = 64
     image_size: int = 8
     val_size: int = VAL_SIZE
+    data: str = "digits"  # or "fashion": per_class + val_per_class photographs of each class
+    per_class: int = 100
+    val_per_class: int = 50
+    keep_weights: bool = False  # each DepthRun then carries its trained weights (``state``)
 
 
 @dataclass
@@ -60,6 +66,7 @@ class DepthRun:
     val_acc: list = field(default_factory=list)
     grad_norm: list = field(default_factory=list)
     seconds: float = 0.0
+    state: dict = None  # the trained weights, when the settings ask to keep them
 
 
 def depth_run(model, train_loader, val_loader, probe, epochs=3, lr=1e-3, name="", depth=0):
@@ -129,10 +136,13 @@ def submit(workers, settings=None, **overrides):
 def run_one(name, depth, settings):
     """One :class:`DepthRun` of ``name`` (a key of ``NETWORKS``) at ``depth``."""
     s = settings
-    train, val, _ = digit_splits(s.image_size, s.val_size)
+    train, val = splits(s.data, s.image_size, s.per_class, s.val_per_class, val_size=s.val_size)
     train_loader = DataLoader(train, batch_size=s.batch_size, shuffle=True)
     val_loader = DataLoader(val, batch_size=len(val))
     probe = next(iter(DataLoader(train, batch_size=min(256, len(train)))))
     set_seed(s.seed)
     model = NETWORKS[name](depth, num_classes=10, in_channels=1)
-    return depth_run(model, train_loader, val_loader, probe, s.epochs, s.lr, name, depth)
+    run = depth_run(model, train_loader, val_loader, probe, s.epochs, s.lr, name, depth)
+    if s.keep_weights:
+        run.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return run

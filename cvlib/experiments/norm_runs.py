@@ -1,5 +1,6 @@
 """What the deep-training chapter's two normalisation measurements share: one training run of
-:class:`~cvlib.models.NormCNN` on the 8x8 digits, its result, and starting a grid of runs.
+:class:`~cvlib.models.NormCNN` (on Fashion-MNIST photographs or the 8x8 digits,
+:mod:`~cvlib.experiments.deep_data`), its result, and starting a grid of runs.
 
 :mod:`~cvlib.experiments.batchnorm_rates` and :mod:`~cvlib.experiments.small_batches` each build a
 grid of :func:`train_one` calls, keyed ``(norm, lr)`` or ``(norm, batch_size)``; :func:`run_grid`
@@ -17,7 +18,7 @@ from torch.utils.data import DataLoader
 from cvlib.models import NormCNN
 from cvlib.train import Pending, evaluate, fit, run_parallel, set_seed, torch_threads
 
-from .common import digit_splits
+from .deep_data import splits
 from .settings import resolve
 
 __all__ = ["NormResult", "run_grid", "submit_grid", "train_one"]
@@ -34,14 +35,15 @@ class NormResult:
     settings: object
 
 
-def train_one(norm, seed, epochs, batch_size, lr, momentum=None, groups=4):
+def train_one(norm, seed, epochs, batch_size, lr, momentum=None, groups=4, data="fashion"):
     """One run: ``(validation accuracy, last epoch's training loss)``; Adam unless ``momentum``.
 
-    The network trains on the digits' training split less the validation images of
-    :func:`cvlib.experiments.common.digit_splits` and is scored on those: the comparison of
-    settings never looks at the test split."""
+    The network trains on the training images of ``data`` (``"fashion"`` or ``"digits"``, 8x8,
+    :func:`cvlib.experiments.deep_data.splits`) and is scored on its validation images, held out
+    of the training file: the comparison of settings never looks at a test split. ``seed`` sets
+    the initial weights and the order of the batches; the images are the same for every seed."""
     with torch_threads(1):
-        train, val, _ = digit_splits(8)
+        train, val = splits(data)
         set_seed(seed)
         model = NormCNN(norm, num_classes=10, groups=groups)
         loader = DataLoader(

@@ -3,7 +3,8 @@
 ``NAME`` is ``course_cnn`` (the default), ``course_cnn_fashion`` (the same network on five
 clothing classes, :mod:`cvlib.experiments.pretrain_fashion`), ``shapes_cnn`` (chapter 12's
 shapes network, :mod:`cvlib.experiments.pretrain_shapes`), ``ssd_shapes`` (chapter 11's one-stage
-detector, :mod:`cvlib.experiments.pretrain_ssd`) or one of the classic families
+detector, :mod:`cvlib.experiments.pretrain_ssd`), ``deep_fashion`` (chapter 8's recorded runs,
+:mod:`cvlib.experiments.pretrain_deep`) or one of the classic families
 scaled to 28x28 (``lenet``, ``alexnet``, ``vgg``, ``nin``, ``googlenet``, ``resnet``,
 ``densenet``; ``families`` runs them all in turn).
 
@@ -38,7 +39,7 @@ from cvlib.data import class_subset, digits
 from cvlib.models import FAMILIES, CourseCNN
 from cvlib.train import deterministic, evaluate, fit, set_seed
 
-from . import families, pretrain_fashion, pretrain_shapes, pretrain_ssd
+from . import families, pretrain_deep, pretrain_fashion, pretrain_shapes, pretrain_ssd
 from .common import SIZE, machine_stamp
 from .family_card import save_family
 from .settings import resolve
@@ -48,7 +49,15 @@ __all__ = ["DEFAULT_OUT", "FAMILY_DIR", "NAMES", "Result", "Settings", "main", "
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "models" / "weights" / "course_cnn.pt"
 FAMILY_DIR = DEFAULT_OUT.parent / "fashion"
 SOURCE_CLASSES = (0, 1, 2, 3, 4)  # the digits the course CNN is pretrained on
-NAMES = ("course_cnn", "course_cnn_fashion", "shapes_cnn", "ssd_shapes", *FAMILIES, "families")
+NAMES = (
+    "course_cnn",
+    "course_cnn_fashion",
+    "shapes_cnn",
+    "ssd_shapes",
+    "deep_fashion",
+    *FAMILIES,
+    "families",
+)
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,8 @@ def main(argv=None):
         return _course_cnn(args)
     if args.name == "course_cnn_fashion":
         return _course_cnn_fashion(args)
+    if args.name == "deep_fashion":
+        return _deep_fashion(args)
     if args.name == "shapes_cnn":
         epochs = {} if args.epochs is None else {"epochs": args.epochs}
         result = pretrain_shapes.run(seed=args.seed, **epochs)
@@ -208,6 +219,15 @@ def _course_cnn(args):
         f"{SOURCE_CLASSES[0]}-{SOURCE_CLASSES[-1]}; {result.seconds:.1f} s; wrote {out} "
         f"({out.stat().st_size / 1024:.0f} kB) and MODEL_CARD.md"
     )
+    return 0
+
+
+def _deep_fashion(args):
+    epochs = {} if args.epochs is None else {"epochs": args.epochs}
+    record = pretrain_deep.run(**epochs)
+    out = pretrain_deep.save(record, args.out or pretrain_deep.OUT)
+    print(f"{record.meta['seconds']:.0f} s; wrote {out} ({out.stat().st_size / 1024:.0f} kB) "
+          f"and {pretrain_deep.CARD_NAME}")  # fmt: skip
     return 0
 
 

@@ -1,10 +1,11 @@
 """The deep-training chapter's measurement: batch, group and layer norm when batches are tiny.
 
 The same small CNN (:class:`~cvlib.models.NormCNN`) with each normalisation of ``norms`` at
-each batch size of ``batch_sizes``, trained on the 8x8 digits by Adam for the same ``epochs``
-(the same images, seen the same number of times); validation accuracy and final training loss per
-``(norm, batch_size)`` (:class:`~cvlib.experiments.norm_runs.NormResult`). The smallest
-batches, the slowest runs, go first.
+each batch size of ``batch_sizes``, trained on 100 Fashion-MNIST photographs of each class (or
+the 8x8 digits, ``data``) by Adam for the same ``epochs`` (the same images, seen the same number
+of times); validation accuracy and final training loss per ``(norm, batch_size)``
+(:class:`~cvlib.experiments.norm_runs.NormResult`). The smallest batches, the slowest runs, go
+first.
 
 Y. Wu, K. He, "Group normalization", ECCV 2018, Sec. 4.1.
 
@@ -32,11 +33,12 @@ class Settings:
     lr: float = 1e-3
     groups: int = 4
     seed: int = 0
+    data: str = "fashion"  # or "digits" (cvlib.experiments.deep_data)
 
 
 def _grid(s):
     keys = [(norm, b) for b in sorted(s.batch_sizes) for norm in s.norms]
-    common = dict(seed=s.seed, epochs=s.epochs, lr=s.lr, groups=s.groups)
+    common = dict(data=s.data, seed=s.seed, epochs=s.epochs, lr=s.lr, groups=s.groups)
     return keys, [dict(norm=n, batch_size=b, **common) for n, b in keys]
 
 
