@@ -38,7 +38,7 @@ class Settings:
     """Learning rates per optimiser, ``epochs`` over the training part in batches of
     ``batch_size``, one ``seed`` (initial weights and batch order) for every run."""
 
-    sgd_lrs: tuple = (1e-2, 0.1, 0.3, 1.0)
+    sgd_lrs: tuple = (1e-2, 0.1, 0.3, 2.0)
     adam_lrs: tuple = (1e-3, 1e-2, 0.1)
     epochs: int = 5
     batch_size: int = 32
