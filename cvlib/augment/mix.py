@@ -120,8 +120,11 @@ def cutmix_box(height, width, lam, generator=None):
     ``W sqrt(1 - lam)`` (rounded) around a centre drawn uniformly over the ``H x W`` picture,
     cut off at the border (Yun et al., 2019, Sec. 3.1). ``(top, left, height, width)``.
 
-    >>> cutmix_box(28, 28, 0.75, torch.Generator().manual_seed(0))[2:]  # a quarter of the area
-    (14, 14)
+    For ``lam = 0.75`` the sides are 14 of 28 (a quarter of the area); this seed draws the
+    centre ``(4, 3)``, so the border cuts the box to 11 x 10 and the true weight is 1 - 110/784:
+
+    >>> cutmix_box(28, 28, 0.75, torch.Generator().manual_seed(0))
+    (0, 0, 11, 10)
     """
     lam = _check_lam(lam)
     cut_h, cut_w = round(height * math.sqrt(1 - lam)), round(width * math.sqrt(1 - lam))

@@ -38,16 +38,33 @@ def train_and_test(model, train_set, test_set, epochs, lr, seed, batch_size=32):
 
 
 def machine_stamp():
-    """Where a shipped checkpoint is made: the machine, torch's version and the CPU kernels torch
-    picked (AVX2, AVX512, ...). Their float rounding differs, so a recipe repeats its file to
-    the bit only where all three match (:func:`made_here`)."""
+    """Where a shipped checkpoint is made: the machine, torch's version, the CPU kernels torch
+    picked (AVX2, AVX512, ...) and the processor's model. Their float rounding differs (the same
+    AVX512 kernels gave other weights on an AMD EPYC than on the processor that made the first
+    checkpoints), so a recipe repeats its file to the bit only where all four match
+    (:func:`made_here`)."""
     import platform
 
     return {
         "machine": platform.machine(),
         "torch": torch.__version__.split("+")[0],
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cpu": cpu_model(),
     }
+
+
+def cpu_model():
+    """The processor's model name (``/proc/cpuinfo`` on Linux), else what ``platform`` says."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 def made_here(meta):

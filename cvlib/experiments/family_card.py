@@ -13,6 +13,8 @@ import torch
 
 from cvlib.data.fashion_mnist import find_files
 
+from .common import machine_stamp
+
 __all__ = ["save_family"]
 
 CARD = """# Model card: `{name}.pt`
@@ -85,8 +87,8 @@ def save_family(result, folder):
         "macs": result.macs,
         "seconds": result.seconds,
         "seconds_per_epoch": result.seconds / s.epochs,
-        "machine": result.machine,
-        "torch": torch.__version__.split("+")[0],
+        "machine_text": result.machine,  # as the card words it
+        **machine_stamp(),
     }
     checkpoint = {
         "config": {"num_classes": 10, "in_channels": 1},
