@@ -3,14 +3,14 @@ running it, reading tensors back, scoring a trained model. Imported by those che
 ``cvlib.grading`` itself (assignments 1 and 2) never imports torch.
 """
 
-import functools
 import numbers
 
 import torch
 from torch import nn
 
 from ._student import call, fail
-from .box_helpers import tools
+from .box_helpers import references, tools
+from .box_torch import Backpropagated, CountedData
 from .remote import is_remote
 
 
@@ -131,49 +131,6 @@ def accuracy(model, images, labels):
     return (logits.argmax(1) == labels).double().mean().item()
 
 
-class CountedData(torch.utils.data.Dataset):
-    """The check's training examples, counted as the student's code reads them.
-
-    The tensors are kept out of sight (no ``.tensors``), so the examples come through
-    ``__getitem__`` only.
-    """
-
-    def __init__(self, *tensors):
-        self._tensors = tensors
-        self.read = 0
-
-    def __len__(self):
-        return len(self._tensors[0])
-
-    def __getitem__(self, index):
-        if torch.utils.data.get_worker_info() is not None:  # a worker process: uncounted
-            raise RuntimeError(
-                "read the training data in the main process (a DataLoader without "
-                "num_workers): the test counts the images your code reads"
-            )
-        self.read += 1
-        return tuple(t[index] for t in self._tensors)
-
-
-class Backpropagated:
-    """Counts the examples whose loss flows back through ``model``: a forward hook marks each
-    output, a tensor hook on it counts its rows when the gradient passes."""
-
-    def __init__(self, model):
-        self.count = 0
-        self.handle = model.register_forward_hook(self.forward_hook)
-
-    def forward_hook(self, module, inputs, output):
-        if isinstance(output, torch.Tensor) and output.requires_grad:
-            output.register_hook(functools.partial(self.backward_hook, len(output)))
-
-    def backward_hook(self, n, grad):
-        self.count += n
-
-    def remove(self):
-        self.handle.remove()
-
-
 def train_in_box(run, box_model, args, data, text, isolate):
     """:func:`train_answer` in a box: the check's network ``box_model`` and ``data`` (a counted
     data set, both in the box) go to the student's training function with ``isolate``'s
@@ -196,6 +153,33 @@ def train_in_box(run, box_model, args, data, text, isolate):
             "from the data it was given: train on those images only (other digits, or the "
             "test images, are not part of the task)."
         )
+
+
+def train_on_loader(run, model, tensors, text, stand_in, box_isolate):
+    """Run the student's ``fn(model, train_loader)`` (``run.fn``) on the check's ``model``, with a
+    loader over ``tensors`` (batches of 32, shuffled by a generator seeded 0) whose images are
+    counted. In ``fn``'s box when it is there: the stand-in network ``stand_in`` (a name in
+    :mod:`cvlib.grading.box_references`) gets ``model``'s weights, the box's loader gives the
+    same batches, ``box_isolate(stand_ins)`` names the box's stand-ins for the other answers, and
+    the trained weights are read back into ``model``. Otherwise here, watched by ``run``."""
+    __tracebackhide__ = True
+    text = f"{run.name}({text})"
+    if is_remote(run.fn):  # trained in the box from the same weights and batches, scored here
+        helpers, stand_ins = tools(run.fn.box), references(run.fn.box)
+        box_model = getattr(stand_ins, stand_in)()
+        helpers.load(box_model, model.state_dict())
+        box_data = helpers.counted(*tensors)
+        box_loader = helpers.loader(box_data, 32, True, 0)
+        args = [("model", box_model), ("train_loader", box_loader)]
+        train_in_box(run, box_model, args, box_data, text, box_isolate(stand_ins))
+        weights_from_box(run, box_model, model, text)
+    else:
+        data = CountedData(*tensors)
+        loader = torch.utils.data.DataLoader(
+            data, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)
+        )
+        train_answer(run, model, [("model", model), ("train_loader", loader)], data, text)
+    return model
 
 
 def train_answer(run, model, args, data, text):

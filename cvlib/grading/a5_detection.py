@@ -13,14 +13,10 @@ from ._torch import (
     Backpropagated,
     CountedData,
     build,
-    train_answer,
-    train_in_box,
-    weights_from_box,
+    train_on_loader,
 )
-from .box_helpers import references, tools
 from .checks import Run
 from .heldout import heldout_shapes
-from .remote import is_remote
 from .tripwires import BOXES, CVLIB_TRAINING, DATA, NETWORKS
 
 OWN_TENSOR_CODE = "this answer asks for your own code (torch's tensor operations are fine)"
@@ -357,24 +353,15 @@ def check_box_training(fn, threshold=0.6, size=32):
         seeded=False,
     )
     shapes = reference("cvlib.data.shapes").shapes(1000, size=size, max_objects=1, seed=0)
-    data = CountedData(shapes.images, shapes.first_boxes() / size)
-    loader = torch.utils.data.DataLoader(
-        data, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)
-    )
     torch.manual_seed(0)
     model = reference_box_net()
-    text = f"{run.name}(BoxNet(), train_loader)"
-    if is_remote(fn):  # trained in the box from the same weights and batches, scored here
-        helpers, stand_ins = tools(fn.box), references(fn.box)
-        box_model = stand_ins.BoxNet()
-        helpers.load(box_model, model.state_dict())
-        box_data = helpers.counted(shapes.images, shapes.first_boxes() / size)
-        box_loader = helpers.loader(box_data, 32, True, 0)
-        isolate = {"BoxNet": stand_ins.BoxNet, "box_iou": boxes.box_iou}
-        args = [("model", box_model), ("train_loader", box_loader)]
-        train_in_box(run, box_model, args, box_data, text, isolate)
-        weights_from_box(run, box_model, model, text)
-    else:
-        train_answer(run, model, [("model", model), ("train_loader", loader)], data, text)
+    train_on_loader(
+        run,
+        model,
+        (shapes.images, shapes.first_boxes() / size),
+        "BoxNet(), train_loader",
+        "BoxNet",
+        lambda stand_ins: {"BoxNet": stand_ins.BoxNet, "box_iou": boxes.box_iou},
+    )
     check_box_regressor(model, threshold, heldout=False, size=size)
     return model

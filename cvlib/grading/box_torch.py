@@ -15,6 +15,8 @@ checks may need as stand-ins are in :mod:`cvlib.grading.box_references`, sent on
 that run after the answer's own check).
 """
 
+import functools
+
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
@@ -112,8 +114,11 @@ def load(model, weights):
 
 
 class CountedData(torch.utils.data.Dataset):
-    """The check's training examples, counted as the student's code reads them (no
-    ``.tensors``: the examples come through ``__getitem__`` only)."""
+    """The check's training examples, counted as the student's code reads them.
+
+    The tensors are kept out of sight (no ``.tensors``), so the examples come through
+    ``__getitem__`` only. Used by the checks in the box and, unboxed, in the notebook.
+    """
 
     def __init__(self, *tensors):
         self._tensors = tensors
@@ -123,7 +128,7 @@ class CountedData(torch.utils.data.Dataset):
         return len(self._tensors[0])
 
     def __getitem__(self, index):
-        if torch.utils.data.get_worker_info() is not None:
+        if torch.utils.data.get_worker_info() is not None:  # a worker process: uncounted
             raise RuntimeError(
                 "read the training data in the main process (a DataLoader without "
                 "num_workers): the test counts the images your code reads"
@@ -158,7 +163,8 @@ def cross_entropy():
 
 
 class Backpropagated:
-    """Counts the examples whose loss flows back through ``model``."""
+    """Counts the examples whose loss flows back through ``model``: a forward hook marks each
+    output, a tensor hook on it counts its rows when the gradient passes."""
 
     def __init__(self, model):
         self.count = 0
@@ -166,11 +172,13 @@ class Backpropagated:
 
     def forward_hook(self, module, inputs, output):
         if isinstance(output, torch.Tensor) and output.requires_grad:
-            n = len(output)
-            output.register_hook(lambda grad: self._add(n))
+            output.register_hook(functools.partial(self.backward_hook, len(output)))
 
-    def _add(self, n):
+    def backward_hook(self, n, grad):
         self.count += n
+
+    def remove(self):
+        self.handle.remove()
 
 
 def backpropagated(model):
@@ -180,11 +188,13 @@ def backpropagated(model):
 
 def counts(counter, data):
     """``(images backpropagated, images read)``; removes the counter's hook."""
-    counter.handle.remove()
+    counter.remove()
     return int(counter.count), int(data.read)
 
 
-class _Trace(TorchFunctionMode):
+class ShapeTrace(TorchFunctionMode):
+    """Records ``(operation, per-image output shape)`` of every torch call on a batch of ``n``."""
+
     def __init__(self, n):
         super().__init__()
         self.n, self.steps = n, []
@@ -199,7 +209,7 @@ class _Trace(TorchFunctionMode):
 def trace(model, x):
     """``(model(x), [(operation, per-image output shape), ...])`` without gradients, every torch
     operation of the forward pass recorded."""
-    tracer = _Trace(len(x))
+    tracer = ShapeTrace(len(x))
     with torch.no_grad(), tracer:
         out = model(x)
     return out, tracer.steps

@@ -15,10 +15,10 @@
 
 import torch
 import torch.nn.functional as F
-from torch.overrides import TorchFunctionMode
 
 from .._torch import build, forward, parameters_of
 from ..box_helpers import tools
+from ..box_torch import ShapeTrace
 from ..checks import Run
 from ..remote import is_remote
 from ..tripwires import NETWORKS
@@ -45,20 +45,6 @@ def lenet_params(num_classes):
     61706
     """
     return 156 + 2416 + 48120 + 10164 + 85 * num_classes
-
-
-class _Trace(TorchFunctionMode):
-    """Records ``(operation, per-image output shape)`` of every torch call on a batch of ``n``."""
-
-    def __init__(self, n):
-        super().__init__()
-        self.n, self.steps = n, []
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        if isinstance(out, torch.Tensor) and out.ndim >= 2 and out.shape[0] == self.n:
-            self.steps.append((getattr(func, "__name__", str(func)), tuple(out.shape[1:])))
-        return out
 
 
 def _kind(operation):
@@ -202,7 +188,7 @@ def _traced(run, model, x, text):
         if not all(isinstance(s, tuple) and len(s) == 2 and isinstance(s[1], tuple) for s in steps):
             steps = []
         return (result[0] if ok else result), steps
-    trace = _Trace(len(x))
+    trace = ShapeTrace(len(x))
 
     def traced(x):
         with torch.no_grad(), trace:

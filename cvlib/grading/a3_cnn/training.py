@@ -23,11 +23,10 @@ from .._torch import (
     CountedData,
     accuracy,
     real_number,
-    train_answer,
-    train_in_box,
+    train_on_loader,
     weights_from_box,
 )
-from ..box_helpers import references, tools
+from ..box_helpers import tools
 from ..checks import Run
 from ..heldout import heldout_digits
 from ..remote import is_remote
@@ -364,25 +363,15 @@ def check_lenet_training(fn, threshold=0.92):
         seeded=False,
     )
     split = reference("cvlib.data.digits").digits(size=32, split="train")
-    data = CountedData(split.images, split.labels)
-    loader = torch.utils.data.DataLoader(
-        data, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)
-    )
     torch.manual_seed(0)
     model = lenet()
-    text = f"{run.name}(LeNet(), train_loader)"
-    if is_remote(fn):  # trained in the box from the same weights and batches, scored here
-        helpers, stand_ins = tools(fn.box), references(fn.box)
-        box_model = stand_ins.LeNet()
-        helpers.load(box_model, model.state_dict())
-        box_data = helpers.counted(split.images, split.labels)
-        box_loader = helpers.loader(box_data, 32, True, 0)
-        isolate = {k: getattr(stand_ins, k) for k in ("LeNet", "train_one_epoch", "evaluate")}
-        args = [("model", box_model), ("train_loader", box_loader)]
-        train_in_box(run, box_model, args, box_data, text, isolate)
-        weights_from_box(run, box_model, model, text)
-    else:
-        args = [("model", model), ("train_loader", loader)]
-        train_answer(run, model, args, data, text)
+    train_on_loader(
+        run,
+        model,
+        (split.images, split.labels),
+        "LeNet(), train_loader",
+        "LeNet",
+        lambda box: {k: getattr(box, k) for k in ("LeNet", "train_one_epoch", "evaluate")},
+    )
     check_trained_classifier(model, threshold, heldout=False, what="LeNet trained by " + run.name)
     return model
