@@ -12,7 +12,7 @@ AXE    := node_modules/.installed
 # Test processes: pytest-xdist sends whole test files to JOBS workers (--dist loadfile keeps a
 # file's module fixtures, e.g. its PostgreSQL server or nbgrader course, in one process).
 JOBS   ?= 2
-PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=25
+PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder --durations=25
 
 # Idle OpenMP threads sleep instead of spinning: on a busy 2-core machine spinning threads made
 # small torch models up to 10x slower (measured while building the book).
