@@ -111,25 +111,30 @@ class FlatGrid:
 def conv2d(x4, w4, bias, win):
     """``(N, C_out, H_out, W_out)`` stride-1 correlation of ``x4 (N, C, H, W)`` with ``w4``,
     ``bias (C_out,)`` or None: the im2col product of :func:`cvlib.conv.conv2d`, a few images at a
-    time, each chunk's product written straight into its images of the output."""
+    time, each chunk's product written straight into its images of the output.
+
+    The bias is one more column of the weight matrix, and below each image's im2col matrix lies
+    a row of ones: the product adds the bias, with no second pass over the output."""
     n, c = x4.shape[:2]
     c_out, taps = w4.shape[0], w4[0, 0].size
     w_mat = w4.reshape(c_out, -1)  # (C_out, C*kH*kW)
+    if bias is not None:
+        w_mat = np.concatenate([w_mat, bias.astype(x4.dtype)[:, None]], axis=1)  # (C_out, +1)
     out = np.empty((n, c_out, *win.out), dtype=x4.dtype)
     step = _images_per_chunk("forward", n, c * taps * win.out[0] * win.out[1])
     taps_in_x = _taps_inside(win, *x4.shape[2:])
 
     def work(chunks):  # each part writes its own images of `out`
-        shape = (step, c, *win.kernel, *win.out)
+        shape = (step, c * taps + 1, win.out[0] * win.out[1])
         cols = _buffer("forward cols", shape, x4.dtype, zeros_for=(win, x4.shape[2:]))
+        cols[:, -1] = 1  # the row of ones
+        patches = cols[:, :-1].reshape(step, c, *win.kernel, *win.out)  # a view
         for n0, n1 in chunks:
             m = n1 - n0
             for i, j, to_rows, to_cols, rows, columns in taps_in_x:
-                cols[:m, :, i, j, to_rows, to_cols] = x4[n0:n1, :, rows, columns]
+                patches[:m, :, i, j, to_rows, to_cols] = x4[n0:n1, :, rows, columns]
             y = out[n0:n1].reshape(m, c_out, -1)  # (m, C_out, H_out*W_out), a view
-            np.matmul(w_mat, cols[:m].reshape(m, c * taps, -1), out=y)
-            if bias is not None:
-                y += bias[:, None]
+            np.matmul(w_mat, cols[:m, : w_mat.shape[1]], out=y)
 
     run_chunks(work, _even_chunks(n, step))
     return out
