@@ -10,13 +10,13 @@ def _recording():
 
 def test_each_timed_run_follows_an_untimed_run_of_itself():
     calls, fns = _recording()
-    wall, cpu = _times(fns, repeats=3)
+    wall, cpu = _times(fns, repeats=3, settle=True)
     warm_up = ["numpy", "torch"]
     assert calls == warm_up + ["numpy", "numpy", "torch", "torch"] * 3
     assert all(len(times[name]) == 3 for times in (wall, cpu) for name in fns)
 
 
-def test_unsettled_runs_follow_the_other_library():
+def test_by_default_each_run_follows_the_other_librarys():
     calls, fns = _recording()
-    _times(fns, repeats=3, settle=False)
+    _times(fns, repeats=3)
     assert calls == ["numpy", "torch"] + ["numpy", "torch"] * 3
