@@ -21,6 +21,9 @@ Three tricks, each a speed-up of the same arithmetic:
    products costs more than it gains (on 2 threads a layer ran *slower* than on one, and far
    slower on a busy machine). Instead the chunks go to as many Python threads as numpy's BLAS may
    use (numpy releases the GIL while it copies and multiplies), each product on one BLAS thread.
+   The chunks' sizes differ by one image at most, and each thread takes a run of consecutive
+   chunks holding an equal share of the images (64 images in chunks of at most 3: 22 chunks, 32
+   images per thread; cut 3, 3, ..., 1 and dealt out in turn they made 33 and 31).
    A caller that limits numpy's BLAS threads (``threadpoolctl.threadpool_limits(1)``,
    ``OPENBLAS_NUM_THREADS=1``) limits this too. The chunks' shares of the weight and bias
    gradients are summed in the chunks' order, so the result is the same on any number of threads.
@@ -29,6 +32,7 @@ threadpoolctl (a small pure-Python package, a dependency of cvlib) is the one im
 numpy and the standard library: it is how a program reads and sets numpy's BLAS thread count.
 """
 
+import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -38,8 +42,10 @@ import numpy as np
 __all__ = ["conv2d", "conv2d_backward", "pays", "run_chunks"]
 
 # Entries of a chunk's im2col matrix, measured best on the bench's layer: 512 kB of float32 for
-# the forward product, 2 MB for the two backward ones (the weight gradient's sums over a chunk's
-# pixels are longer then); both inside one core's L2 cache.
+# the forward product (one image of the bench's layer), 2 MB for the two backward ones (the
+# weight gradient's sums over a chunk's pixels are longer then; 3 images). On the 2-core AMD EPYC
+# the course is measured on, with 1 MB of L2 per core, the backward's chunk does not fit, yet
+# 2**18 (1 image) and 2**20 (6 images) ran no faster on 1 thread or 2.
 CHUNK_ELEMENTS = {"forward": 2**17, "backward": 2**19}
 
 
@@ -77,8 +83,7 @@ class FlatGrid:
         """
         last = self.offsets[-1]  # the offset of the last tap
         return [
-            (n0, min(n0 + self.step, self.n), min(self.step, self.n - n0) * self.image - last)
-            for n0 in range(0, self.n, self.step)
+            (n0, n1, (n1 - n0) * self.image - last) for n0, n1 in _even_chunks(self.n, self.step)
         ]
 
     def grid(self, name, channels, dtype):
@@ -108,27 +113,32 @@ class FlatGrid:
 def conv2d(x4, w4, bias, win):
     """``(N, C_out, H_out, W_out)`` stride-1 correlation of ``x4 (N, C, H, W)`` with ``w4``,
     ``bias (C_out,)`` or None: the im2col product of :func:`cvlib.conv.conv2d`, a few images at a
-    time, each chunk's product written straight into its images of the output."""
+    time, each chunk's product written straight into its images of the output.
+
+    The bias is one more column of the weight matrix, and below each image's im2col matrix lies
+    a row of ones: the product adds the bias, with no second pass over the output."""
     n, c = x4.shape[:2]
     c_out, taps = w4.shape[0], w4[0, 0].size
     w_mat = w4.reshape(c_out, -1)  # (C_out, C*kH*kW)
+    if bias is not None:
+        w_mat = np.concatenate([w_mat, bias.astype(x4.dtype)[:, None]], axis=1)  # (C_out, +1)
     out = np.empty((n, c_out, *win.out), dtype=x4.dtype)
     step = _images_per_chunk("forward", n, c * taps * win.out[0] * win.out[1])
     taps_in_x = _taps_inside(win, *x4.shape[2:])
 
     def work(chunks):  # each part writes its own images of `out`
-        shape = (step, c, *win.kernel, *win.out)
+        shape = (step, c * taps + 1, win.out[0] * win.out[1])
         cols = _buffer("forward cols", shape, x4.dtype, zeros_for=(win, x4.shape[2:]))
+        cols[:, -1] = 1  # the row of ones
+        patches = cols[:, :-1].reshape(step, c, *win.kernel, *win.out)  # a view
         for n0, n1 in chunks:
             m = n1 - n0
             for i, j, to_rows, to_cols, rows, columns in taps_in_x:
-                cols[:m, :, i, j, to_rows, to_cols] = x4[n0:n1, :, rows, columns]
+                patches[:m, :, i, j, to_rows, to_cols] = x4[n0:n1, :, rows, columns]
             y = out[n0:n1].reshape(m, c_out, -1)  # (m, C_out, H_out*W_out), a view
-            np.matmul(w_mat, cols[:m].reshape(m, c * taps, -1), out=y)
-            if bias is not None:
-                y += bias[:, None]
+            np.matmul(w_mat, cols[:m, : w_mat.shape[1]], out=y)
 
-    run_chunks(work, [(n0, min(n0 + step, n)) for n0 in range(0, n, step)])
+    run_chunks(work, _even_chunks(n, step))
     return out
 
 
@@ -155,6 +165,21 @@ def _taps_inside(win, h, w):
 def _images_per_chunk(pass_, n, per_image):
     """How many of ``n`` images fill about ``CHUNK_ELEMENTS[pass_]`` entries (at least 1)."""
     return int(min(n, max(1, CHUNK_ELEMENTS[pass_] // per_image)))
+
+
+def _even_chunks(n, step):
+    """``[(n0, n1)]``: ``n`` images in as few chunks of at most ``step`` as can hold them, their
+    sizes differing by one at most and spread evenly, so that consecutive chunks hold a share of
+    the images proportional to their number.
+
+    Examples
+    --------
+    >>> _even_chunks(7, 3)
+    [(0, 2), (2, 4), (4, 7)]
+    """
+    count = -(-n // step)  # ceil(n / step)
+    edges = [i * n // count for i in range(count + 1)]
+    return list(itertools.pairwise(edges))
 
 
 def conv2d_backward(dout4, x4, w4, win):
@@ -266,7 +291,8 @@ def _pool():
 
 
 def run_chunks(work, chunks, workers=None):
-    """``[work(part) for part in parts]``, the ``workers`` interleaved parts ``chunks[i::workers]``.
+    """``[work(part) for part in parts]``: ``chunks`` cut into ``workers`` runs of consecutive
+    chunks whose lengths differ by one at most.
 
     ``workers`` defaults to :func:`blas_threads`; with one, ``work(chunks)`` runs right here.
     Otherwise the parts run on a shared thread pool with numpy's BLAS limited to one thread for
@@ -276,12 +302,13 @@ def run_chunks(work, chunks, workers=None):
     Examples
     --------
     >>> run_chunks(sum, list(range(6)), workers=1), run_chunks(sum, list(range(6)), workers=2)
-    ([15], [6, 9])
+    ([15], [3, 12])
     """
     workers = min(workers or blas_threads(), len(chunks))
     if workers <= 1:
         return [work(chunks)]
-    parts = [chunks[i::workers] for i in range(workers)]
+    k = len(chunks)
+    parts = [chunks[i * k // workers : (i + 1) * k // workers] for i in range(workers)]
     with _controller().limit(limits=1, user_api="blas"):
         futures = [_pool().submit(work, part) for part in parts]
         return [future.result() for future in futures]

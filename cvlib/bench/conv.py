@@ -13,6 +13,17 @@ image only and their time is scaled by the batch size. The teaching path (``fast
 im2col and col2im code of ``cvlib/conv.py`` on the whole batch, no chunks or threads) is timed
 too, beside the fast path that ``conv2d`` takes by default.
 
+Interleaving has a price: each run starts in the state the other library left behind, and that
+state costs both. After a call on 2 threads, torch's OpenMP worker keeps spinning for a few
+milliseconds on the core that numpy's second thread then needs, and ``process_time`` charges
+that spinning to numpy (numpy leaves no thread spinning): numpy's 2-thread runs took 25-35%
+longer right after torch than right after numpy. Memory moves between them too: on 1 thread,
+torch's forward right after numpy's took 2048 page faults instead of 4064 and about 25% less CPU
+time than right after its own, and numpy's forward right after torch's took about 1000 instead
+of none and 30% more. ``--settled`` times each run after an untimed run of the same function,
+so that each library is timed in the state it leaves itself, as in a loop of its own calls; the
+default keeps the order this bench has always used, so that figures stay comparable.
+
 Figures depend on the machine and on what else is running on it (the load average is printed);
 compare ratios, not seconds. Targets: forward within 1.2x of torch, backward within 1x.
 """
@@ -26,14 +37,19 @@ import numpy as np
 TARGETS = {"forward": 1.2, "backward": 1.0}
 
 
-def _times(fns, repeats):
-    """Wall and CPU seconds of every run of each function, the functions run in turn."""
+def _times(fns, repeats, settle=False):
+    """Wall and CPU seconds of every run of each function, the functions run in turn.
+
+    With ``settle`` each timed run follows an untimed run of the same function (see above).
+    """
     for fn in fns.values():
         fn()  # warm up: first-touch allocation, BLAS thread start
     wall = {name: [] for name in fns}
     cpu = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
+            if settle:
+                fn()  # untimed: the other library's threads go quiet meanwhile
             w0, c0 = time.perf_counter(), time.process_time()
             fn()
             cpu[name].append(time.process_time() - c0)
@@ -47,7 +63,15 @@ def _fastest(wall, cpu):
 
 
 def run(
-    batch=64, channels=16, size=32, filters=32, repeats=15, threads=(1, 2), seed=0, medians=None
+    batch=64,
+    channels=16,
+    size=32,
+    filters=32,
+    repeats=15,
+    threads=(1, 2),
+    seed=0,
+    medians=None,
+    settle=False,
 ):
     """Time forward and backward of numpy and torch.
 
@@ -55,7 +79,9 @@ def run(
     under the key ``"naive"``, the wall time of the naive loops scaled to the batch; under
     ``"teaching"``, ``{threads: {"forward": s, "backward": s}}``, the fastest wall times of the
     teaching path (``fast=False``). With a dict as ``medians``, it receives
-    ``{threads: {name: median wall seconds}}`` too.
+    ``{threads: {name: median wall seconds}}`` too. ``settle=True`` times each run after an
+    untimed run of the same function, not right after the other library's (see the module's
+    docstring).
     """
     import torch
     from threadpoolctl import threadpool_limits
@@ -88,8 +114,8 @@ def run(
     for n in threads:
         torch.set_num_threads(n)
         with torch.no_grad(), threadpool_limits(n, user_api="blas"):
-            wall, cpu = _times(fns, repeats)
-            slow, _ = _times(teaching, max(1, repeats // 5))  # seconds apart from the rest
+            wall, cpu = _times(fns, repeats, settle)
+            slow, _ = _times(teaching, max(1, repeats // 5), settle)  # apart from the rest
         results[n] = _fastest(wall, cpu)
         results["teaching"][n] = {step: min(times) for step, times in slow.items()}
         if medians is not None:
@@ -104,15 +130,30 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m cvlib.bench conv", description=__doc__)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--settled",
+        action="store_true",
+        help="time each run after an untimed run of itself, not right after the other library's",
+    )
     args = parser.parse_args(argv)
     load = os.getloadavg()
     print("x (64, 16, 32, 32) float32, weight (32, 16, 3, 3), padding 1")
     print(
         f"fastest of {args.repeats} interleaved runs; {os.cpu_count()} CPUs; load average "
-        f"before the run {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)"
+        f"before the run {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min); "
+        + (
+            "each timed run after an untimed run of itself"
+            if args.settled
+            else "each run right after the other library's"
+        )
     )
     medians = {}
-    results = run(repeats=args.repeats, threads=tuple(args.threads), medians=medians)
+    results = run(
+        repeats=args.repeats,
+        threads=tuple(args.threads),
+        medians=medians,
+        settle=args.settled,
+    )
     for n in args.threads:
         t = results[n]
         print(f"\n--- {n} thread{'s' if n > 1 else ''} (numpy BLAS and torch) ---")
