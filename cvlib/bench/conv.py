@@ -20,7 +20,10 @@ that spinning to numpy (numpy leaves no thread spinning): numpy's 2-thread runs 
 longer right after torch than right after numpy. Memory moves between them too: on 1 thread,
 torch's forward right after numpy's took 2048 page faults instead of 4064 and about 25% less CPU
 time than right after its own, and numpy's forward right after torch's took about 1000 instead
-of none and 30% more. ``--settled`` times each run after an untimed run of the same function,
+of none and 30% more. Like ``make bench`` (the Makefile exports it) and :mod:`cvlib.bench.train`,
+this module asks torch's idle threads to sleep (``OMP_WAIT_POLICY=PASSIVE``; with it torch's
+worker spun 0 ms after a call) unless the environment says otherwise; the policy in force is
+printed. ``--settled`` times each run after an untimed run of the same function,
 so that each library is timed in the state it leaves itself, as in a loop of its own calls; the
 default keeps the order this bench has always used, so that figures stay comparable.
 
@@ -31,6 +34,8 @@ compare ratios, not seconds. Targets: forward within 1.2x of torch, backward wit
 import argparse
 import os
 import time
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is imported (see above)
 
 import numpy as np
 
@@ -141,6 +146,7 @@ def main(argv=None):
     print(
         f"fastest of {args.repeats} interleaved runs; {os.cpu_count()} CPUs; load average "
         f"before the run {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min); "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}; "
         + (
             "each timed run after an untimed run of itself"
             if args.settled
