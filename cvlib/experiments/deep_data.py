@@ -52,11 +52,15 @@ def fashion_splits(per_class=100, val_per_class=50, seed=0, size=28):
 
 @functools.lru_cache(maxsize=4)
 def _fashion_splits(per_class, val_per_class, seed, size):
+    if size != 28:  # the same photographs as at 28x28, each k x k block averaged
+        k = 28 // size
+        return tuple(
+            TensorDataset(F.avg_pool2d(part.tensors[0], k), part.tensors[1])  # (N, 1, size, size)
+            for part in _fashion_splits(per_class, val_per_class, seed, 28)
+        )
     full = fashion_mnist("train")
     n = per_class + val_per_class
     images, labels = few_shot(TensorDataset(full.images, full.labels), n, seed).tensors
-    if size != 28:
-        images = F.avg_pool2d(images, 28 // size)  # (N, 1, size, size)
     first = torch.arange(len(labels)) % n < per_class  # few_shot lists each class's n in a block
     return TensorDataset(images[first], labels[first]), TensorDataset(
         images[~first], labels[~first]
