@@ -263,7 +263,7 @@ def card(record, name=OUT.name):
     grids = s.get("grids", True)
     return CARD.format(
         name=name,
-        recipe=Path(name).stem,
+        recipe=next((n for n, (st, _) in RECORDS.items() if asdict(st) == s), Path(name).stem),
         per_class=depth.Settings.per_class,
         val_per_class=depth.Settings.val_per_class,
         seeds=", ".join(str(x) for x in s["seeds"]),
