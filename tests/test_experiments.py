@@ -5,6 +5,7 @@ reports) and assert the targets the book's prose relies on. Experiments choose t
 count (one torch thread, or one worker process per core), so no fixture sets threads here.
 """
 
+import numpy as np
 import pytest
 import torch
 
@@ -125,7 +126,8 @@ def test_depth_experiment_pairs_residual_and_plain():
     runs = depth.run(depths=(8,), epochs=1)
     assert [(r.name, r.depth) for r in runs] == [("resnet_small", 8), ("plain_small", 8)]
     train, _, _ = digit_splits(8)
-    probe = train.images[:256], train.labels[:256]
+    spread = np.rint(np.arange(256) * (len(train) - 1) / 255).astype(int)  # first to last image
+    probe = train.images[spread], train.labels[spread]
     set_seed(0)
     plain = plain_small(8, num_classes=10, in_channels=1)
     assert runs[1].grad_norm[0] == pytest.approx(first_layer_grad_norm(plain, *probe), rel=1e-5)

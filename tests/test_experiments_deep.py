@@ -1,12 +1,14 @@
 """The deep-training chapter's data and recorded runs (cvlib.experiments.deep_data, depth on
 Fashion-MNIST, pretrain_deep), and the augmentation chapter's mixing and test-time runs."""
 
+from dataclasses import asdict, replace
+
 import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from cvlib.experiments import augmentation, deep_data, depth, norm_runs, pretrain_deep
-from cvlib.experiments.common import digit_splits
+from cvlib.experiments import augmentation, deep_data, depth, norm_runs, pretrain, pretrain_deep
+from cvlib.experiments.common import digit_splits, made_here
 from cvlib.models import plain_small, resnet_small
 from cvlib.train import evaluate
 from cvlib.train.mixed import fit_mixed
@@ -27,6 +29,24 @@ def test_fashion_splits_are_stratified_disjoint_and_fixed():
     assert torch.equal(again.tensors[0], train.tensors[0])
     other, _ = deep_data.fashion_splits(12, 5, seed=1)
     assert not torch.equal(other.tensors[0], train.tensors[0])
+
+
+def test_fashion_at_14_averages_each_2x2_block():
+    full, full_val = deep_data.fashion_splits(6, 3)
+    small, small_val = deep_data.fashion_splits(6, 3, size=14)
+    for big, little in ((full, small), (full_val, small_val)):
+        x = big.tensors[0]  # (N, 1, 28, 28)
+        by_hand = (x[..., 0::2, 0::2] + x[..., 0::2, 1::2] + x[..., 1::2, 0::2]
+                   + x[..., 1::2, 1::2]) / 4  # fmt: skip
+        assert little.tensors[0].shape == (len(x), 1, 14, 14)
+        assert torch.allclose(little.tensors[0], by_hand, atol=1e-7)
+        assert torch.equal(little.tensors[1], big.tensors[1])
+    train, _ = deep_data.splits("fashion", 14, 6, 3)
+    assert torch.equal(train.tensors[0], small.tensors[0])
+    assert deep_data.splits("fashion", None, 6, 3)[0].tensors[0].shape[-1] == 28
+    for bad in (10, 0, 14.0, True):
+        with pytest.raises(ValueError, match="size"):
+            deep_data.fashion_splits(6, 3, size=bad)
 
 
 def test_splits_name_the_data_and_keep_the_digits():
@@ -87,8 +107,22 @@ def test_record_survives_save_and_load(tmp_path):
     assert back.batches[0] == {("batch", 1): 0.1, ("group", 32): 0.6}
     for key, value in record.weights["resnet_small"].items():
         assert torch.allclose(back.weights["resnet_small"][key].float(), value.float(), atol=1e-2)
-    card = (tmp_path / pretrain_deep.CARD_NAME).read_text()
+    card = (tmp_path / "deep.md").read_text()
     assert "resnet_small-8 50.0%" in card and "SGD momentum 0.9" in card
+    assert "`deep.pt`" in card and "kept in half precision" in card
+
+
+def test_a_depth_only_record_has_its_own_card(tmp_path):
+    record = fake_record()
+    record.rates, record.batches, record.weights = {}, {}, {}
+    record.meta["settings"].update(image_size=14, grids=False, keep_weights=False)
+    out = pretrain_deep.save(record, tmp_path / "depth.pt")
+    card = pretrain_deep.card_path(out).read_text()
+    assert "at 14x14" in card and "no weights kept" in card and "resnet_small-8 50.0%" in card
+    assert "Learning-rate runs" not in card and "skip connections" in card
+    assert pretrain_deep.load(out).rates == {}
+    with pytest.raises(ValueError, match="nothing to run"):
+        pretrain_deep.run(depths=(), grids=False)
 
 
 def test_the_shipped_record_repeats_live():
@@ -101,6 +135,33 @@ def test_the_shipped_record_repeats_live():
     assert acc == pytest.approx(record.batches[0][("group", 32)], abs=0.02)
     card = (pretrain_deep.OUT.parent / pretrain_deep.CARD_NAME).read_text()
     assert "Seeds**: 0, 1, 2" in card and "none (`depths=()`)" in card
+
+
+def test_the_shipped_depth_record_is_what_its_recipe_gives():
+    """The recipe's first two epochs of seed 0's plain-20 again: to the bit where machine, torch
+    and CPU kernels are those that made the record, within noise elsewhere (about 10 s)."""
+    settings, out = pretrain_deep.RECORDS["deep_fashion_depth"]
+    assert "deep_fashion_depth" in pretrain.NAMES and out.stat().st_size < 1_000_000
+    record = pretrain_deep.load(out)
+    assert record.meta["settings"] == asdict(settings) and record.weights == {}
+    assert record.rates == {} and record.batches == {}
+    expected = {(n, d) for d in settings.depths for n in ("resnet_small", "plain_small")}
+    if settings.preact:
+        expected.add(("preact_small", max(settings.depths)))
+    for seed in settings.seeds:
+        runs = record.depth[seed]
+        assert {(r.name, r.depth) for r in runs} == expected
+        assert all(len(r.val_acc) == settings.epochs == len(r.grad_norm) - 1 for r in runs)
+    shipped = next(r for r in record.depth[settings.seeds[0]] if (r.name, r.depth) == (
+        "plain_small", 20))  # fmt: skip
+    ds = replace(pretrain_deep.depth_settings(settings, settings.seeds[0]), epochs=2)
+    again = depth.run_one("plain_small", 20, ds)
+    if made_here(record.meta):
+        assert again.val_acc == shipped.val_acc[:2] and again.grad_norm == shipped.grad_norm[:3]
+    else:  # other float rounding: the same run within noise
+        assert again.val_acc == pytest.approx(shipped.val_acc[:2], abs=0.05)
+    card = pretrain_deep.card_path(out).read_text()
+    assert "pretrain deep_fashion_depth" in card and "at 14x14" in card
 
 
 # --- mixing and test-time augmentation ------------------------------------------------------

@@ -10,7 +10,8 @@ and ``run(settings=None, **overrides)`` returning a result (:mod:`cvlib.experime
 - :mod:`~cvlib.experiments.transfer`: scratch vs feature extraction vs fine-tuning on five
   clothing classes, from a base pretrained on the other five
   (:mod:`~cvlib.experiments.pretrain_fashion`);
-- :mod:`~cvlib.experiments.depth`: residual vs plain networks at depth 20 and 56;
+- :mod:`~cvlib.experiments.depth`: residual vs plain networks at depth 20 and 56 (its recorded
+  seeds on Fashion-MNIST at 14x14 come from :mod:`~cvlib.experiments.pretrain_deep`);
 - :mod:`~cvlib.experiments.batchnorm_rates`: learning rates with and without batch norm, and
   :mod:`~cvlib.experiments.small_batches`: batch, group and layer norm at tiny batch sizes
   (their shared runs are :mod:`~cvlib.experiments.norm_runs`, on the Fashion-MNIST subset of

@@ -16,17 +16,18 @@ Sec. 4.2.
 import time
 from dataclasses import dataclass, field
 
+import torch
 from torch.utils.data import DataLoader
 
 from cvlib.models import plain_small, preact_small, resnet_small
 from cvlib.probes import first_layer_grad_norm
-from cvlib.train import Pending, fit, run_parallel, set_seed
+from cvlib.train import Pending, fit, run_parallel, set_seed, torch_threads
 
 from .common import VAL_SIZE
 from .deep_data import splits
 from .settings import resolve
 
-__all__ = ["DepthRun", "Settings", "depth_run", "run", "submit"]
+__all__ = ["DepthRun", "Settings", "depth_run", "probe_indices", "run", "submit"]
 
 NETWORKS = {"resnet_small": resnet_small, "plain_small": plain_small, "preact_small": preact_small}
 
@@ -43,7 +44,7 @@ class Settings:
     lr: float = 1e-3
     seed: int = 0
     batch_size: int = 64
-    image_size: int = 8
+    image_size: int = None  # the data's own: 8 for the digits, 28 for Fashion-MNIST
     val_size: int = VAL_SIZE
     data: str = "digits"  # or "fashion": per_class + val_per_class photographs of each class
     per_class: int = 100
@@ -107,8 +108,9 @@ def depth_run(model, train_loader, val_loader, probe, epochs=3, lr=1e-3, name=""
 def run(settings=None, **overrides):
     """A list of :class:`DepthRun`: for each depth, each of ``networks`` in order.
 
-    The training part of the digits is shuffled by torch's global generator, which each run seeds
-    (``set_seed(seed)`` before building its network); the probe batch is its first 256 images.
+    The training images are shuffled by torch's global generator, which each run seeds
+    (``set_seed(seed)`` before building its network); the probe batch is 256 of them spread
+    evenly over the set (:func:`probe_indices`).
     One process per core.
     """
     return run_parallel(run_one, _jobs(settings, overrides))
@@ -133,16 +135,29 @@ def submit(workers, settings=None, **overrides):
     return Pending([futures[i] for i in range(len(jobs))])
 
 
+def probe_indices(n, size=256):
+    """``min(size, n)`` indices spread evenly over ``range(n)``: the probe batch of a training
+    set whose images are ordered by class (as Fashion-MNIST's few-label part is) still holds
+    every class.
+
+    >>> probe_indices(10, 4).tolist()
+    [0, 3, 6, 9]
+    """
+    return torch.linspace(0, n - 1, min(size, n)).round().long()
+
+
 def run_one(name, depth, settings):
-    """One :class:`DepthRun` of ``name`` (a key of ``NETWORKS``) at ``depth``."""
+    """One :class:`DepthRun` of ``name`` (a key of ``NETWORKS``) at ``depth``, on one torch
+    thread (as in a worker process: the same numbers whichever process runs it)."""
     s = settings
     train, val = splits(s.data, s.image_size, s.per_class, s.val_per_class, val_size=s.val_size)
     train_loader = DataLoader(train, batch_size=s.batch_size, shuffle=True)
     val_loader = DataLoader(val, batch_size=len(val))
-    probe = next(iter(DataLoader(train, batch_size=min(256, len(train)))))
-    set_seed(s.seed)
-    model = NETWORKS[name](depth, num_classes=10, in_channels=1)
-    run = depth_run(model, train_loader, val_loader, probe, s.epochs, s.lr, name, depth)
+    probe = train[probe_indices(len(train))]  # spread over the set: every class is in it
+    with torch_threads(1):
+        set_seed(s.seed)
+        model = NETWORKS[name](depth, num_classes=10, in_channels=1)
+        run = depth_run(model, train_loader, val_loader, probe, s.epochs, s.lr, name, depth)
     if s.keep_weights:
         run.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     return run

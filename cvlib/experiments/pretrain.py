@@ -3,8 +3,8 @@
 ``NAME`` is ``course_cnn`` (the default), ``course_cnn_fashion`` (the same network on five
 clothing classes, :mod:`cvlib.experiments.pretrain_fashion`), ``shapes_cnn`` (chapter 12's
 shapes network, :mod:`cvlib.experiments.pretrain_shapes`), ``ssd_shapes`` (chapter 11's one-stage
-detector, :mod:`cvlib.experiments.pretrain_ssd`), ``deep_fashion`` (chapter 8's recorded runs,
-:mod:`cvlib.experiments.pretrain_deep`) or one of the classic families
+detector, :mod:`cvlib.experiments.pretrain_ssd`), ``deep_fashion`` and ``deep_fashion_depth``
+(chapter 8's recorded runs, :mod:`cvlib.experiments.pretrain_deep`) or one of the classic families
 scaled to 28x28 (``lenet``, ``alexnet``, ``vgg``, ``nin``, ``googlenet``, ``resnet``,
 ``densenet``; ``families`` runs them all in turn).
 
@@ -55,6 +55,7 @@ NAMES = (
     "shapes_cnn",
     "ssd_shapes",
     "deep_fashion",
+    "deep_fashion_depth",
     *FAMILIES,
     "families",
 )
@@ -187,7 +188,7 @@ def main(argv=None):
         return _course_cnn(args)
     if args.name == "course_cnn_fashion":
         return _course_cnn_fashion(args)
-    if args.name == "deep_fashion":
+    if args.name in pretrain_deep.RECORDS:
         return _deep_fashion(args)
     if args.name == "shapes_cnn":
         epochs = {} if args.epochs is None else {"epochs": args.epochs}
@@ -223,11 +224,12 @@ def _course_cnn(args):
 
 
 def _deep_fashion(args):
+    settings, default_out = pretrain_deep.RECORDS[args.name]
     epochs = {} if args.epochs is None else {"epochs": args.epochs}
-    record = pretrain_deep.run(**epochs)
-    out = pretrain_deep.save(record, args.out or pretrain_deep.OUT)
+    record = pretrain_deep.run(settings, **epochs)
+    out = pretrain_deep.save(record, args.out or default_out)
     print(f"{record.meta['seconds']:.0f} s; wrote {out} ({out.stat().st_size / 1024:.0f} kB) "
-          f"and {pretrain_deep.CARD_NAME}")  # fmt: skip
+          f"and {pretrain_deep.card_path(out).name}")  # fmt: skip
     return 0
 
 

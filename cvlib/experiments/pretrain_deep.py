@@ -1,24 +1,29 @@
-"""The recipe of the deep-training chapter's recorded runs on Fashion-MNIST.
+"""The recipes of the deep-training chapter's recorded runs on Fashion-MNIST.
 
-``python -m cvlib.experiments.pretrain deep_fashion`` trains, on the fixed few-label part of
-Fashion-MNIST's training file (:func:`cvlib.experiments.deep_data.fashion_splits`: 100 training
-and 50 validation photographs of every class), for each seed of ``seeds``:
+``python -m cvlib.experiments.pretrain deep_fashion`` (and ``deep_fashion_depth``) train, on the
+fixed few-label part of Fashion-MNIST's training file
+(:func:`cvlib.experiments.deep_data.fashion_splits`: 100 training and 50 validation photographs
+of every class), for each seed of ``seeds``:
 
-1. **depth**, only when ``depths`` is given (the shipped record has none: the chapter's depth
-   experiment runs live on the digits): ``resnet_small`` and ``plain_small`` at each depth and
-   ``preact_small`` at the deepest (:mod:`~cvlib.experiments.depth`), Adam at 0.001 in batches
-   of 32 for ``epochs`` epochs, keeping the deepest networks of the first seed; at 28x28 a
-   56-layer network costs about 100 million multiply-adds per image, some 25 minutes of one
-   core per seed for ``depths=(20, 56)``;
-2. **learning rates** (:mod:`~cvlib.experiments.batchnorm_rates`): the small CNN with and
-   without batch norm, SGD with momentum at six learning rates, ``lr_epochs`` epochs;
-3. **tiny batches** (:mod:`~cvlib.experiments.small_batches`): batch, group and layer norm
-   with 1, 2 and 32 images per batch, one epoch.
+1. **depth**, only when ``depths`` is given: ``resnet_small`` and ``plain_small`` at each depth,
+   and ``preact_small`` at the deepest when ``preact`` (:mod:`~cvlib.experiments.depth`), Adam
+   at 0.001 in batches of 32 for ``epochs`` epochs, on photographs of ``image_size`` pixels a
+   side (14: each 2x2 block averaged), optionally keeping the deepest networks of the first
+   seed; at 28x28 a 56-layer network costs about 100 million multiply-adds per image, some 25
+   minutes of one core per seed for ``depths=(20, 56)``, at 14x14 about a quarter of that;
+2. **learning rates** (:mod:`~cvlib.experiments.batchnorm_rates`, when ``grids``): the small CNN
+   with and without batch norm, SGD with momentum at six learning rates, ``lr_epochs`` epochs;
+3. **tiny batches** (:mod:`~cvlib.experiments.small_batches`, when ``grids``): batch, group and
+   layer norm with 1, 2 and 32 images per batch, one epoch.
 
-It takes more than a chapter's budget (a few minutes of one core per seed), so the chapter
-loads the record, plots it and repeats a short part live. :func:`save` writes
-``cvlib/models/weights/deep_fashion.pt`` (the results; with depth runs, their histories and the
-kept weights in half precision) and ``deep_fashion.md``, its card.
+``RECORDS`` names the two shipped records: ``deep_fashion`` (the normalisation grids, no depth
+runs) and ``deep_fashion_depth`` (residual and plain networks of depth 20 and 56 at 14x14, 5
+epochs; no grids, no weights). Both take more than a chapter's budget, so the chapter loads
+them, plots them and repeats a short part live. :func:`save` writes the ``.pt`` file (the
+results; with depth runs, their histories and any kept weights in half precision) and its card
+beside it (same name, ``.md``). The runs go to a :class:`cvlib.train.Workers` pool;
+``CVLIB_WORKERS=1`` runs them one after the other in this process, with the same results (every
+run seeds itself).
 """
 
 import time
@@ -26,6 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
 from cvlib.train import Workers
 
@@ -33,9 +39,11 @@ from . import batchnorm_rates, depth, small_batches
 from .common import machine_stamp
 from .settings import resolve
 
-__all__ = ["CARD_NAME", "OUT", "Record", "Settings", "load", "run", "save"]
+__all__ = ["CARD_NAME", "DEPTH_OUT", "OUT", "RECORDS", "Record", "Settings", "card_path",
+           "depth_settings", "load", "run", "save"]  # fmt: skip
 
 OUT = Path(__file__).resolve().parents[1] / "models" / "weights" / "deep_fashion.pt"
+DEPTH_OUT = OUT.with_name("deep_fashion_depth.pt")
 CARD_NAME = "deep_fashion.md"
 KEPT = ("resnet_small", "plain_small")  # the 56-layer networks of the first seed, saved
 
@@ -45,7 +53,22 @@ class Settings:
     seeds: tuple = (0, 1, 2)
     epochs: int = 10  # the depth runs
     lr_epochs: int = 10  # the learning-rate runs
-    depths: tuple = ()  # (20, 56) adds the depth runs (long; not in the shipped record)
+    depths: tuple = ()  # (20, 56) adds the depth runs
+    image_size: int = 28  # of the depth runs' photographs; 14 averages each 2x2 block
+    grids: bool = True  # the learning-rate and tiny-batch runs
+    keep_weights: bool = True  # the deepest networks of the first seed's depth runs
+    preact: bool = True  # the depth runs include preact_small at the deepest depth
+
+
+RECORDS = {  # name -> (settings, file) of each shipped record
+    "deep_fashion": (Settings(), OUT),
+    "deep_fashion_depth": (
+        Settings(
+            depths=(20, 56), epochs=5, image_size=14, grids=False, keep_weights=False, preact=False
+        ),
+        DEPTH_OUT,
+    ),
+}
 
 
 @dataclass
@@ -62,32 +85,37 @@ class Record:
     meta: dict
 
 
-def _depth_settings(s, seed):
+def depth_settings(s, seed):
+    """The :class:`~cvlib.experiments.depth.Settings` of seed ``seed``'s depth runs under the
+    recipe's settings ``s`` (a chapter repeats part of them live with these)."""
     return depth.Settings(
         depths=s.depths,
-        networks=("resnet_small", "plain_small", "preact_small"),
+        networks=("resnet_small", "plain_small") + (("preact_small",) if s.preact else ()),
         epochs=s.epochs,
         lr=1e-3,
         batch_size=32,
         seed=seed,
+        image_size=s.image_size,
         data="fashion",
-        keep_weights=seed == s.seeds[0],
+        keep_weights=s.keep_weights and seed == s.seeds[0],
     )
 
 
 def run(settings=None, **overrides):
     """Every run of every seed on a :class:`cvlib.train.Workers` pool; a :class:`Record`.
 
-    The preact network trains at the deepest depth only.
+    The preact network (when ``preact``) trains at the deepest depth only.
     """
     s = resolve(Settings, settings, overrides)
     if not s.seeds or s.epochs < 1 or s.lr_epochs < 1:
         raise ValueError(f"need at least one seed and one epoch, got {s}")
+    if not s.depths and not s.grids:
+        raise ValueError("nothing to run: give `depths` or keep `grids`")
     start = time.perf_counter()
     workers = Workers()
     pending = {}
     for seed in s.seeds if s.depths else ():  # slowest first: the deep networks, then the grids
-        ds = _depth_settings(s, seed)
+        ds = depth_settings(s, seed)
         jobs = [
             dict(name=n, depth=d, settings=ds)
             for d in sorted(s.depths, reverse=True)
@@ -95,18 +123,18 @@ def run(settings=None, **overrides):
             if n != "preact_small" or d == max(s.depths)
         ]
         pending[("depth", seed)] = [workers.submit(depth.run_one, **job) for job in jobs]
-    for seed in s.seeds:
+    for seed in s.seeds if s.grids else ():
         pending[("rates", seed)] = batchnorm_rates.submit(workers, seed=seed, epochs=s.lr_epochs)
         pending[("batches", seed)] = small_batches.submit(workers, seed=seed)
     record = Record({}, {}, {}, {}, {})
-    for (kind, seed), job in pending.items():
+    for (kind, seed), job in tqdm(pending.items(), desc="recorded runs", unit="group"):
         if kind == "depth":
             runs = [future.result() for future in job]
             record.depth[seed] = runs
         else:
             getattr(record, kind)[seed] = job.result()
     for run_ in record.depth.get(s.seeds[0], []):
-        if run_.name in KEPT and run_.depth == max(s.depths):
+        if run_.name in KEPT and run_.depth == max(s.depths) and run_.state is not None:
             record.weights[run_.name] = run_.state
     for runs in record.depth.values():
         for run_ in runs:
@@ -120,9 +148,14 @@ def _norm_result(result):
     return {f"{norm}@{value}": acc for (norm, value), acc in result.accuracy.items()}
 
 
+def card_path(out):
+    """Where :func:`save` writes the card of the record ``out``: beside it, ending in ``.md``."""
+    return Path(out).with_suffix(".md")
+
+
 def save(record, out=OUT):
     """Write the record to ``out`` (``.pt``: histories, half-precision weights, meta) and the
-    model card beside it; returns ``out``."""
+    model card beside it (:func:`card_path`); returns ``out``."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     depth_runs = {
@@ -140,7 +173,7 @@ def save(record, out=OUT):
         "meta": record.meta,
     }
     torch.save(payload, out)
-    (out.parent / CARD_NAME).write_text(card(record))
+    card_path(out).write_text(card(record, out.name))
     return out
 
 
@@ -168,10 +201,10 @@ def load(path=OUT):
     )
 
 
-CARD = """# Model card: `deep_fashion.pt`
+CARD = """# Model card: `{name}`
 
-The recorded runs of the deep-training chapter (book/08-deep-training.md). Produced by
-`python -m cvlib.experiments.pretrain deep_fashion` (cvlib/experiments/pretrain_deep.py); run
+Recorded runs of the deep-training chapter (book/08-deep-training.md). Produced by
+`python -m cvlib.experiments.pretrain {recipe}` (cvlib/experiments/pretrain_deep.py); run
 it again to reproduce the figures.
 
 - **Data**: Fashion-MNIST (Xiao et al., 2017, MIT licence), a fixed part of the training file:
@@ -180,40 +213,66 @@ it again to reproduce the figures.
   is used.
 - **Seeds**: {seeds} (a seed sets the initial weights and the order of the batches).
 - **Depth runs**: {depth_line}
+{grid_lines}- **Time**: {seconds:.0f} s on {machine}, {cpu} (a machine shared with other
+  jobs, so the time is indicative); torch {torch_version}, CPU kernels {capability}.
+- **Intended use**: {use} Not for any application.
+"""
+
+GRID_LINES = """\
 - **Learning-rate runs**: `NormCNN` with and without batch norm, SGD momentum 0.9, batch 32,
   {lr_epochs} epochs at each of 0.003-1.
 - **Tiny-batch runs**: `NormCNN` with batch, group and layer norm, Adam lr 0.001, one epoch in
   batches of 1, 2 and 32.
-- **Time**: {seconds:.0f} s on {machine} (a machine shared with other jobs, so the time is
-  indicative); torch {torch_version}, CPU kernels {capability}.
-- **Intended use**: teaching what normalisation allows (large learning rates) and where batch
-  norm fails (tiny batches). Not for any application.
 """
 
 
-def card(record):
-    """The model card's text."""
+USES = {
+    True: "teaching what normalisation allows (large learning rates) and where batch norm fails "
+    "(tiny batches).",
+    False: "teaching the degradation of deep plain networks and what skip connections change.",
+}
+
+
+def _depth_line(record):
+    """The card's line on the depth runs: settings and each network's mean final accuracy."""
     s = record.meta["settings"]
     finals = []
-    for name, d in {(r.name, r.depth): None for r in record.depth.get(s["seeds"][0], [])}:
+    for net, d in {(r.name, r.depth): None for r in record.depth.get(s["seeds"][0], [])}:
         accs = [r.val_acc[-1] for runs in record.depth.values() for r in runs
-                if (r.name, r.depth) == (name, d)]  # fmt: skip
-        finals.append(f"{name}-{d} {100 * sum(accs) / len(accs):.1f}%")
+                if (r.name, r.depth) == (net, d)]  # fmt: skip
+        finals.append(f"{net}-{d} {100 * sum(accs) / len(accs):.1f}%")
+    if not finals:
+        return "none (`depths=()`)"
+    size = s.get("image_size", 28)
+    kept = (
+        f"the deepest two of seed {s['seeds'][0]} kept in half precision (`weights`)"
+        if s.get("keep_weights", True)
+        else "no weights kept"
+    )
+    return (
+        f"`resnet_small`, `plain_small` (depths {s['depths']})"
+        + (" and `preact_small` (the deepest)" if s.get("preact", True) else "")
+        + f", on the photographs at {size}x{size}, Adam lr 0.001, batch 32, {s['epochs']} epochs; "
+        f"{kept}; final validation accuracy (mean over the seeds): {', '.join(finals)}"
+    )
+
+
+def card(record, name=OUT.name):
+    """The model card's text for the record saved as ``name``."""
+    s = record.meta["settings"]
+    grids = s.get("grids", True)
     return CARD.format(
+        name=name,
+        recipe=next((n for n, (st, _) in RECORDS.items() if asdict(st) == s), Path(name).stem),
         per_class=depth.Settings.per_class,
         val_per_class=depth.Settings.val_per_class,
-        lr_epochs=s["lr_epochs"],
         seeds=", ".join(str(x) for x in s["seeds"]),
-        depth_line=(
-            f"`resnet_small`, `plain_small` (depths {s['depths']}) and `preact_small`, Adam lr "
-            f"0.001, batch 32, {s['epochs']} epochs; the deepest two of seed {s['seeds'][0]} "
-            f"kept in half precision (`weights`); final validation accuracy (mean over the "
-            f"seeds): {', '.join(finals)}"
-            if finals
-            else "none (`depths=()`): the chapter's depth experiment runs live on the digits"
-        ),
+        depth_line=_depth_line(record),
+        grid_lines=GRID_LINES.format(lr_epochs=s["lr_epochs"]) if grids else "",
         seconds=record.meta["seconds"],
         machine=record.meta["machine"],
+        cpu=record.meta.get("cpu", "processor not recorded"),
         torch_version=record.meta["torch"],
         capability=record.meta["cpu_capability"],
+        use=USES[grids],
     )
