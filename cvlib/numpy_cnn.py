@@ -121,7 +121,7 @@ def forward(params, stats, x, training, ops=REFERENCE, momentum=0.1):
         )
     h1, cache1, running1 = _block_forward(x, params[0:3], stats[0:2], training, momentum, ops)
     h2, cache2, running2 = _block_forward(h1, params[3:6], stats[2:4], training, momentum, ops)
-    features = h2.mean(axis=(2, 3))  # (N, C2), the global average
+    features = h2.reshape(len(h2), -1)  # (N, C2 * H/4 * W/4), flattened channel by channel
     logits = ops.linear(features, params.fc_weight, params.fc_bias)  # (N, K)
     return logits, Stats(*running1, *running2), (cache1, cache2, features)
 
@@ -155,9 +155,7 @@ def loss_and_grads(params, stats, x, target, ops=REFERENCE, momentum=0.1):
     logits, new_stats, (cache1, cache2, features) = forward(params, stats, x, True, ops, momentum)
     loss, dlogits = ops.cross_entropy(logits, target)  # dlogits (N, K)
     dfeatures, dfc_weight, dfc_bias = ops.linear_backward(dlogits, features, params.fc_weight)
-    h2 = cache2[-1]  # (N, C2, H/4, W/4)
-    share = np.ones(h2.shape[2:]) / h2[0, 0].size  # (H/4, W/4): each pixel's part of the mean
-    dh2 = dfeatures[:, :, None, None] * share  # (N, C2, H/4, W/4)
+    dh2 = dfeatures.reshape(cache2[-1].shape)  # (N, C2, H/4, W/4), undoing the flattening
     dh1, block2 = _block_backward(dh2, cache2, ops)  # dh1 (N, C1, H/2, W/2)
     _, block1 = _block_backward(dh1, cache1, ops)
     return float(loss), Params(*block1, *block2, dfc_weight, dfc_bias), new_stats

@@ -102,7 +102,9 @@ def fit(x, target, recipe=None, seed=0, ops=REFERENCE, num_classes=10, progress=
     """
     recipe = Recipe() if recipe is None else recipe
     x, target = _check_data(x, target)
-    params, stats = init_params(x.shape[1], num_classes, recipe.channels, seed=seed)
+    params, stats = init_params(
+        x.shape[1], num_classes, recipe.channels, seed=seed, size=x.shape[2:]
+    )
     rng = np.random.default_rng(seed)  # the order of the mini-batches
     steps_per_epoch = math.ceil(len(x) / recipe.batch_size)
     total, step, velocities, losses = recipe.epochs * steps_per_epoch, 0, None, []
@@ -161,7 +163,9 @@ def overfit_tiny_batch(x, target, steps=60, lr=0.05, seed=0, ops=REFERENCE, chan
     (True, True, 1.0)
     """
     x, target = _check_data(x, target)
-    params, stats = init_params(x.shape[1], int(target.max()) + 1, channels, seed=seed)
+    params, stats = init_params(
+        x.shape[1], int(target.max()) + 1, channels, seed=seed, size=x.shape[2:]
+    )
     velocities, losses = None, []
     for _ in range(steps):
         loss, grads, stats = loss_and_grads(params, stats, x, target, ops)
