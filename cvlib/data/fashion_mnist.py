@@ -34,12 +34,12 @@ import torch
 from ._base import ImageDataset
 
 __all__ = [
+    "CAPSTONE_PER_CLASS",
     "CLASSES",
     "DEBIAN_FOLDER",
     "DEBIAN_PACKAGE",
     "HELDOUT_PER_CLASS",
     "QUICK_PER_CLASS",
-    "CAPSTONE_PER_CLASS",
     "SPLITS",
     "capstone_data",
     "fashion_mnist",
@@ -244,7 +244,9 @@ def fashion_mnist(split="train", root=None, download=False, transform=None):
         raise ValueError(f"`split` must be one of {SPLITS}, got {split!r}")
     if not isinstance(download, bool):
         raise TypeError(f"`download` must be True or False, got {download!r}")
-    images, labels = _arrays(_found(root, download), "test" if split in ("test", "heldout") else "train")
+    images, labels = _arrays(
+        _found(root, download), "test" if split in ("test", "heldout") else "train"
+    )
     index = _index(split, labels)
     if index is not None:
         images, labels = images[index], labels[index]

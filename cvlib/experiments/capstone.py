@@ -136,9 +136,7 @@ class Result:
             lines.append(
                 f"training time, {threads} BLAS thread(s): {max(times):.1f} s max ({runs})"
             )
-        lines.append(
-            f"testing {self.sizes[1]:,} images one at a time: {self.eval_seconds:.2f} s"
-        )
+        lines.append(f"testing {self.sizes[1]:,} images one at a time: {self.eval_seconds:.2f} s")
         lines.append(f"same parameters with 1 and 2 threads: {self.identical_across_threads}")
         for c, value in self.linear.items():
             lines.append(f"logistic regression on the same pixels, C={c:g}: {value:.3f}")

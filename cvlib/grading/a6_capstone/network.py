@@ -4,8 +4,9 @@ its autograd gradients).
 
 Each check swaps the student's layer functions for the references while the network runs, so
 that these tests grade the assembly (which layer feeds which, what is cached, the flattening
-before the dense layer and its backward), not the layers again; ``block_forward`` and ``block_backward`` are the
-student's own and are graded through ``forward`` and ``loss_and_grads``. The random networks
+before the dense layer and its backward), not the layers again; ``block_forward`` and
+``block_backward`` are the student's own and are graded through ``forward`` and
+``loss_and_grads``. The random networks
 have non-trivial batch-norm weights and running estimates, so that no layer is an identity.
 """
 

@@ -163,11 +163,11 @@ def _tiny_batch():
 
 def check_overfit_tiny_batch(fn, seed=None, hidden=False):
     """Check ``fn(x, target, steps=60, lr=0.05) -> (losses, accuracy)`` on the notebook's 20
-    photographs against :func:`cvlib.numpy_training.overfit_tiny_batch` (the loss before every step,
-    to 1e-6; the last below 0.05, every image learnt), then with a transposed kernel gradient
-    hidden in ``loss_and_grads``, which must not learn them (``loss_and_grads``, ``sgd`` and
-    ``predict`` are the references). ``hidden=True`` runs 25 steps of ``lr=0.08`` instead (the
-    notebook's hidden test runs after the visible one)."""
+    photographs against :func:`cvlib.numpy_training.overfit_tiny_batch` (the loss before every
+    step, to 1e-6; the last below 0.05, every image learnt), then with a transposed kernel
+    gradient hidden in ``loss_and_grads``, whose losses the answer must repeat as well
+    (``loss_and_grads``, ``sgd`` and ``predict`` are the references). ``hidden=True`` runs 25
+    steps of ``lr=0.08`` instead (the notebook's hidden test runs after the visible one)."""
     __tracebackhide__ = True
     cnn, ops = network()
     isolate = {**answers(), **network_answers(cnn, ops)}
