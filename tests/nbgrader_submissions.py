@@ -793,7 +793,7 @@ WRONG["a6_capstone"] = [
     },
 ]
 
-BELOW = f"below the {VISIBLE_TARGET:.0%} needed"
+BELOW = f"below the {VISIBLE_TARGET:.1%} needed"
 KNOCKOUTS = {  # student -> (submission as in WRONG, what test_trained_network must say)
     "knockout-conv-backward": (
         {

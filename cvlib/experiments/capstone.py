@@ -41,9 +41,11 @@ from cvlib.train.runtime import progress_bar
 
 from .settings import resolve
 
-__all__ = ["KNOCKOUTS", "Result", "Settings", "linear_accuracy", "run"]
+__all__ = ["KNOCKOUTS", "MISSING", "THRESHOLD", "Result", "Settings", "linear_accuracy", "run"]
 
-THRESHOLD = 0.97  # the accuracy assignment 6 asks for
+THRESHOLD = 0.815  # the accuracy assignment 6 asks for (cvlib.grading.a6_capstone.training)
+#: Knock-outs that miss :data:`THRESHOLD` on every seed measured (the other two miss it on some).
+MISSING = ("conv backward: flipped kernel gradient", "batch norm: running estimates never updated")
 
 
 def transposed_kernel_gradient(dout, x, weight, stride=1, padding=0, dilation=1):

@@ -16,9 +16,15 @@ from ..checks import Run
 from .references import OWN, fashion
 
 TEST_IMAGES = 1000
-VISIBLE_TARGET = 0.0  # the notebook's run, seed 0
-HIDDEN_TARGET = 0.0  # the graders' retrain with their seed
-MEASURED = """"""
+VISIBLE_TARGET = 0.815  # the notebook's run, seed 0
+HIDDEN_TARGET = 0.81  # the graders' retrain with their seed
+#: What the targets rest on (``python -m cvlib.bench capstone``, one image at a time).
+MEASURED = """\
+reference recipe, seeds 0-4 and the graders' public default 82025:  82.2-83.7%
+best logistic regression on the same 14x14 pixels (C = 1):            80.9%
+knock-outs, seeds 0-2: transposed kernel gradient 77.0-80.7%, flipped 72.9-74.6%,
+batch statistics at evaluation 78.6-81.7% (as one batch 82.6-82.7%),
+running estimates never updated 42.5-63.6%"""
 
 
 def _trained(run, result, text):
@@ -50,7 +56,7 @@ def _failure(accuracy, one_batch, threshold, losses, seed):
     """Why a trained network falls short, as far as its figures tell."""
     message = (
         f"The network trained by train(x_train, y_train, seed={seed!r}) recognises {accuracy:.1%} "
-        f"of the test photographs one image at a time, below the {threshold:.0%} needed."
+        f"of the test photographs one image at a time, below the {threshold:.1%} needed."
     )
     if one_batch >= threshold:
         message += (
@@ -82,7 +88,7 @@ def _score(run, predict, params, stats, threshold, losses, seed, text):
     accuracy = float(np.mean(np.array(one_at_a_time) == test_target))
     print(
         f"{text}: accuracy {accuracy:.3f} on the {len(test_x)} test photographs, one image at a "
-        f"time (needed: {threshold:.2f})"
+        f"time (needed: {threshold:.3f})"
     )
     if accuracy < threshold:
         one_batch = float(np.mean(_predictions(run, predict, params, stats, test_x) == test_target))
