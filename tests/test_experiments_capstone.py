@@ -80,10 +80,8 @@ def test_tiny_run_reports_every_figure(monkeypatch):
 def test_linear_baseline_is_sklearns_logistic_regression_on_the_pixels():
     """Against a hand-made case: two classes told apart by one pixel's sign."""
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(60, 1, 4, 4))
-    target = (x[:, 0, 1, 2] > 0).astype(int)
-    test_x = rng.normal(size=(40, 1, 4, 4))
-    test_target = (test_x[:, 0, 1, 2] > 0).astype(int)
+    x, test_x = rng.normal(size=(400, 1, 4, 4)), rng.normal(size=(100, 1, 4, 4))
+    target, test_target = (x[:, 0, 1, 2] > 0).astype(int), (test_x[:, 0, 1, 2] > 0).astype(int)
     assert capstone.linear_accuracy(10.0, x, target, test_x, test_target) >= 0.9
     assert capstone.linear_accuracy(10.0, x, target, test_x, 1 - test_target) <= 0.1
 
