@@ -142,7 +142,7 @@ def accuracy(params, stats, x, target, ops=REFERENCE, batch_size=1):
     return float(np.mean(predict(params, stats, x, ops, batch_size).argmax(axis=1) == target))
 
 
-def overfit_tiny_batch(x, target, steps=60, lr=0.05, seed=0, ops=REFERENCE, channels=(16, 32)):
+def overfit_tiny_batch(x, target, steps=60, lr=0.05, seed=0, ops=REFERENCE, channels=(8, 16)):
     """The sanity check before training: learn one tiny batch by heart.
 
     Plain SGD with momentum 0.9 and no weight decay on the same few images at every step. A

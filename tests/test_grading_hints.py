@@ -463,7 +463,14 @@ def fc_gradient_transposed(params, stats, x, target):
     return loss, grads._replace(fc_weight=grads.fc_weight.T), new_stats
 
 
-AVERAGE_NOT_SHARED = a6("loss_and_grads", (" / (h * w)", ""))
+# the flattening undone pixel by pixel instead of channel by channel
+UNFLATTENED_WRONG = a6(
+    "loss_and_grads",
+    (
+        "dfeatures.reshape(h2_shape)",
+        "dfeatures.reshape(h2_shape[0], *h2_shape[2:], h2_shape[1]).transpose(0, 3, 1, 2)",
+    ),
+)
 CONV_FROM_DY = a6("block_backward", ("conv2d_backward(dz, x", "conv2d_backward(dy, x"))
 DX_HANDED_TRANSPOSED = a6(
     "block_backward",
@@ -1003,12 +1010,12 @@ HINTS = {
         a6_capstone.check_loss_and_grads,
         "the first wrong one in backward order is fc_weight: look at the dense layer's",
         fc_gradient_transposed,
-        AVERAGE_NOT_SHARED,
+        UNFLATTENED_WRONG,
     ),
-    "loss_and_grads, average not shared": (
+    "loss_and_grads, flattening undone in the wrong order": (
         a6_capstone.check_loss_and_grads,
-        "divide by H*W). (yours is 4 times too large)",
-        AVERAGE_NOT_SHARED,
+        "reshapes dfeatures back to the shape of block 2's output",
+        UNFLATTENED_WRONG,
         block_backward_of(CONV_FROM_DY),
     ),
     "loss_and_grads, block 2's convolution": (
