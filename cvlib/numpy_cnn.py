@@ -25,7 +25,7 @@ that the trained network shows whether they work. :mod:`cvlib.numpy_training` tr
 
 Examples
 --------
->>> params, stats = init_params(channels=(4, 8), seed=0)
+>>> params, stats = init_params(channels=(4, 8), seed=0, size=8)
 >>> x, target = np.random.default_rng(0).random((6, 1, 8, 8)), np.arange(6) % 3
 >>> loss, grads, new_stats = loss_and_grads(params, stats, x, target)
 >>> [g.shape for g in grads][:3], predict(params, new_stats, x).shape
@@ -198,7 +198,7 @@ def gradient_check(params, stats, x, target, ops=REFERENCE, eps=1e-6):
 
     Examples
     --------
-    >>> params, stats = init_params(channels=(2, 3), num_classes=3, seed=0)
+    >>> params, stats = init_params(channels=(2, 3), num_classes=3, seed=0, size=4)
     >>> x = np.random.default_rng(0).normal(size=(4, 1, 4, 4))
     >>> errors = gradient_check(params, stats, x, np.array([0, 1, 2, 0]))
     >>> max(errors) < 1e-6

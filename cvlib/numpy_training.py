@@ -17,7 +17,7 @@ Examples
 >>> x, target = rng.random((40, 1, 8, 8)), np.arange(40) % 4
 >>> run = fit(x, target, Recipe(epochs=2, channels=(4, 8)), seed=0, num_classes=4)
 >>> len(run.losses), run.params.fc_weight.shape
-(4, (4, 8))
+(6, (4, 32))
 """
 
 import math
