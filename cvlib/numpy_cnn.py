@@ -5,17 +5,14 @@ Architecture (``x`` of shape (N, C, H, W) with H and W at least 4; ``C1, C2`` fi
 place), batch normalisation, ReLU and 2x2 max pooling, as ``cvlib.nn.conv_bn_relu`` + pooling::
 
     conv1 -> bn1 -> ReLU -> pool   (N, C1, H/2, W/2)
-    conv2 -> bn2 -> ReLU -> pool   (N, C2, H/4, W/4)
-    global average pool            (N, C2)
+    conv2 -> bn2 -> ReLU -> pool   (N, C2, H/4, W/4)     (sizes rounded down)
+    flatten                        (N, C2 * H/4 * W/4)
     linear                         (N, K)          -> cross-entropy
 
-The global average (as in Network in Network, GoogLeNet and ResNet) leaves the dense layer only
-``C2`` numbers per image, what the convolutions learned to detect, and no pixel positions to
-memorise. On the 8x8 digits that makes the network's accuracy depend on its convolutions being
-trained right. (While the network was designed, a version with the flattened 2x2 map instead
-still reached 93-96% with a transposed kernel gradient, 3 seeds: too close to assignment 6's 97%
-to tell a wrong backward pass from a right one; :mod:`cvlib.experiments.capstone` measures the
-knock-outs of this version.)
+The dense layer reads the last feature map flattened channel by channel, so it knows where in
+the image each detector fired. Assignment 6 trains it on 14x14 Fashion-MNIST
+(:func:`cvlib.data.capstone_data`), where the last map is 3x3; :mod:`cvlib.experiments.capstone`
+measures it against a logistic regression on the same pixels and with deliberate bugs.
 
 The parameters are a :class:`Params` named tuple (PyTorch's layouts), batch norm's running
 estimates a :class:`Stats` named tuple. The layer functions come from an :class:`Ops` (by default
