@@ -5,17 +5,14 @@ Architecture (``x`` of shape (N, C, H, W) with H and W at least 4; ``C1, C2`` fi
 place), batch normalisation, ReLU and 2x2 max pooling, as ``cvlib.nn.conv_bn_relu`` + pooling::
 
     conv1 -> bn1 -> ReLU -> pool   (N, C1, H/2, W/2)
-    conv2 -> bn2 -> ReLU -> pool   (N, C2, H/4, W/4)
-    global average pool            (N, C2)
+    conv2 -> bn2 -> ReLU -> pool   (N, C2, H/4, W/4)     (sizes rounded down)
+    flatten                        (N, C2 * H/4 * W/4)
     linear                         (N, K)          -> cross-entropy
 
-The global average (as in Network in Network, GoogLeNet and ResNet) leaves the dense layer only
-``C2`` numbers per image, what the convolutions learned to detect, and no pixel positions to
-memorise. On the 8x8 digits that makes the network's accuracy depend on its convolutions being
-trained right. (While the network was designed, a version with the flattened 2x2 map instead
-still reached 93-96% with a transposed kernel gradient, 3 seeds: too close to assignment 6's 97%
-to tell a wrong backward pass from a right one; :mod:`cvlib.experiments.capstone` measures the
-knock-outs of this version.)
+The dense layer reads the last feature map flattened channel by channel, so it knows where in
+the image each detector fired. Assignment 6 trains it on 14x14 Fashion-MNIST
+(:func:`cvlib.data.capstone_data`), where the last map is 3x3; :mod:`cvlib.experiments.capstone`
+measures it against a logistic regression on the same pixels and with deliberate bugs.
 
 The parameters are a :class:`Params` named tuple (PyTorch's layouts), batch norm's running
 estimates a :class:`Stats` named tuple. The layer functions come from an :class:`Ops` (by default
@@ -25,7 +22,7 @@ that the trained network shows whether they work. :mod:`cvlib.numpy_training` tr
 
 Examples
 --------
->>> params, stats = init_params(channels=(4, 8), seed=0)
+>>> params, stats = init_params(channels=(4, 8), seed=0, size=8)
 >>> x, target = np.random.default_rng(0).random((6, 1, 8, 8)), np.arange(6) % 3
 >>> loss, grads, new_stats = loss_and_grads(params, stats, x, target)
 >>> [g.shape for g in grads][:3], predict(params, new_stats, x).shape
@@ -121,7 +118,7 @@ def forward(params, stats, x, training, ops=REFERENCE, momentum=0.1):
         )
     h1, cache1, running1 = _block_forward(x, params[0:3], stats[0:2], training, momentum, ops)
     h2, cache2, running2 = _block_forward(h1, params[3:6], stats[2:4], training, momentum, ops)
-    features = h2.mean(axis=(2, 3))  # (N, C2), the global average
+    features = h2.reshape(len(h2), -1)  # (N, C2 * H/4 * W/4), flattened channel by channel
     logits = ops.linear(features, params.fc_weight, params.fc_bias)  # (N, K)
     return logits, Stats(*running1, *running2), (cache1, cache2, features)
 
@@ -155,9 +152,7 @@ def loss_and_grads(params, stats, x, target, ops=REFERENCE, momentum=0.1):
     logits, new_stats, (cache1, cache2, features) = forward(params, stats, x, True, ops, momentum)
     loss, dlogits = ops.cross_entropy(logits, target)  # dlogits (N, K)
     dfeatures, dfc_weight, dfc_bias = ops.linear_backward(dlogits, features, params.fc_weight)
-    h2 = cache2[-1]  # (N, C2, H/4, W/4)
-    share = np.ones(h2.shape[2:]) / h2[0, 0].size  # (H/4, W/4): each pixel's part of the mean
-    dh2 = dfeatures[:, :, None, None] * share  # (N, C2, H/4, W/4)
+    dh2 = dfeatures.reshape(cache2[-1].shape)  # (N, C2, H/4, W/4), undoing the flattening
     dh1, block2 = _block_backward(dh2, cache2, ops)  # dh1 (N, C1, H/2, W/2)
     _, block1 = _block_backward(dh1, cache1, ops)
     return float(loss), Params(*block1, *block2, dfc_weight, dfc_bias), new_stats
@@ -200,7 +195,7 @@ def gradient_check(params, stats, x, target, ops=REFERENCE, eps=1e-6):
 
     Examples
     --------
-    >>> params, stats = init_params(channels=(2, 3), num_classes=3, seed=0)
+    >>> params, stats = init_params(channels=(2, 3), num_classes=3, seed=0, size=4)
     >>> x = np.random.default_rng(0).normal(size=(4, 1, 4, 4))
     >>> errors = gradient_check(params, stats, x, np.array([0, 1, 2, 0]))
     >>> max(errors) < 1e-6

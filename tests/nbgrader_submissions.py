@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 
+from cvlib.grading.a6_capstone.training import VISIBLE_TARGET
 from cvlib.tools.grading import demo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -792,7 +793,7 @@ WRONG["a6_capstone"] = [
     },
 ]
 
-BELOW = "below the 97% needed"
+BELOW = f"below the {VISIBLE_TARGET:.1%} needed"
 KNOCKOUTS = {  # student -> (submission as in WRONG, what test_trained_network must say)
     "knockout-conv-backward": (
         {

@@ -29,17 +29,16 @@ F = torch.nn.functional
 def torch_twin(params, stats):
     """The capstone network in PyTorch (float64) with ``params`` and ``stats`` copied in."""
     c1, c2 = len(params.bn1_weight), len(params.bn2_weight)
-    c_in, k = params.conv1_weight.shape[1], len(params.fc_bias)
+    c_in, (k, features) = params.conv1_weight.shape[1], params.fc_weight.shape
     net = nn.Sequential(
         *conv_bn_relu(c_in, c1),
         nn.MaxPool2d(2),
         *conv_bn_relu(c1, c2),
         nn.MaxPool2d(2),
-        nn.AdaptiveAvgPool2d(1),
         nn.Flatten(),
-        nn.Linear(c2, k),
+        nn.Linear(features, k),
     ).double()
-    conv1, bn1, _, _, conv2, bn2, _, _, _, _, fc = net
+    conv1, bn1, _, _, conv2, bn2, _, _, _, fc = net
     with torch.no_grad():
         for module, weight in ((conv1, params.conv1_weight), (conv2, params.conv2_weight)):
             module.weight.copy_(torch.tensor(weight))
@@ -60,10 +59,10 @@ def torch_twin(params, stats):
     return net, tensors, buffers
 
 
-def random_network(seed, channels=(4, 6), num_classes=5, in_channels=2):
+def random_network(seed, channels=(4, 6), num_classes=5, in_channels=2, size=8):
     """Parameters with random batch norm affine terms and running estimates, not the init's."""
     rng = np.random.default_rng(seed)
-    params, stats = init_params(in_channels, num_classes, channels, seed=seed)
+    params, stats = init_params(in_channels, num_classes, channels, seed=seed, size=size)
     params = params._replace(
         bn1_weight=rng.uniform(0.5, 1.5, channels[0]),
         bn1_bias=rng.normal(size=channels[0]),
@@ -75,9 +74,9 @@ def random_network(seed, channels=(4, 6), num_classes=5, in_channels=2):
     return params, stats, rng
 
 
-@pytest.mark.parametrize(("size", "seed"), [(8, 0), ((12, 8), 1), (10, 2)])
+@pytest.mark.parametrize(("size", "seed"), [(8, 0), ((12, 8), 1), (10, 2), (14, 5)])
 def test_training_step_matches_torch(size, seed):
-    params, stats, rng = random_network(seed)
+    params, stats, rng = random_network(seed, size=size)
     h, w = (size, size) if isinstance(size, int) else size
     x, target = rng.normal(size=(6, 2, h, w)), rng.integers(0, 5, size=6)
     loss, grads, new_stats = loss_and_grads(params, stats, x, target, momentum=0.1)
@@ -159,7 +158,7 @@ def test_ops_are_used():
 
     names = [n for n in Ops.__dataclass_fields__ if n != "sgd"]
     ops = Ops(**{n: counted(n) for n in names})
-    params, stats = init_params(channels=(2, 3), seed=0)
+    params, stats = init_params(channels=(2, 3), seed=0, size=8)
     x = np.random.default_rng(0).random((4, 1, 8, 8))
     loss_and_grads(params, stats, x, np.arange(4), ops)
     assert sorted(set(calls)) == sorted(names)
@@ -174,9 +173,13 @@ def test_init_params_shapes_and_scales():
         (12, 8, 3, 3),
         (12,),
         (12,),
-        (7, 12),
+        (7, 12 * 3 * 3),
         (7,),
     ]
+    assert init_params(1, 4, (2, 5), size=(8, 13))[0].fc_weight.shape == (4, 5 * 2 * 3)
+    assert np.std(init_params(1, 10, (8, 256), size=8)[0].fc_weight) == pytest.approx(
+        np.sqrt(1 / (256 * 4)), rel=0.05
+    )
     assert np.std(init_params(1, 10, (64, 256), seed=0)[0].conv2_weight) == pytest.approx(
         np.sqrt(2 / (9 * 64)), rel=0.02
     )
@@ -192,6 +195,8 @@ def test_init_params_shapes_and_scales():
         (dict(num_classes=2.5), "`num_classes` must be a positive int"),
         (dict(channels=(4,)), "`channels` must be a pair"),
         (dict(channels=(4, -1)), "`channels` must be positive ints"),
+        (dict(size=3), "`size` must be an int or a pair of ints, each at least 4"),
+        (dict(size=(8, 8, 8)), "`size` must be an int or a pair"),
     ],
 )
 def test_init_params_names_bad_arguments(kwargs, match):
@@ -200,12 +205,12 @@ def test_init_params_names_bad_arguments(kwargs, match):
 
 
 def test_forward_wants_params_and_stats():
-    params, stats = init_params(channels=(2, 2))
+    params, stats = init_params(channels=(2, 2), size=8)
     with pytest.raises(TypeError, match="`params` and `stats` must be a Params and a Stats"):
         forward(tuple(params), stats, np.zeros((2, 1, 8, 8)), True)
 
 
 def test_predict_names_a_bad_batch_size():
-    params, stats = init_params(channels=(2, 2))
+    params, stats = init_params(channels=(2, 2), size=8)
     with pytest.raises(ValueError, match="`batch_size` must be a positive int"):
         predict(params, stats, np.zeros((2, 1, 8, 8)), batch_size=0)

@@ -4,7 +4,8 @@ Offline, built in: :func:`digits` (scikit-learn's real 8x8 handwritten digits), 
 (synthetic circles, squares and triangles with boxes and masks), :func:`xo` (the X-or-O case
 study), :func:`sample_images` (photographs shipped with scikit-image).
 Found on disk: :func:`fashion_mnist` (Zalando's clothing photographs, 28x28), in Debian's
-package ``dataset-fashion-mnist``, a folder of your own or torchvision's cache.
+package ``dataset-fashion-mnist``, a folder of your own or torchvision's cache;
+:func:`capstone_data`, assignment 6's fixed part of it at 14x14.
 Downloaded once into a cache folder: :func:`mnist`, :func:`cifar10`.
 Parts of a data set: :func:`class_subset`, :func:`few_shot`, :func:`train_val_split`
 (:mod:`cvlib.data.subsets`).
@@ -12,7 +13,7 @@ Parts of a data set: :func:`class_subset`, :func:`few_shot`, :func:`train_val_sp
 
 from ._base import ImageDataset
 from .digits import digits, upsample
-from .fashion_mnist import fashion_mnist
+from .fashion_mnist import capstone_data, fashion_mnist
 from .photos import sample_images
 from .shapes import TEST_SEED_OFFSET, ShapesDataset, shapes
 from .subsets import class_subset, few_shot, relabel, train_val_split
@@ -23,6 +24,7 @@ __all__ = [
     "TEST_SEED_OFFSET",
     "ImageDataset",
     "ShapesDataset",
+    "capstone_data",
     "cifar10",
     "class_subset",
     "data_root",

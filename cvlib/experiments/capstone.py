@@ -1,15 +1,21 @@
-"""Assignment 6's measurement: the numpy capstone CNN on the digits, its time, and its knock-outs.
+"""Assignment 6's measurement: the numpy capstone CNN on Fashion-MNIST, its time, its knock-outs,
+and the best linear model on the same data.
 
 Trained with :func:`cvlib.numpy_training.fit` (the default :class:`~cvlib.numpy_training.Recipe`)
-on the 1,437 training digits at their own 8x8 size and tested on the fixed 360 test digits
-(:func:`cvlib.data.digits`), one image at a time (:func:`cvlib.numpy_training.accuracy`).
+on assignment 6's 5,000 training photographs at 14x14 and tested on its 1,000 held-out test
+photographs (:func:`cvlib.data.capstone_data`), one image at a time
+(:func:`cvlib.numpy_training.accuracy`).
 
 - **time**: whole trainings timed one after the other in this process, with numpy's BLAS
   limited to 1 and to 2 threads (``threadpoolctl``); figures depend on what else the machine
   runs;
 - **knock-outs**: the same training with one deliberately wrong function, the mistakes the
   assignment's trained-network test must catch (:data:`KNOCKOUTS`). They run in worker
-  processes, one BLAS thread each (not timed).
+  processes, one BLAS thread each (not timed);
+- **linear model**: scikit-learn's multinomial logistic regression on the same training pixels,
+  for each inverse regularisation strength ``C`` of :attr:`Settings.linear_cs`, scored on the
+  same test images; the best of them is the linear figure the assignment's target must clear
+  (picked on the test images, which flatters the linear model, not the network).
 
 ``python -m cvlib.bench capstone [--quick]`` prints the table.
 
@@ -27,7 +33,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from cvlib import batchnorm, conv
-from cvlib.data import digits
+from cvlib.data import capstone_data
 from cvlib.numpy_cnn import REFERENCE, Ops
 from cvlib.numpy_training import Recipe, accuracy, fit
 from cvlib.train import run_parallel
@@ -35,9 +41,11 @@ from cvlib.train.runtime import progress_bar
 
 from .settings import resolve
 
-__all__ = ["KNOCKOUTS", "Result", "Settings", "load_digits", "run"]
+__all__ = ["KNOCKOUTS", "MISSING", "THRESHOLD", "Result", "Settings", "linear_accuracy", "run"]
 
-THRESHOLD = 0.97  # the accuracy assignment 6 asks for
+THRESHOLD = 0.815  # the accuracy assignment 6 asks for (cvlib.grading.a6_capstone.training)
+#: Knock-outs that miss :data:`THRESHOLD` on every seed measured (the other two miss it on some).
+MISSING = ("conv backward: flipped kernel gradient", "batch norm: running estimates never updated")
 
 
 def transposed_kernel_gradient(dout, x, weight, stride=1, padding=0, dilation=1):
@@ -85,33 +93,38 @@ KNOCKOUTS = {
 @dataclass(frozen=True)
 class Settings:
     """``seeds`` of the timed runs, each trained with every BLAS thread count in ``threads``;
-    ``knockouts`` (names in :data:`KNOCKOUTS`) trained with each of ``knockout_seeds``."""
+    ``knockouts`` (names in :data:`KNOCKOUTS`) trained with each of ``knockout_seeds``; the
+    logistic regression fitted with each inverse regularisation strength in ``linear_cs``."""
 
     recipe: Recipe = field(default_factory=Recipe)
     seeds: tuple = (0, 1, 2)
     threads: tuple = (1, 2)
     knockouts: tuple = tuple(KNOCKOUTS)
     knockout_seeds: tuple = (0, 1, 2)
+    linear_cs: tuple = (0.1, 0.3, 1.0, 3.0)
     progress: bool = False
 
 
 @dataclass
 class Result:
-    """Accuracies (one image at a time, and the 360 test images in one batch) and times."""
+    """Accuracies (one image at a time, and the test images in one batch), times, and the
+    linear model's accuracies."""
 
     accuracy: dict  # variant -> [accuracy per seed]; "reference" is the correct network
     accuracy_one_batch: dict  # the same, the test set evaluated as one batch
     seconds: dict  # BLAS threads -> [training time per seed]
-    eval_seconds: float  # testing the 360 digits one at a time, once
+    eval_seconds: float  # testing the test images one at a time, once
     identical_across_threads: bool  # the same parameters, to the bit, with 1 and 2 threads
+    linear: dict  # C -> test accuracy of the logistic regression on the same pixels
     settings: Settings
 
     def table(self):
         """The figures as plain text."""
         s = self.settings
         lines = [
-            f"numpy capstone CNN, channels {s.recipe.channels}, {s.recipe.epochs} epochs; "
-            "360 test digits (8x8), one image at a time [and as one batch]",
+            f"numpy capstone CNN, channels {s.recipe.channels}, {s.recipe.epochs} epochs, batch "
+            f"{s.recipe.batch_size}, lr {s.recipe.lr}; Fashion-MNIST 14x14, {self.sizes[0]:,} "
+            f"training and {self.sizes[1]:,} test images, one image at a time [and as one batch]",
             f"{'variant':<46} {'mean':>6} {'min':>6}  per seed",
         ]
         for name, values in self.accuracy.items():
@@ -125,15 +138,26 @@ class Result:
             lines.append(
                 f"training time, {threads} BLAS thread(s): {max(times):.1f} s max ({runs})"
             )
-        lines.append(f"testing 360 digits one at a time: {self.eval_seconds:.2f} s")
+        lines.append(f"testing {self.sizes[1]:,} images one at a time: {self.eval_seconds:.2f} s")
         lines.append(f"same parameters with 1 and 2 threads: {self.identical_across_threads}")
+        for c, value in self.linear.items():
+            lines.append(f"logistic regression on the same pixels, C={c:g}: {value:.3f}")
         return "\n".join(lines)
 
+    @property
+    def sizes(self):
+        """``(training images, test images)``."""
+        return len(capstone_data("train")[1]), len(capstone_data("test")[1])
 
-def load_digits(split):
-    """``(images, labels)`` of :func:`cvlib.data.digits` (8x8) as float64 and int64 arrays."""
-    data = digits(size=8, split=split)
-    return data.images.numpy().astype(np.float64), data.labels.numpy()
+
+def linear_accuracy(c, x, target, test_x, test_target):
+    """Test accuracy of a multinomial logistic regression (scikit-learn, L2 penalty of inverse
+    strength ``c``, L-BFGS) fitted on the flattened pixels of ``x``."""
+    from sklearn.linear_model import LogisticRegression
+
+    with threadpool_limits(1):
+        model = LogisticRegression(C=c, max_iter=2000).fit(x.reshape(len(x), -1), target)
+        return float(np.mean(model.predict(test_x.reshape(len(test_x), -1)) == test_target))
 
 
 def run(settings=None, **overrides):
@@ -142,8 +166,8 @@ def run(settings=None, **overrides):
     unknown = sorted(set(s.knockouts) - set(KNOCKOUTS))
     if unknown or isinstance(s.knockouts, str):
         raise ValueError(f"`knockouts` must be names from {sorted(KNOCKOUTS)}, got {s.knockouts!r}")
-    x, target = load_digits("train")
-    test_x, test_target = load_digits("test")
+    x, target = capstone_data("train")
+    test_x, test_target = capstone_data("test")
     jobs = [
         dict(name=k, seed=seed, recipe=s.recipe) for k in s.knockouts for seed in s.knockout_seeds
     ]
@@ -176,13 +200,14 @@ def run(settings=None, **overrides):
         for t in s.threads
         for seed in s.seeds
     )
-    return Result(accuracy_one, accuracy_all, seconds, eval_seconds, same, s)
+    linear = {c: linear_accuracy(c, x, target, test_x, test_target) for c in s.linear_cs}
+    return Result(accuracy_one, accuracy_all, seconds, eval_seconds, same, linear, s)
 
 
 def run_one(name, seed, recipe):
     """One knock-out training: ``(accuracy one image at a time, accuracy as one batch)``."""
-    x, target = load_digits("train")
-    test_x, test_target = load_digits("test")
+    x, target = capstone_data("train")
+    test_x, test_target = capstone_data("test")
     with threadpool_limits(1):
         trained = fit(x, target, recipe, seed, KNOCKOUTS[name])
         return _scores(trained, KNOCKOUTS[name], test_x, test_target)

@@ -12,11 +12,11 @@ implementations are out of reach (:data:`cvlib.grading.tripwires.NUMPY_ONLY`).
 - :mod:`.sanity`: the numerical gradient, the whole-network gradient check, overfitting a
   tiny batch;
 - :mod:`.training`: the trained network (the notebook's, then the student's ``train`` again
-  with the graders' seed, scored with the student's ``predict``, one test digit at a time).
+  with the graders' seed, scored with the student's ``predict``, one test photograph at a time).
 
 Each answer is graded on its own: the earlier answers it calls are swapped for references while
 it runs, except in :func:`check_training`, whose network is all the student's. The checks import
-no torch until the ones that need the digits run (the notebook has loaded it by then).
+no torch until the ones that need the data run (the notebook has loaded it by then).
 """
 
 from .batchnorm import check_batch_norm, check_batch_norm_backward

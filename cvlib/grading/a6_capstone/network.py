@@ -3,9 +3,10 @@
 its autograd gradients).
 
 Each check swaps the student's layer functions for the references while the network runs, so
-that these tests grade the assembly (which layer feeds which, what is cached, the global
-average's backward), not the layers again; ``block_forward`` and ``block_backward`` are the
-student's own and are graded through ``forward`` and ``loss_and_grads``. The random networks
+that these tests grade the assembly (which layer feeds which, what is cached, the flattening
+before the dense layer and its backward), not the layers again; ``block_forward`` and
+``block_backward`` are the student's own and are graded through ``forward`` and
+``loss_and_grads``. The random networks
 have non-trivial batch-norm weights and running estimates, so that no layer is an identity.
 """
 
@@ -30,9 +31,10 @@ BACKWARD_ORDER = (7, 6, 5, 4, 3, 2, 1, 0)
 
 
 def _cases(rng, hidden, training_only=False):
-    """``(channels, classes, x, training, momentum)`` of small networks on 8x8 (or 4x4) images."""
-    cases = [((3, 4), 5, (4, 1, 8, 8), True, 0.1), ((2, 3), 10, (3, 1, 8, 8), False, 0.1)]
-    cases.append(((3, 2), 4, (2, 1, 8, 8), True, 0.25))
+    """``(channels, classes, x, training, momentum)`` of small networks on 8x8, 14x14 (the
+    assignment's size, whose 7x7 maps lose their last row and column to pooling) or 4x4 images."""
+    cases = [((3, 4), 5, (4, 1, 8, 8), True, 0.1), ((2, 3), 10, (3, 1, 14, 14), False, 0.1)]
+    cases.append(((3, 2), 4, (2, 1, 14, 14), True, 0.25))
     if hidden:
         cases += [((4, 3), 3, (5, 1, 4, 4), False, 0.1), ((2, 2), 6, (3, 1, 4, 4), True, 0.1)]
     for channels, classes, shape, training, momentum in cases:
@@ -60,7 +62,7 @@ def check_forward(fn, seed=None, hidden=False):
     run = Run("a6_capstone.check_forward", fn, "forward", seed, hidden, isolate=answers(), **OWN)
     cnn, ops = network()
     for channels, classes, x, training, momentum in _cases(run.rng, hidden):
-        params, stats = random_network(cnn, run.rng, channels, classes)
+        params, stats = random_network(cnn, run.rng, channels, classes, x.shape[2:])
         args = [("params", params), ("stats", stats), ("x", x), ("training", training)]
         kwargs = {"momentum": momentum} if momentum != 0.1 else {}
         text = call_text(run, args, kwargs)
@@ -80,9 +82,9 @@ def _gradient_hints(names, wrong, scale):
     first = names[next(k for k in BACKWARD_ORDER if k in wrong)]
     said = f"Right: {', '.join(right) or 'none'}; the first wrong one in backward order is {first}"
     where = {
-        "fc": "the dense layer's backward (linear_backward on the global average's features).",
-        "bn2": "block 2's backward from the global average down to its batch norm (the average's "
-        "backward shares each gradient among the H*W pixels: divide by H*W).",
+        "fc": "the dense layer's backward (linear_backward on the flattened features).",
+        "bn2": "block 2's backward from the flattened features down to its batch norm (the "
+        "flattening's backward reshapes dfeatures back to the shape of block 2's output).",
         "conv2": "block 2's backward between its batch norm and its convolution.",
         "bn1": "what block 2's backward hands block 1 (dx of block 2's convolution).",
         "conv1": "block 1's backward between its batch norm and its convolution.",
@@ -105,7 +107,7 @@ def check_loss_and_grads(fn, seed=None, hidden=False):
     )
     cnn, ops = network()
     for channels, classes, x, _, _ in _cases(run.rng, hidden, training_only=True):
-        params, stats = random_network(cnn, run.rng, channels, classes)
+        params, stats = random_network(cnn, run.rng, channels, classes, x.shape[2:])
         target = run.rng.integers(0, classes, size=len(x))
         args = [("params", params), ("stats", stats), ("x", x), ("target", target)]
         text = call_text(run, args)
@@ -165,7 +167,7 @@ def check_predict(fn, seed=None, hidden=False):
     isolate = {**answers(), "forward": network_answers(cnn, ops)["forward"]}
     run = Run("a6_capstone.check_predict", fn, "predict", seed, hidden, isolate=isolate, **OWN)
     for channels, classes, x, _, _ in _cases(run.rng, hidden):
-        params, stats = random_network(cnn, run.rng, channels, classes)
+        params, stats = random_network(cnn, run.rng, channels, classes, x.shape[2:])
         expected = cnn.predict(params, stats, x, ops)
         hints = [
             (

@@ -8,7 +8,7 @@
   for the earlier answers a function uses, so that each answer is graded on its own;
 - :func:`network`: the private copy of :mod:`cvlib.numpy_cnn` and its :class:`~cvlib.numpy_cnn.Ops`
   made of private copies, and :func:`random_network` a network with non-trivial weights;
-- :func:`digits`: the course's 8x8 digits as float64 arrays;
+- :func:`fashion`: assignment 6's data, Fashion-MNIST at 14x14 (:func:`cvlib.data.capstone_data`);
 - :func:`call_text`: a call described for messages, each named tuple of arrays (``Params``,
   ``Stats``, gradients) in a few words instead of one shape per array.
 """
@@ -131,11 +131,13 @@ def network_answers(cnn, ops):
     return {"forward": forward, "loss_and_grads": loss_and_grads, "predict": predict}
 
 
-def random_network(cnn, rng, channels=(3, 4), num_classes=5):
-    """``(params, stats)`` of the reference network with every array random (batch norm's
-    weights around 1, its running variances positive), so that no layer is an identity."""
+def random_network(cnn, rng, channels=(3, 4), num_classes=5, size=8):
+    """``(params, stats)`` of the reference network for images of ``size`` with every array
+    random (batch norm's weights around 1, its running variances positive), so that no layer is
+    an identity."""
     c1, c2 = channels
-    params, _ = cnn.init_params(1, num_classes, channels, seed=int(rng.integers(1 << 30)))
+    seed = int(rng.integers(1 << 30))
+    params, _ = cnn.init_params(1, num_classes, channels, seed=seed, size=size)
     params = params._replace(
         bn1_weight=rng.normal(1.0, 0.3, c1),
         bn1_bias=rng.normal(0.0, 0.3, c1),
@@ -150,11 +152,11 @@ def random_network(cnn, rng, channels=(3, 4), num_classes=5):
     return params, stats
 
 
-def digits(split):
-    """``(images (N, 1, 8, 8) float64 in [0, 1], labels (N,) int64)`` of the course's digits
-    (:func:`cvlib.data.digits`, the fixed split), from a private copy."""
-    data = reference("cvlib.data.digits").digits(size=8, split=split)
-    return data.images.numpy().astype(np.float64), data.labels.numpy().astype(np.int64)
+def fashion(split):
+    """``(images (N, 1, 14, 14) float64 in [0, 1], labels (N,) int64)``: assignment 6's data
+    (:func:`cvlib.data.capstone_data`: 5,000 training images, or the 1,000 held-out test
+    images), from a private copy."""
+    return reference("cvlib.data.fashion_mnist").capstone_data(split)
 
 
 class _Summary:

@@ -15,7 +15,7 @@ from .references import (
     OWN,
     answers,
     call_text,
-    digits,
+    fashion,
     network,
     network_answers,
     random_network,
@@ -76,7 +76,7 @@ def _small_problem(rng, cnn, ops):
     """A tiny network, three 4x4 images and their labels, redrawn until no ReLU or max-pool input
     sits within a nudge of a kink or a tie (then the reference check gives errors below 1e-8)."""
     for _ in range(10):
-        params, stats = random_network(cnn, rng, (2, 3), 4)
+        params, stats = random_network(cnn, rng, (2, 3), 4, size=4)
         x, target = rng.normal(size=(3, 1, 4, 4)), rng.integers(0, 4, size=3)
         if max(cnn.gradient_check(params, stats, x, target, ops)) < 1e-8:
             break
@@ -155,19 +155,19 @@ def check_gradient_check(fn, seed=None, hidden=False):
 
 
 def _tiny_batch():
-    """The notebook's 20 digits: the first two training images of each digit."""
-    x, target = digits("train")
-    tiny = np.concatenate([np.flatnonzero(target == digit)[:2] for digit in range(10)])
+    """The notebook's 20 photographs: the first two training images of each class."""
+    x, target = fashion("train")
+    tiny = np.concatenate([np.flatnonzero(target == label)[:2] for label in range(10)])
     return x[tiny], target[tiny]
 
 
 def check_overfit_tiny_batch(fn, seed=None, hidden=False):
     """Check ``fn(x, target, steps=60, lr=0.05) -> (losses, accuracy)`` on the notebook's 20
-    digits against :func:`cvlib.numpy_training.overfit_tiny_batch` (the loss before every step,
-    to 1e-6; the last below 0.05, every image learnt), then with a transposed kernel gradient
-    hidden in ``loss_and_grads``, which must not learn them (``loss_and_grads``, ``sgd`` and
-    ``predict`` are the references). ``hidden=True`` runs 25 steps of ``lr=0.08`` instead (the
-    notebook's hidden test runs after the visible one)."""
+    photographs against :func:`cvlib.numpy_training.overfit_tiny_batch` (the loss before every
+    step, to 1e-6; the last below 0.05, every image learnt), then with a transposed kernel
+    gradient hidden in ``loss_and_grads``, whose losses the answer must repeat as well
+    (``loss_and_grads``, ``sgd`` and ``predict`` are the references). ``hidden=True`` runs 25
+    steps of ``lr=0.08`` instead (the notebook's hidden test runs after the visible one)."""
     __tracebackhide__ = True
     cnn, ops = network()
     isolate = {**answers(), **network_answers(cnn, ops)}

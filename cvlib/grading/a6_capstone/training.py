@@ -1,15 +1,11 @@
 """The check of assignment 6's training run: the student's ``train`` trains a fresh network on the
-1,437 training digits, and the student's ``predict`` scores it on the 360 test digits, **one
-image at a time**, against a threshold.
+5,000 training photographs of Fashion-MNIST at 14x14, and the student's ``predict`` scores it on
+the 1,000 held-out test photographs (:func:`cvlib.data.capstone_data`), **one image at a time**,
+against a threshold.
 
 Nothing of the check's own is swapped in: the trained network shows whether every layer of the
-student's works, forward and backward. Measured with ``python -m cvlib.bench capstone`` (10 seeds,
-one image at a time): the reference reaches 98.3-100%; a transposed kernel gradient 86-90%, a
-flipped one 78-84%, a batch norm that uses the batch's statistics at evaluation 69-79% (99-100%
-if the 360 digits are scored as one batch, hence one image at a time), one that never updates
-its running estimates 41-67%. The visible test trains with seed 0 and needs 97%; the hidden one
-trains with the graders' seed (:func:`cvlib.grading.heldout.grader_seed`) and needs 96%: every
-seed tried gave the reference 97.8% or more, every knock-out 90% or less.
+student's works, forward and backward. The figures behind the thresholds, measured with
+``python -m cvlib.bench capstone`` (one image at a time), are in :data:`MEASURED`.
 """
 
 import time
@@ -17,9 +13,18 @@ import time
 import numpy as np
 
 from ..checks import Run
-from .references import OWN, digits
+from .references import OWN, fashion
 
-TEST_IMAGES = 360
+TEST_IMAGES = 1000
+VISIBLE_TARGET = 0.815  # the notebook's run, seed 0
+HIDDEN_TARGET = 0.81  # the graders' retrain with their seed
+#: What the targets rest on (``python -m cvlib.bench capstone``, one image at a time).
+MEASURED = """\
+reference recipe, seeds 0-4 and the graders' public default 82025:  82.2-83.7%
+best logistic regression on the same 14x14 pixels (C = 1):            80.9%
+knock-outs, seeds 0-2: transposed kernel gradient 77.0-80.7%, flipped 72.9-74.6%,
+batch statistics at evaluation 78.6-81.7% (as one batch 82.6-82.7%),
+running estimates never updated 42.5-63.6%"""
 
 
 def _trained(run, result, text):
@@ -51,7 +56,7 @@ def _failure(accuracy, one_batch, threshold, losses, seed):
     """Why a trained network falls short, as far as its figures tell."""
     message = (
         f"The network trained by train(x_train, y_train, seed={seed!r}) recognises {accuracy:.1%} "
-        f"of the test digits one image at a time, below the {threshold:.0%} needed."
+        f"of the test photographs one image at a time, below the {threshold:.1%} needed."
     )
     if one_batch >= threshold:
         message += (
@@ -75,31 +80,32 @@ def _failure(accuracy, one_batch, threshold, losses, seed):
 
 
 def _score(run, predict, params, stats, threshold, losses, seed, text):
-    """Score ``params`` and ``stats`` with ``predict`` on the test digits, one image at a time;
+    """Score ``params`` and ``stats`` with ``predict`` on the test photographs, one at a time;
     print the accuracy and fail below ``threshold``."""
     __tracebackhide__ = True
-    test_x, test_target = digits("test")
+    test_x, test_target = fashion("test")
     one_at_a_time = [_predictions(run, predict, params, stats, image[None])[0] for image in test_x]
     accuracy = float(np.mean(np.array(one_at_a_time) == test_target))
     print(
-        f"{text}: accuracy {accuracy:.3f} on the {len(test_x)} test digits, one image at a "
-        f"time (needed: {threshold:.2f})"
+        f"{text}: accuracy {accuracy:.3f} on the {len(test_x)} test photographs, one image at a "
+        f"time (needed: {threshold:.3f})"
     )
     if accuracy < threshold:
         one_batch = float(np.mean(_predictions(run, predict, params, stats, test_x) == test_target))
         run.fail(_failure(accuracy, one_batch, threshold, losses, seed))
 
 
-def check_trained_network(predict, params, stats, losses, threshold=0.97):
+def check_trained_network(predict, params, stats, losses, threshold=VISIBLE_TARGET):
     """The network the notebook trained (``params``, ``stats`` and its training ``losses``, from
-    ``train(x_train, y_train, seed=0)``) must recognise ``threshold`` of the 360 test digits,
-    each scored alone with the student's ``predict``. Prints the accuracy. Returns None."""
+    ``train(x_train, y_train, seed=0)``) must classify ``threshold`` of the 1,000 test
+    photographs right, each scored alone with the student's ``predict``. Prints the accuracy.
+    Returns None."""
     __tracebackhide__ = True
     run = Run(
         "a6_capstone.check_trained_network",
         predict,
         "predict",
-        options={} if threshold == 0.97 else {"threshold": threshold},
+        options={} if threshold == VISIBLE_TARGET else {"threshold": threshold},
         also=("params", "stats", "losses"),
         seeded=False,
         **OWN,
@@ -109,17 +115,18 @@ def check_trained_network(predict, params, stats, losses, threshold=0.97):
     _score(run, predict, params, stats, threshold, losses, 0, text)
 
 
-def check_training(train, predict, seed=0, threshold=0.97):
-    """Train with ``train(x_train, y_train, seed=seed)``; the network must recognise
-    ``threshold`` of the 360 test digits, each scored alone with ``predict``. Prints the
-    training time and the accuracy.
+def check_training(train, predict, seed=0, threshold=VISIBLE_TARGET):
+    """Train with ``train(x_train, y_train, seed=seed)``; the network must classify
+    ``threshold`` of the 1,000 test photographs right, each scored alone with ``predict``.
+    Prints the training time and the accuracy.
 
     ``seed="grader"`` trains with the graders' seed (the hidden test). While ``train`` and
     ``predict`` run, cvlib's references, PyTorch, SciPy and the data sets are out of reach.
     Returns None (nbgrader would read a number as a partial score).
     """
     __tracebackhide__ = True
-    options = {} if (seed, threshold) == (0, 0.97) else {"seed": seed, "threshold": threshold}
+    default = (seed, threshold) == (0, VISIBLE_TARGET)
+    options = {} if default else {"seed": seed, "threshold": threshold}
     run = Run(
         "a6_capstone.check_training",
         train,
@@ -135,7 +142,7 @@ def check_training(train, predict, seed=0, threshold=0.97):
         seed_value = grader_seed()
     else:
         seed_value = seed
-    x, target = digits("train")
+    x, target = fashion("train")
     text = f"{run.name}(x_train, y_train, seed={seed_value})"
     start = time.perf_counter()
     result = run.call([("x", x), ("target", target)], {"seed": seed_value}, text=text)
