@@ -27,7 +27,11 @@ __all__ = ["MAX_STRETCH", "REFERENCE_SECONDS", "pace", "probe"]
 # which is why the build probes before and after and takes the fastest of several repeats).
 # Re-measure it when the probe changes.
 REFERENCE_SECONDS = 0.58
-MAX_STRETCH = 1.5  # a machine slower than this is too slow (or too busy) to judge the book on
+# A machine slower than MAX_STRETCH is too slow (or too busy) to judge the book on. It was 1.5
+# until the CI machine itself, quiet (load 0.8-1.0), read 1.64-2.10 on 2026-12-07: the chapters
+# took 552 s there, 331 s at the reference pace (budget 360 s), and failed the build at the 1.5
+# cap. The budgets are reference seconds; the cap only says how slow a machine may still judge.
+MAX_STRETCH = 2.0
 
 
 def probe(scale=1.0):

@@ -246,14 +246,14 @@ def machine_pace(root: Path) -> float | None:
         return None
 
 
-def stretch(paces: list[float | None], limit: float = 1.5) -> float:
+def stretch(paces: list[float | None], limit: float = 2.0) -> float:
     """The factor the budgets are multiplied by: the mean measured pace, between 1 and ``limit``
     (:data:`cvlib.bench.pace.MAX_STRETCH`: a machine slower than that cannot judge the book).
 
     >>> stretch([1.1, 1.3]), stretch([0.9, 0.95]), stretch([None, 1.2]), stretch([None])
     (1.2, 1.0, 1.2, 1.0)
-    >>> stretch([2.0, 3.0])
-    1.5
+    >>> stretch([2.5, 3.0])
+    2.0
     """
     known = [p for p in paces if p is not None]
     return min(limit, max(1.0, round(sum(known) / len(known), 3))) if known else 1.0
