@@ -8,6 +8,7 @@ import numbers
 import torch
 from torch import nn
 
+from . import box_torch
 from ._student import call, fail
 from .box_helpers import references, tools
 from .box_torch import Backpropagated, CountedData
@@ -175,9 +176,7 @@ def train_on_loader(run, model, tensors, text, stand_in, box_isolate):
         weights_from_box(run, box_model, model, text)
     else:
         data = CountedData(*tensors)
-        loader = torch.utils.data.DataLoader(
-            data, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)
-        )
+        loader = box_torch.loader(data, 32, True, 0)  # the box's loader, built here
         train_answer(run, model, [("model", model), ("train_loader", loader)], data, text)
     return model
 
