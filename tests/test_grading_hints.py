@@ -20,6 +20,7 @@ from cvlib.grading.a2_backprop.backward import max_pool_backward_alternatives
 from cvlib.grading.a6_capstone.layers import LR_IN_VELOCITY
 from cvlib.grading.a6_capstone.network import LOGITS_SHAPE
 from cvlib.grading.a6_capstone.references import fashion
+from cvlib.grading.a6_capstone.training import ALONE
 from cvlib.tools.grading import demo
 
 A1 = namespace("a1_convolution")
@@ -1144,3 +1145,35 @@ def test_messages_lead_with_what_differs():
     message = message_of(G.check_conv2d_multi, SHORT_MULTI, 0)
     assert message.startswith("The result has the wrong shape: expected ("), message
     assert message.splitlines()[1].startswith("In: conv2d_multi(x of shape"), message
+
+
+def test_the_trained_network_is_scored_one_image_at_a_time_in_few_calls(capsys):
+    """A network whose answers do not depend on their batch is scored from one call on the 1,000
+    test photographs and 20 calls on one photograph each (each call crosses into the grading box);
+    the accuracy is the one of scoring every photograph alone, whatever ``predict`` does with a
+    batch: one written for a single image only, or one wrong on batches, is scored so."""
+    params, stats, losses = trained()
+    x, target = fashion("test")
+    alone = np.array([A6["predict"](params, stats, image[None])[0].argmax() for image in x])
+    expected = f"accuracy {np.mean(alone == target):.3f} on the 1000 test photographs"
+    sizes = []
+
+    def counted(params, stats, x):
+        sizes.append(len(x))
+        return A6["predict"](params, stats, x)
+
+    def single_only(params, stats, x):
+        if len(x) != 1:
+            raise ValueError("one image at a time, please")
+        return A6["predict"](params, stats, x)
+
+    def wrong_on_batches(params, stats, x):
+        logits = A6["predict"](params, stats, x)
+        return logits if len(x) == 1 else -logits
+
+    a6_capstone.check_trained_network(counted, params, stats, losses)
+    assert sorted(sizes) == [1] * ALONE + [1000]
+    assert expected in capsys.readouterr().out
+    for predict in (single_only, wrong_on_batches):
+        a6_capstone.check_trained_network(predict, params, stats, losses)
+        assert expected in capsys.readouterr().out
