@@ -9,7 +9,8 @@
 - grading a class: :mod:`.autograde_class` over :mod:`.grading_cluster`, each submission by
   :mod:`.grade_submission`, after :mod:`.preflight`; what could not be graded
   (:mod:`.not_graded`); the scores (:mod:`.scores`) and the LMS's CSV (:mod:`.lms_export`);
-- trying it out: :mod:`.pgserver` (a scratch PostgreSQL gradebook), :mod:`.bench_grading`.
+- trying it out: :mod:`.pgserver` (a scratch PostgreSQL gradebook), :mod:`.bench_grading`;
+  whether assignment 3 could train on Fashion-MNIST within its budget: :mod:`.a3_fashion_budget`.
 
 Not to be confused with :mod:`cvlib.grading`, the assignments' checks that run in the notebooks.
 """
