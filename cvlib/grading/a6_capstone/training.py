@@ -58,11 +58,12 @@ def _logits(run, predict, params, stats, images):
 def _one_at_a_time(run, predict, params, stats, images, batch_logits):
     """The classes ``predict`` gives each of ``images`` alone.
 
-    Each call crosses into the box, so a network whose answers do not depend on their batch is
-    scored from ``batch_logits``: :data:`ALONE` images spread over the test set, each scored alone,
-    must get the logits the batch gave them (to rounding), and then the other images would too.
-    Otherwise (a batch norm that normalises with the batch's statistics at evaluation, say)
-    every image is scored alone, as the notebook does."""
+    Each call crosses into the box, so the batch's answers (``batch_logits``) are scored when
+    :data:`ALONE` images spread over the test set, each scored alone, get the logits the batch
+    gave them (to rounding): a network whose answers do not depend on their batch gives every
+    image the same answer either way. Otherwise (a batch norm that normalises with the batch's
+    statistics at evaluation, say), or without ``batch_logits``, every image is scored alone,
+    as the notebook does."""
     __tracebackhide__ = True
     if batch_logits is not None and all(
         np.allclose(_logits(run, predict, params, stats, images[i : i + 1])[0], batch_logits[i],
