@@ -54,11 +54,11 @@ c.ClearOutput.enabled = True
 # Each cell gets 120 s. Every graded cell of assignments 1-2 runs in well under a second with a
 # correct answer. The longest cells are assignment 6's training run and its hidden test (which
 # trains again with the graders' seed on 5,000 Fashion-MNIST photographs at 14x14 and scores
-# 1,000 one at a time): 17-28 s to train and 2-4 s to score each at load 6-8 on this course's
-# 2-core machine with numpy pinned to one BLAS thread (the notebook does that), 1.4-2.1 times the
-# training time of the digits version it replaced, timed alternately with it. 120 s
-# covers a student's slower (but vectorised) layers on a busy grading machine; an endless loop
-# costs two minutes at most.
+# 1,000 one at a time): about 4 s to train and 0.3 s to score each on one core of a quiet 2-core
+# machine with numpy pinned to one BLAS thread (the notebook does that). The earlier recipe, half
+# the training, took 17-28 s to train at load 6-8 on a machine 2.7 times slower, so count on up
+# to a minute there. 120 s covers a student's slower (but vectorised) layers on a busy grading
+# machine; an endless loop costs two minutes at most.
 c.Execute.timeout = 120
 # On timeout, interrupt the kernel (KeyboardInterrupt in the cell, which then scores 0) and go on
 # with the next cell instead of abandoning the notebook.

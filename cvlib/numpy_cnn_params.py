@@ -41,7 +41,7 @@ class Stats(NamedTuple):
     bn2_var: np.ndarray  # (C2,)
 
 
-def init_params(in_channels=1, num_classes=10, channels=(8, 16), seed=0, size=14):
+def init_params(in_channels=1, num_classes=10, channels=(10, 20), seed=0, size=14):
     """Random parameters (He initialisation, as ``nn.init.kaiming_normal_``) and fresh stats.
 
     Convolution and dense weights are normal with variance ``2 / fan_in`` (``1 / fan_in`` for the
@@ -52,7 +52,7 @@ def init_params(in_channels=1, num_classes=10, channels=(8, 16), seed=0, size=14
     ----------
     in_channels, num_classes : int
         ``C`` and ``K``.
-    channels : pair of int, default (8, 16)
+    channels : pair of int, default (10, 20)
         ``C1, C2``, the two blocks' filter counts.
     seed : int
         Seed of ``numpy.random.default_rng``.
@@ -75,7 +75,7 @@ def init_params(in_channels=1, num_classes=10, channels=(8, 16), seed=0, size=14
     --------
     >>> params, stats = init_params()
     >>> params.conv2_weight.shape, params.fc_weight.shape, stats.bn2_var.shape
-    ((16, 8, 3, 3), (10, 144), (16,))
+    ((20, 10, 3, 3), (10, 180), (20,))
     >>> init_params(channels=(3, 4), size=8)[0].fc_weight.shape  # a 2x2 last map
     (10, 16)
     """

@@ -1,7 +1,7 @@
 """cvlib.experiments.capstone: the knock-outs are the mistakes they claim to be, the experiment's
 plumbing on tiny settings, and (slow) the target assignment 6's trained-network test relies on:
-the reference training reaches it on every seed, the best logistic regression on the same pixels
-and two knock-outs fall clearly below it."""
+the reference training reaches it on every seed, the best linear model on the same pixels and
+three knock-outs fall clearly below it."""
 
 import dataclasses
 
@@ -55,6 +55,7 @@ TINY = capstone.Settings(
     knockouts=("conv backward: flipped kernel gradient",),
     knockout_seeds=(0, 1),
     linear_cs=(0.01,),
+    svm_cs=(0.01,),
 )
 
 
@@ -71,19 +72,31 @@ def test_tiny_run_reports_every_figure(monkeypatch):
     assert all(0 <= a <= 1 for values in result.accuracy.values() for a in values)
     assert list(result.seconds) == [1, 2] and all(t > 0 for t in result.seconds[1])
     assert isinstance(result.identical_across_threads, bool)
-    assert list(result.linear) == [0.01] and 0.1 < result.linear[0.01] <= 1
+    assert list(result.linear) == [("logistic", 0.01), ("svm", 0.01)]
+    assert all(0.1 < value <= 1 for value in result.linear.values())
     table = result.table()
     assert "conv backward: flipped kernel gradient" in table and "2 BLAS thread(s)" in table
     assert "logistic regression on the same pixels, C=0.01" in table
+    assert "linear SVM on the same pixels, C=0.01" in table
 
 
-def test_linear_baseline_is_sklearns_logistic_regression_on_the_pixels():
-    """Against a hand-made case: two classes told apart by one pixel's sign."""
+@pytest.mark.parametrize("model", sorted(capstone.LINEAR))
+def test_linear_baselines_are_linear_models_of_the_pixels(model):
+    """Against hand-made cases: two classes told apart by one pixel's sign, which a linear
+    model learns; and by whether that pixel is far from 0 either way, which it cannot."""
     rng = np.random.default_rng(0)
     x, test_x = rng.normal(size=(400, 1, 4, 4)), rng.normal(size=(100, 1, 4, 4))
     target, test_target = (x[:, 0, 1, 2] > 0).astype(int), (test_x[:, 0, 1, 2] > 0).astype(int)
-    assert capstone.linear_accuracy(10.0, x, target, test_x, test_target) >= 0.9
-    assert capstone.linear_accuracy(10.0, x, target, test_x, 1 - test_target) <= 0.1
+    assert capstone.linear_accuracy(10.0, x, target, test_x, test_target, model) >= 0.9
+    assert capstone.linear_accuracy(10.0, x, target, test_x, 1 - test_target, model) <= 0.1
+    far, test_far = (abs(x[:, 0, 1, 2]) > 0.67).astype(int), (abs(test_x[:, 0, 1, 2]) > 0.67)
+    assert capstone.linear_accuracy(10.0, x, far, test_x, test_far.astype(int), model) < 0.7
+
+
+def test_linear_model_is_checked():
+    x = np.zeros((4, 1, 4, 4))
+    with pytest.raises(ValueError, match="`model` must be one of"):
+        capstone.linear_accuracy(1.0, x, np.arange(4) % 2, x, np.arange(4) % 2, "tree")
 
 
 def test_the_grader_asks_for_the_measured_target():
@@ -101,22 +114,24 @@ def test_settings_are_checked():
 
 
 @pytest.mark.slow
-def test_reference_clears_the_target_and_the_linear_model_and_two_knockouts_do_not():
-    """The default recipe on 3 seeds (1 BLAS thread: the 2-thread timing is the benchmark's)."""
-    result = capstone.run(threads=(1,), knockout_seeds=(0, 1, 2))
-    assert min(result.accuracy["reference"]) >= capstone.THRESHOLD + 0.005, result.table()
-    assert max(result.linear.values()) <= capstone.THRESHOLD - 0.005, result.table()
+def test_reference_clears_the_target_and_the_linear_models_and_three_knockouts_do_not():
+    """The default recipe on 3 seeds (1 BLAS thread: the 2-thread timing is the benchmark's).
+    Another processor's rounding gives other networks from the same seed, in effect other
+    seeds: the bounds leave room for the spread over the 6 seeds measured (MEASURED)."""
+    result = capstone.run(threads=(1,), knockouts=capstone.MISSING, knockout_seeds=(0, 1, 2))
+    assert min(result.accuracy["reference"]) >= capstone.THRESHOLD, result.table()
+    assert max(result.linear.values()) <= capstone.THRESHOLD - 0.01, result.table()
     for name in capstone.MISSING:
         assert max(result.accuracy[name]) <= capstone.THRESHOLD - 0.02, (name, result.table())
 
 
 def test_recipe_defaults_are_the_documented_ones():
     assert dataclasses.asdict(Recipe()) == dict(
-        epochs=3,
+        epochs=5,
         batch_size=16,
         lr=0.05,
         momentum=0.9,
         weight_decay=5e-4,
         bn_momentum=0.1,
-        channels=(8, 16),
+        channels=(10, 20),
     )

@@ -12,10 +12,12 @@ photographs (:func:`cvlib.data.capstone_data`), one image at a time
 - **knock-outs**: the same training with one deliberately wrong function, the mistakes the
   assignment's trained-network test must catch (:data:`KNOCKOUTS`). They run in worker
   processes, one BLAS thread each (not timed);
-- **linear model**: scikit-learn's multinomial logistic regression on the same training pixels,
-  for each inverse regularisation strength ``C`` of :attr:`Settings.linear_cs`, scored on the
-  same test images; the best of them is the linear figure the assignment's target must clear
-  (picked on the test images, which flatters the linear model, not the network).
+- **linear models**: scikit-learn's multinomial logistic regression and its linear support
+  vector machine (one against the rest, squared hinge loss) on the same training pixels, for each
+  inverse regularisation strength ``C`` of :attr:`Settings.linear_cs` and
+  :attr:`Settings.svm_cs`, scored on the same test images; the best of them is the linear figure
+  the assignment's target must clear (picked on the test images, which flatters the linear
+  models, not the network).
 
 ``python -m cvlib.bench capstone [--quick]`` prints the table.
 
@@ -41,11 +43,25 @@ from cvlib.train.runtime import progress_bar
 
 from .settings import resolve
 
-__all__ = ["KNOCKOUTS", "MISSING", "THRESHOLD", "Result", "Settings", "linear_accuracy", "run"]
+__all__ = [
+    "KNOCKOUTS",
+    "LINEAR",
+    "MISSING",
+    "THRESHOLD",
+    "Result",
+    "Settings",
+    "linear_accuracy",
+    "run",
+]
 
-THRESHOLD = 0.815  # the accuracy assignment 6 asks for (cvlib.grading.a6_capstone.training)
-#: Knock-outs that miss :data:`THRESHOLD` on every seed measured (the other two miss it on some).
-MISSING = ("conv backward: flipped kernel gradient", "batch norm: running estimates never updated")
+THRESHOLD = 0.83  # the accuracy assignment 6 asks for (cvlib.grading.a6_capstone.training)
+#: Knock-outs that miss :data:`THRESHOLD` by 3 points or more on every seed measured (the fourth,
+#: batch statistics at evaluation, misses it by 1 point or more).
+MISSING = (
+    "conv backward: transposed kernel gradient",
+    "conv backward: flipped kernel gradient",
+    "batch norm: running estimates never updated",
+)
 
 
 def transposed_kernel_gradient(dout, x, weight, stride=1, padding=0, dilation=1):
@@ -94,28 +110,30 @@ KNOCKOUTS = {
 class Settings:
     """``seeds`` of the timed runs, each trained with every BLAS thread count in ``threads``;
     ``knockouts`` (names in :data:`KNOCKOUTS`) trained with each of ``knockout_seeds``; the
-    logistic regression fitted with each inverse regularisation strength in ``linear_cs``."""
+    logistic regression fitted with each inverse regularisation strength in ``linear_cs``, the
+    linear support vector machine with each in ``svm_cs``."""
 
     recipe: Recipe = field(default_factory=Recipe)
     seeds: tuple = (0, 1, 2)
     threads: tuple = (1, 2)
     knockouts: tuple = tuple(KNOCKOUTS)
     knockout_seeds: tuple = (0, 1, 2)
-    linear_cs: tuple = (0.1, 0.3, 1.0, 3.0)
+    linear_cs: tuple = (0.1, 0.3, 0.7, 1.0, 3.0)
+    svm_cs: tuple = (0.03, 0.1, 0.3, 1.0)
     progress: bool = False
 
 
 @dataclass
 class Result:
     """Accuracies (one image at a time, and the test images in one batch), times, and the
-    linear model's accuracies."""
+    linear models' accuracies."""
 
     accuracy: dict  # variant -> [accuracy per seed]; "reference" is the correct network
     accuracy_one_batch: dict  # the same, the test set evaluated as one batch
     seconds: dict  # BLAS threads -> [training time per seed]
     eval_seconds: float  # testing the test images one at a time, once
     identical_across_threads: bool  # the same parameters, to the bit, with 1 and 2 threads
-    linear: dict  # C -> test accuracy of the logistic regression on the same pixels
+    linear: dict  # (model, C) -> test accuracy of a linear model on the same pixels
     settings: Settings
 
     def table(self):
@@ -140,8 +158,8 @@ class Result:
             )
         lines.append(f"testing {self.sizes[1]:,} images one at a time: {self.eval_seconds:.2f} s")
         lines.append(f"same parameters with 1 and 2 threads: {self.identical_across_threads}")
-        for c, value in self.linear.items():
-            lines.append(f"logistic regression on the same pixels, C={c:g}: {value:.3f}")
+        for (model, c), value in self.linear.items():
+            lines.append(f"{LINEAR[model]} on the same pixels, C={c:g}: {value:.3f}")
         return "\n".join(lines)
 
     @property
@@ -150,14 +168,27 @@ class Result:
         return len(capstone_data("train")[1]), len(capstone_data("test")[1])
 
 
-def linear_accuracy(c, x, target, test_x, test_target):
-    """Test accuracy of a multinomial logistic regression (scikit-learn, L2 penalty of inverse
-    strength ``c``, L-BFGS) fitted on the flattened pixels of ``x``."""
-    from sklearn.linear_model import LogisticRegression
+#: The linear models measured: name in :attr:`Result.linear` -> what the table calls it.
+LINEAR = {"logistic": "logistic regression", "svm": "linear SVM"}
 
+
+def linear_accuracy(c, x, target, test_x, test_target, model="logistic"):
+    """Test accuracy of a linear model fitted on the flattened pixels of ``x`` with an L2
+    penalty of inverse strength ``c``: scikit-learn's multinomial logistic regression (L-BFGS),
+    or with ``model="svm"`` its linear support vector machine (``LinearSVC``: one against the
+    rest, squared hinge loss)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    if model not in LINEAR:
+        raise ValueError(f"`model` must be one of {sorted(LINEAR)}, got {model!r}")
     with threadpool_limits(1):
-        model = LogisticRegression(C=c, max_iter=2000).fit(x.reshape(len(x), -1), target)
-        return float(np.mean(model.predict(test_x.reshape(len(test_x), -1)) == test_target))
+        if model == "logistic":
+            fitted = LogisticRegression(C=c, max_iter=2000)
+        else:
+            fitted = LinearSVC(C=c, max_iter=20000)
+        fitted.fit(x.reshape(len(x), -1), target)
+        return float(np.mean(fitted.predict(test_x.reshape(len(test_x), -1)) == test_target))
 
 
 def run(settings=None, **overrides):
@@ -200,7 +231,11 @@ def run(settings=None, **overrides):
         for t in s.threads
         for seed in s.seeds
     )
-    linear = {c: linear_accuracy(c, x, target, test_x, test_target) for c in s.linear_cs}
+    linear = {
+        (model, c): linear_accuracy(c, x, target, test_x, test_target, model)
+        for model, cs in (("logistic", s.linear_cs), ("svm", s.svm_cs))
+        for c in cs
+    }
     return Result(accuracy_one, accuracy_all, seconds, eval_seconds, same, linear, s)
 
 

@@ -18,16 +18,17 @@ from ..checks import Run
 from .references import OWN, fashion
 
 TEST_IMAGES = 1000
-VISIBLE_TARGET = 0.815  # the notebook's run, seed 0
-HIDDEN_TARGET = 0.81  # the graders' retrain with their seed
+VISIBLE_TARGET = 0.83  # the notebook's run, seed 0
+HIDDEN_TARGET = 0.825  # the graders' retrain with their seed
 ALONE = 20  # test photographs scored alone to show that a network's answers ignore their batch
 #: What the targets rest on (``python -m cvlib.bench capstone``, one image at a time).
 MEASURED = """\
-reference recipe, seeds 0-4 and the graders' public default 82025:  82.2-83.7%
-best logistic regression on the same 14x14 pixels (C = 1):            80.9%
-knock-outs, seeds 0-2: transposed kernel gradient 77.0-80.7%, flipped 72.9-74.6%,
-batch statistics at evaluation 78.6-81.7% (as one batch 82.6-82.7%),
-running estimates never updated 42.5-63.6%"""
+reference recipe, seeds 0-4 and the graders' public default 82025:  83.8-85.3%
+best linear models on the same 14x14 pixels: linear SVM 81.5% (C = 0.1),
+logistic regression 81.2% (C = 0.7)
+knock-outs, the same 6 seeds: transposed kernel gradient 76.2-79.9%, flipped 75.2-78.0%,
+batch statistics at evaluation 80.1-82.0% (as one batch 83.7-85.4%),
+running estimates never updated 55.6-68.6%"""
 
 
 def _trained(run, result, text):
@@ -141,18 +142,21 @@ def check_trained_network(predict, params, stats, losses, threshold=VISIBLE_TARG
     _score(run, predict, params, stats, threshold, losses, 0, text)
 
 
-def check_training(train, predict, seed=0, threshold=VISIBLE_TARGET):
+def check_training(train, predict, seed=0, threshold=None):
     """Train with ``train(x_train, y_train, seed=seed)``; the network must classify
     ``threshold`` of the 1,000 test photographs right, each scored alone with ``predict``.
     Prints the training time and the accuracy.
 
-    ``seed="grader"`` trains with the graders' seed (the hidden test). While ``train`` and
-    ``predict`` run, cvlib's references, PyTorch, SciPy and the data sets are out of reach.
-    Returns None (nbgrader would read a number as a partial score).
+    ``seed="grader"`` trains with the graders' seed (the hidden test). ``threshold`` defaults to
+    :data:`HIDDEN_TARGET` with the graders' seed and to :data:`VISIBLE_TARGET` otherwise. While
+    ``train`` and ``predict`` run, cvlib's references, PyTorch, SciPy and the data sets are out
+    of reach. Returns None (nbgrader would read a number as a partial score).
     """
     __tracebackhide__ = True
-    default = (seed, threshold) == (0, VISIBLE_TARGET)
-    options = {} if default else {"seed": seed, "threshold": threshold}
+    usual = HIDDEN_TARGET if seed == "grader" else VISIBLE_TARGET
+    threshold = usual if threshold is None else threshold
+    options = {"seed": seed} if seed != 0 else {}  # what the line repeating the test passes
+    options.update({} if threshold == usual else {"threshold": threshold})
     run = Run(
         "a6_capstone.check_training",
         train,
