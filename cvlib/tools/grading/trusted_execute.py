@@ -27,6 +27,7 @@ import threading
 
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from nbclient.util import run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Unicode
 
@@ -37,6 +38,14 @@ from cvlib.tools.grading.sandbox import KERNEL_NAME, Limits, kernel_spec, mask_p
 
 MAX_CELL_OUTPUT = 100_000  # characters of text one cell keeps in the graded notebook
 MAX_CELL_OUTPUTS = 1_000  # outputs (messages) one cell keeps
+#: Kernel starts tried for one notebook (and for its answers' box) before its grading fails. A
+#: kernel that dies before it answers its first request has run no line of the submission: on
+#: loopback TCP, which a plain kernel uses, another process may take a port chosen for it before
+#: it binds it (zmq's "Address already in use": two graders started kernels at once). The boxed
+#: kernel talks through ipc files, without ports. Nothing runs twice: the cells start only once
+#: a kernel has answered.
+KERNEL_STARTS = 3
+DIED_AT_START = "Kernel died before replying to kernel_info"  # jupyter_client's message
 
 
 class _OneSpec(KernelSpecManager):
@@ -88,15 +97,27 @@ class AnswersBox:
             spec["env"] = {"OMP_NUM_THREADS": "1"}
         return KernelSpec(resource_dir=self.folder, **spec)
 
-    def _start(self):
-        try:
+    def _start_kernel(self):
+        """Start the box's kernel and wait for its first answer, starting another if it died
+        before it answered (:data:`KERNEL_STARTS` in all)."""
+        for attempt in range(1, KERNEL_STARTS + 1):
             self.km = KernelManager(
                 kernel_name="cvlib-answers", kernel_spec_manager=_OneSpec(self._spec())
             )
             self.km.start_kernel(cwd=self.folder)
             self.client = self.km.blocking_client()
             self.client.start_channels()
-            self.client.wait_for_ready(timeout=120)
+            try:
+                return self.client.wait_for_ready(timeout=120)
+            except RuntimeError as error:
+                if attempt == KERNEL_STARTS or DIED_AT_START not in str(error):
+                    raise
+                self.client.stop_channels()
+                self.km.shutdown_kernel(now=True)  # reaps the process, removes its files
+
+    def _start(self):
+        try:
+            self._start_kernel()
             box = self.box = Box(
                 self.client,
                 self.timeout,
@@ -196,6 +217,26 @@ class TrustedExecute(Execute):
             return super().preprocess(nb, resources, km)
         finally:
             self._close()
+
+    async def async_start_new_kernel_client(self):
+        """nbclient's, but a notebook kernel that died before it answered is replaced by a new
+        one (:data:`KERNEL_STARTS` starts in all) instead of failing the submission."""
+        for attempt in range(1, KERNEL_STARTS + 1):
+            try:
+                return await super().async_start_new_kernel_client()
+            except RuntimeError as error:  # nbclient has shut the dead kernel down
+                if attempt == KERNEL_STARTS or DIED_AT_START not in str(error):
+                    raise
+                self.log.warning(
+                    "The kernel died before it answered (start %d of %d): starting another.",
+                    attempt,
+                    KERNEL_STARTS,
+                )
+                if self.km is None:
+                    self.km = self.create_kernel_manager()
+                await self.async_start_new_kernel()
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def _limits(self):
         if self.kernel_name != KERNEL_NAME:
