@@ -77,6 +77,17 @@ def grading_box(worker):
     return None
 
 
+def _described(process):
+    """A process as the failure message shows it: pid, name, state, parent and command."""
+    try:
+        return (
+            f"{process.pid} {process.name()} {process.status()} ppid {process.ppid()} "
+            + " ".join(process.cmdline()[:3])
+        )
+    except psutil.Error as error:
+        return f"{process.pid} ({error!r})"
+
+
 def kill_mid_submission(worker, killed, nth=3):
     """Wait (120 s at most) until ``worker``'s box for its ``nth`` submission has run for 0.2 s
     (its kernel is then starting or running the notebook), then SIGKILL the worker: both workers
@@ -115,7 +126,8 @@ def test_a_killed_worker_loses_no_grade(postgres, sandbox, cluster, tmp_path):
         f"\n{summary(outcomes, seconds)}\n(worker w1 killed while grading {killed.get('student')})"
     )
     assert killed, "the worker was never seen grading"
-    assert not any(p.is_running() for p in killed["box"]), "the dead worker's box outlived it"
+    alive = [_described(p) for p in killed["box"] if p.is_running()]
+    assert not alive, f"the dead worker's box outlived it: {alive}"
     assert [o.student for o in outcomes] == sorted(students)
     for outcome in outcomes:
         assert outcome.status == "graded", outcome
