@@ -48,6 +48,13 @@ KERNEL_STARTS = 3
 DIED_AT_START = "Kernel died before replying to kernel_info"  # jupyter_client's message
 
 
+def _start_again(error, attempt):
+    """Whether a kernel start that failed with ``error`` on start number ``attempt`` (from 1)
+    is followed by another: only a kernel that died before it answered, :data:`KERNEL_STARTS`
+    starts in all."""
+    return attempt < KERNEL_STARTS and DIED_AT_START in str(error)
+
+
 class _OneSpec(KernelSpecManager):
     """A kernel spec manager that knows one spec (the answers' box)."""
 
@@ -110,7 +117,7 @@ class AnswersBox:
             try:
                 return self.client.wait_for_ready(timeout=120)
             except RuntimeError as error:
-                if attempt == KERNEL_STARTS or DIED_AT_START not in str(error):
+                if not _start_again(error, attempt):
                     raise
                 self.client.stop_channels()
                 self.km.shutdown_kernel(now=True)  # reaps the process, removes its files
@@ -225,7 +232,7 @@ class TrustedExecute(Execute):
             try:
                 return await super().async_start_new_kernel_client()
             except RuntimeError as error:  # nbclient has shut the dead kernel down
-                if attempt == KERNEL_STARTS or DIED_AT_START not in str(error):
+                if not _start_again(error, attempt):
                     raise
                 self.log.warning(
                     "The kernel died before it answered (start %d of %d): starting another.",
